@@ -1,0 +1,156 @@
+"""The build: article folders → checked documents → HTML, PDF and EPUB under ``build/<slug>/``.
+
+In: article folders (``source/<slug>/``), the formats wanted, the output root. Out: a
+``Result`` per article with its diagnostics and the files written. Each article is read once,
+checked once and rendered once; every writer wraps the same body. An article with errors gets
+no output at all, and its earlier outputs stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import checks, reader
+from .bibliography import BIBLIOGRAPHY_NAMES, DEFAULT_STYLE, Formatted, format_citations, resolve_style
+from .diagnostics import Diagnostic, PublishError, error, has_errors, sort_key
+from .model import Document, Metadata
+from .render import Body, render
+from .templating import Page, default_theme, page as make_page
+
+FORMATS = ("html", "pdf", "epub")
+ARTICLE = "article.md"
+
+
+@dataclass
+class Result:
+    source: Path
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return has_errors(self.diagnostics)
+
+
+class UsageError(Exception):
+    """A source argument that names no article (exit status 2)."""
+
+
+def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]:
+    """Article folders from the arguments (a folder or its ``article.md``), or all under ``root``."""
+    sources = list(sources)
+    if not sources:
+        if not root.is_dir():
+            raise UsageError(f"no article folders given and no '{root}/' folder here; "
+                             "run inside a project or name an article folder")
+        found = sorted(p.parent for p in root.glob(f"*/{ARTICLE}"))
+        if not found:
+            raise UsageError(f"no '{root}/<slug>/{ARTICLE}' found")
+        return found
+    folders = []
+    for s in sources:
+        folder = s.parent if s.name == ARTICLE or s.suffix == ".md" else s
+        if not (folder / ARTICLE).is_file():
+            raise UsageError(f"'{s}' is not an article: expected a folder holding {ARTICLE}")
+        folders.append(folder)
+    return folders
+
+
+def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
+    """Read an article folder: its ``article.md`` and its bibliography, if any."""
+    path = folder / ARTICLE
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
+                        references=(), bibliography_path=None), \
+            [error(path, 1, 1, "read", f"cannot read the article: {exc.strerror}")]
+    bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
+    bib_data = bib_path.read_bytes() if bib_path else None
+    return reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
+
+
+def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
+    """Read and check one article: every diagnostic, sorted by place."""
+    doc, diags = load(folder)
+    # When the source could not be read whole, a missing title is only an echo of that error.
+    echoes = {"no-title"} if has_errors(diags) else set()
+    diags += [d for d in checks.run(doc) if d.code not in echoes]
+    return doc, sorted(diags, key=sort_key)
+
+
+def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Diagnostic]]:
+    """Each image the body shows → its file inside the article folder; others are errors."""
+    folder = doc.path.parent.resolve()
+    assets: dict[str, Path] = {}
+    diags: list[Diagnostic] = []
+    for image in body.images:
+        src = image.src
+        target = (folder / src).resolve() if src and "://" not in src and not src.startswith("/") else None
+        if target is None or not target.is_relative_to(folder):
+            diags.append(error(doc.path, image.line, 1, "image-outside",
+                               f"image '{src}' is outside the article's folder; copy it into "
+                               f"{doc.path.parent}/assets/ and use a relative path"))
+        elif not target.is_file():
+            diags.append(error(doc.path, image.line, 1, "image-missing",
+                               f"image '{src}' does not exist in {doc.path.parent}/"))
+        else:
+            assets[target.relative_to(folder).as_posix()] = target
+    return assets, diags
+
+
+@dataclass
+class Prepared:
+    doc: Document
+    body: Body
+    page: Page
+    assets: dict[str, Path]
+
+
+def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Format citations, render the body once and build the template context."""
+    style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
+    formatted = format_citations(doc, style) if style and doc.references else Formatted()
+    body = render(doc, formatted)
+    assets, diags = collect_assets(doc, body)
+    if has_errors(diags):
+        return None, diags
+    return Prepared(doc=doc, body=body, page=make_page(doc, body), assets=assets), diags
+
+
+def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str] = FORMATS,
+          theme: Path | None = None, strict: bool = False) -> Result:
+    """Check, then write the wanted formats of one article into ``out_root/<slug>/``."""
+    theme = theme or default_theme()
+    result = Result(source=folder)
+    doc, result.diagnostics = check(folder)
+    if has_errors(result.diagnostics, strict=strict):
+        return result
+    prepared, diags = prepare(doc)
+    result.diagnostics += diags
+    if prepared is None:
+        return result
+    out_dir = out_root / doc.slug
+    try:
+        for fmt in formats:
+            result.written += write_format(fmt, prepared, theme, out_dir)
+    except PublishError as exc:
+        result.diagnostics += exc.diagnostics
+    return result
+
+
+def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path) -> list[Path]:
+    match fmt:
+        case "html":
+            from .writers import html
+            return html.write(p.page, theme, out_dir, p.assets)
+        case "pdf":
+            from .writers import pdf
+            return pdf.write(p.page, theme, p.doc.path.parent, out_dir)
+        case "epub":
+            from .writers import epub
+            return epub.write(p.page, theme, out_dir, p.assets)
+        case _:
+            raise ValueError(f"unknown format {fmt!r}")

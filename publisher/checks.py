@@ -1,0 +1,78 @@
+"""Checks: passes over a ``Document`` that yield diagnostics. The one home for checks.
+
+In: a parsed ``Document``. Out: ``Diagnostic`` values (never printed, never raised).
+
+Each check is a generator registered in ``CHECKS``; ``run`` runs them all. Later checks
+(references, attribution, ...) join the registry.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+
+from .bibliography import citations, resolve_style
+from .diagnostics import Diagnostic, error, warning
+from .model import Document
+
+Check = Callable[[Document], Iterator[Diagnostic]]
+
+
+def check_title(doc: Document) -> Iterator[Diagnostic]:
+    """Every article needs a title: it heads every output and names the EPUB."""
+    if not doc.meta.title:
+        line = doc.meta.lines.get("title", 1)
+        yield error(doc.path, line, 1, "no-title",
+                    "the article has no title; add 'title: ...' to the front matter")
+
+
+def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
+    """Every cited key must name an entry of the bibliography."""
+    keys = [r.key for r in doc.references]
+    for node in citations(doc.blocks):
+        for item in node.items:
+            if item.key in keys:
+                continue
+            close = difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
+            if close:
+                hint = f"did you mean '@{close[0]}'?"
+            elif doc.bibliography_path is None:
+                hint = "the article has no references.yaml; add the entry there"
+            else:
+                hint = f"add an entry with id '{item.key}' to {doc.bibliography_path.name}"
+            yield error(doc.path, node.line, node.column, "cite-unknown",
+                        f"unknown citation key '@{item.key}'; {hint}")
+
+
+def check_uncited(doc: Document) -> Iterator[Diagnostic]:
+    """An entry nobody cites is usually a forgotten citation.
+
+    Naming the key in ``nocite`` says it is listed on purpose; the blanket ``nocite: '@*'``
+    lists every entry but still reports the ones the text never cites.
+    """
+    cited = {item.key for node in citations(doc.blocks) for item in node.items}
+    for ref in doc.references:
+        if ref.key in cited or ref.key in doc.meta.nocite:
+            continue
+        listed = " (listed only through nocite '@*')" if "*" in doc.meta.nocite else ""
+        yield warning(ref.path, ref.line, 1, "ref-uncited",
+                      f"reference '{ref.key}' is never cited in the text{listed}; cite it as "
+                      f"[@{ref.key}] or name it in 'nocite'")
+
+
+def check_style(doc: Document) -> Iterator[Diagnostic]:
+    """``csl:`` must name a known CSL style or a .csl file inside the article's folder."""
+    if doc.meta.csl and resolve_style(doc.meta.csl, doc.path.parent) is None:
+        what = ("no such .csl file inside the article's folder" if doc.meta.csl.endswith(".csl")
+                else "not a style name from the CSL repository (e.g. 'apa', "
+                     "'american-medical-association', 'chicago-author-date')")
+        yield error(doc.path, doc.meta.lines.get("csl", 1), 1, "csl-unknown",
+                    f"citation style '{doc.meta.csl}': {what}")
+
+
+CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style)
+
+
+def run(doc: Document) -> list[Diagnostic]:
+    """All checks over the document, in registry order."""
+    return [d for check in CHECKS for d in check(doc)]

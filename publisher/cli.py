@@ -1,0 +1,124 @@
+"""The command line: ``publish all|html|pdf|epub|check``. Thin commands over ``build``.
+
+In: arguments. Out: diagnostics on stderr (``check`` prints them on stdout), the paths
+written on stdout, and the exit status: 0 success (warnings allowed), 1 errors (or warnings
+with ``--strict``), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+from .build import FORMATS, UsageError, build, check as check_article, discover
+from .diagnostics import Diagnostic, has_errors, to_json
+
+app = typer.Typer(
+    help="Publish a canonical article (source/<slug>/article.md) as a web page, a print PDF "
+         "and an EPUB, checking its references and attribution first.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Sources = Annotated[Optional[list[Path]], typer.Argument(
+    help="Article folders (or their article.md). Default: every folder under source/.",
+    show_default=False)]
+Out = Annotated[Path, typer.Option("--out", "-o", help="Output root; each article goes to OUT/<slug>/.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+
+
+def _folders(sources: list[Path] | None) -> list[Path]:
+    try:
+        return discover(sources or [])
+    except UsageError as exc:
+        typer.echo(f"publish: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
+    for d in diagnostics:
+        typer.echo(str(d), err=err)
+
+
+def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool) -> None:
+    failed = False
+    for folder in _folders(sources):
+        result = build(folder, out_root=out, formats=formats, strict=strict)
+        _print(result.diagnostics)
+        for path in result.written:
+            typer.echo(f"wrote {path}")
+        failed |= has_errors(result.diagnostics, strict=strict)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command("all")
+def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+    """Check, then build HTML, PDF and EPUB for each article."""
+    _build(sources, out, FORMATS, strict)
+
+
+@app.command()
+def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+    """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
+    _build(sources, out, ("html",), strict)
+
+
+@app.command()
+def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+    """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
+    _build(sources, out, ("pdf",), strict)
+
+
+@app.command()
+def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+    """Check, then build the EPUB 3 handout: OUT/<slug>/<slug>.epub."""
+    _build(sources, out, ("epub",), strict)
+
+
+@app.command()
+def check(
+    sources: Sources = None,
+    strict: Strict = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+) -> None:
+    """Report diagnostics on the sources without building anything."""
+    if format not in ("text", "json"):
+        typer.echo(f"publish: error: --format must be 'text' or 'json', not '{format}'", err=True)
+        raise typer.Exit(2)
+    diagnostics: list[Diagnostic] = []
+    for folder in _folders(sources):
+        diagnostics += check_article(folder)[1]
+    if format == "json":
+        typer.echo(to_json(diagnostics))
+    else:
+        _print(diagnostics, err=False)
+        errors = sum(d.severity.value == "error" for d in diagnostics)
+        warnings = sum(d.severity.value == "warning" for d in diagnostics)
+        typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"publish {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Show the version and exit.")] = False) -> None:
+    """Publish a canonical article as a web page, a print PDF and an EPUB."""
+
+
+def run() -> None:
+    """The console entry point: any unexpected exception is still one line, never a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("publish: interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,84 @@
+"""Diagnostics: findings about a source, as data.
+
+In: what a reader or a check found. Out: ``Diagnostic`` values, their one-line text form
+(``path:line:col: severity[CODE] message``) and their JSON form. Nothing here prints; the CLI
+decides where diagnostics go.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import Enum
+from pathlib import Path
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Diagnostic:
+    """One finding: where (1-based line and column), how bad, a stable code, and what to do."""
+
+    path: str
+    line: int
+    column: int
+    severity: Severity
+    code: str
+    message: str
+
+    def __str__(self) -> str:  # the one text form, used by the CLI and in errors
+        return f"{self.path}:{self.line}:{self.column}: {self.severity.value}[{self.code}] {self.message}"
+
+
+def display_path(path: Path | str) -> str:
+    """A path as users see it: relative to the working folder when inside it."""
+    p = Path(path)
+    try:
+        return os.path.relpath(p) if p.is_absolute() and Path.cwd() in p.parents else str(p)
+    except ValueError:  # a different drive on Windows
+        return str(p)
+
+
+def diagnostic(path: Path | str, line: int, column: int, severity: Severity, code: str,
+               message: str) -> Diagnostic:
+    """Build a diagnostic, normalising the path and clamping positions to 1."""
+    return Diagnostic(path=display_path(path), line=max(1, line), column=max(1, column),
+                      severity=severity, code=code, message=message)
+
+
+def error(path: Path | str, line: int, column: int, code: str, message: str) -> Diagnostic:
+    return diagnostic(path, line, column, Severity.ERROR, code, message)
+
+
+def warning(path: Path | str, line: int, column: int, code: str, message: str) -> Diagnostic:
+    return diagnostic(path, line, column, Severity.WARNING, code, message)
+
+
+def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bool:
+    """True when any diagnostic fails a build: errors, and warnings too when ``strict``."""
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return any(d.severity in failing for d in diagnostics)
+
+
+def to_json(diagnostics: Iterable[Diagnostic]) -> str:
+    """The JSON form: a list of objects with path, line, column, severity, code, message."""
+    return json.dumps([{**asdict(d), "severity": d.severity.value} for d in diagnostics],
+                      indent=2, ensure_ascii=False)
+
+
+def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
+    return (d.path, d.line, d.column, d.code)
+
+
+class PublishError(Exception):
+    """Raised by I/O stages (reading, writing) when they cannot go on; carries diagnostics."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(str(d) for d in diagnostics))
+        self.diagnostics = diagnostics

@@ -1,0 +1,327 @@
+"""The document model: the one place to learn what an article is.
+
+In: nothing (plain data). Out: the types the reader builds and every later stage reads.
+
+Nodes are frozen, keyword-only dataclasses with no behaviour. Every node carries ``line``, the
+1-based line of the article file it came from (front matter included), so any stage can point
+a diagnostic at the text that caused it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+# --------------------------------------------------------------------------------------------
+# Inline nodes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Text:
+    """Plain text, unescaped."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Emphasis:
+    """``*x*``: stressed text."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Strong:
+    """``**x**``: strongly stressed text."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Strikeout:
+    """``~~x~~``: struck-out text (GFM)."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Code:
+    """```x```: inline code, shown verbatim."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Link:
+    """``[text](url "title")``: a hyperlink. ``url`` is as written; renderers vet it."""
+
+    url: str
+    title: str
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Image:
+    """``![alt](src "title")``: an image; ``src`` is relative to the article folder."""
+
+    src: str
+    alt: str
+    title: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CitationItem:
+    """One cited work inside a citation: ``[see @key, p. 12]``."""
+
+    key: str
+    prefix: str = ""
+    suffix: str = ""
+    locator: str = ""
+    label: str = ""
+    """CSL locator label (``page``, ``chapter``, ...); empty when there is no locator."""
+    suppress_author: bool = False
+    """``[-@key]``: the author is already named in the text."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Citation:
+    """A pandoc-style citation: ``[@a; @b, p. 3]`` (in parentheses) or ``@a`` (in the text)."""
+
+    items: tuple[CitationItem, ...]
+    in_text: bool
+    """True for the bare ``@key`` form (author-in-text)."""
+    source: str
+    """The citation as written, for messages and for formats that cannot render it."""
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FootnoteRef:
+    """``[^label]``: a reference to a footnote; ``number`` is its 1-based order of first use."""
+
+    label: str
+    number: int
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SoftBreak:
+    """A line break in the source that reads as a space."""
+
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HardBreak:
+    """A forced line break (two trailing spaces or a backslash)."""
+
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawHTML:
+    """Raw HTML written in the article. Untrusted: renderers show it as text, never as markup."""
+
+    text: str
+    line: int
+
+
+Inline = Union[
+    Text, Emphasis, Strong, Strikeout, Code, Link, Image, Citation, FootnoteRef, SoftBreak,
+    HardBreak, RawHTML,
+]
+
+# --------------------------------------------------------------------------------------------
+# Block nodes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Heading:
+    """``## Title``: a section heading; ``id`` is unique in the document and stable."""
+
+    level: int
+    id: str
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Paragraph:
+    """A paragraph of inline content."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ListItem:
+    """One item of a list: its blocks (a tight list's items hold bare ``Plain`` paragraphs)."""
+
+    children: tuple[Block, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BulletList:
+    """An unordered list. ``tight`` lists render their paragraphs without ``<p>``."""
+
+    items: tuple[ListItem, ...]
+    tight: bool
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class OrderedList:
+    """A numbered list starting at ``start``."""
+
+    items: tuple[ListItem, ...]
+    start: int
+    tight: bool
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BlockQuote:
+    """``> ...``: quoted blocks."""
+
+    children: tuple[Block, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CodeBlock:
+    """A fenced or indented code block; ``language`` from the fence info, may be empty."""
+
+    text: str
+    language: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TableCell:
+    """One cell; ``align`` is ``left``, ``center``, ``right`` or empty."""
+
+    children: tuple[Inline, ...]
+    align: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Table:
+    """A GFM pipe table: one header row and body rows."""
+
+    header: tuple[TableCell, ...]
+    rows: tuple[tuple[TableCell, ...], ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Figure:
+    """An image alone in its paragraph: shown as a figure with its alt text as caption."""
+
+    image: Image
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ThematicBreak:
+    """``---`` between paragraphs: a scene break."""
+
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HTMLBlock:
+    """A raw HTML block. Untrusted: renderers show it as text, never as markup."""
+
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FootnoteDef:
+    """``[^label]: ...``: a footnote's text; ``number`` matches its ``FootnoteRef``."""
+
+    label: str
+    number: int
+    children: tuple[Block, ...]
+    line: int
+
+
+Block = Union[
+    Heading, Paragraph, BulletList, OrderedList, BlockQuote, CodeBlock, Table, Figure,
+    ThematicBreak, HTMLBlock, FootnoteDef,
+]
+
+# --------------------------------------------------------------------------------------------
+# Metadata and the document
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SourceWork:
+    """The work this article was adapted from (front matter ``source:``)."""
+
+    title: str = ""
+    publisher: str = ""
+    url: str = ""
+    author: str = ""
+    retrieved: str = ""
+    license: str = ""
+    """The licence of the adapted material, in the words its source uses."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Metadata:
+    """The front matter, typed. ``lines`` maps each top-level key to its line in the file."""
+
+    title: str = ""
+    subtitle: str = ""
+    alias: tuple[str, ...] = ()
+    """Other names the article is known and reached by (``IL-2``)."""
+    lang: str = "en"
+    authors: tuple[str, ...] = ()
+    date: str = ""
+    keywords: tuple[str, ...] = ()
+    description: str = ""
+    csl: str = ""
+    nocite: tuple[str, ...] = ()
+    """Keys listed in ``nocite`` (``*`` stands for every entry)."""
+    source: SourceWork = field(default_factory=SourceWork)
+    contributors: tuple[str, ...] = ()
+    license: str = ""
+    credits: tuple[str, ...] = ()
+    disclaimer: str = ""
+    changes: str = ""
+    lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Reference:
+    """One bibliography entry: a CSL item as read, and where it stands in its file."""
+
+    key: str
+    csl: dict[str, Any]
+    path: Path
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Document:
+    """A parsed article: what every check and renderer works from."""
+
+    path: Path
+    """The article file (``source/<slug>/article.md``)."""
+    slug: str
+    meta: Metadata
+    blocks: tuple[Block, ...]
+    references: tuple[Reference, ...]
+    bibliography_path: Path | None

@@ -1,0 +1,371 @@
+"""The reader: article bytes (+ bibliography) → a ``Document`` and the diagnostics of reading.
+
+In: the bytes of ``article.md`` and, when present, of ``references.yaml``/``.json``.
+Out: a ``Document`` (see ``model``) whose nodes carry file line numbers, front matter included.
+
+Markdown is CommonMark with GFM tables, strikethrough and footnotes (markdown-it-py), plus
+pandoc citations (``citesyntax``). Raw HTML is kept as ``RawHTML``/``HTMLBlock`` nodes, which the
+renderer shows as text. Reading never raises for bad content: it reports a diagnostic.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.tree import SyntaxTreeNode
+from mdit_py_plugins.footnote import footnote_plugin
+
+from . import bibliography, frontmatter
+from .citesyntax import citation_plugin
+from .diagnostics import Diagnostic, error
+from .model import (
+    Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
+    FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem,
+    Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table,
+    TableCell, Text, ThematicBreak,
+)
+
+MAX_NESTING = 100
+"""markdown-it's own nesting limit; deeper blocks are read as text."""
+
+_MD: MarkdownIt | None = None
+
+
+def markdown() -> MarkdownIt:
+    """The one configured parser (built on first use)."""
+    global _MD
+    if _MD is None:
+        _MD = (MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+               .enable(["table", "strikethrough"])
+               .use(footnote_plugin)
+               .use(citation_plugin))
+    return _MD
+
+
+# --------------------------------------------------------------------------------------------
+# Decoding
+
+
+def decode(data: bytes, path: Path) -> tuple[str, list[Diagnostic]]:
+    """UTF-8 (a BOM allowed) → text; bad bytes are an error at the line of the first one."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return "", [error(path, line, column, "encoding",
+                          f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8")]
+    return text.replace("\r\n", "\n").replace("\r", "\n"), []
+
+
+# --------------------------------------------------------------------------------------------
+# Metadata
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    """A string or a list of strings (or of ``{name: ...}`` mappings) → a tuple of strings."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        return (str(value).strip(),) if str(value).strip() else ()
+    if isinstance(value, dict):
+        name = value.get("name") or value.get("literal") or ""
+        return (str(name),) if name else ()
+    if isinstance(value, list):
+        return tuple(s for v in value for s in _strings(v))
+    return ()
+
+
+def _string(value: Any) -> str:
+    return "\n".join(_strings(value)) if not isinstance(value, str) else value.strip()
+
+
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "title": (str, int, float), "subtitle": (str,), "lang": (str,), "date": (str, int),
+    "description": (str,), "csl": (str,), "license": (str,), "disclaimer": (str,),
+    "changes": (str, list), "source": (dict, str), "alias": (str, list), "author": (str, list, dict),
+    "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
+    "nocite": (str, list),
+}
+
+
+def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata, list[Diagnostic]]:
+    """The front matter mapping → ``Metadata``; a value of the wrong shape is an error."""
+    diags: list[Diagnostic] = []
+    if data is None:
+        return Metadata(lines=key_lines), diags
+    if not isinstance(data, dict):
+        return Metadata(), [error(path, 2, 1, "front-matter-shape",
+                                  f"front matter must be a mapping of keys to values, not a "
+                                  f"{type(data).__name__}")]
+    import datetime as _dt
+
+    clean: dict[str, Any] = {}
+    for key, value in data.items():
+        key = str(key)
+        allowed = _META_TYPES.get(key)
+        if isinstance(value, (_dt.date, _dt.datetime)):
+            value = value.isoformat()
+        if allowed and value is not None and not isinstance(value, allowed):
+            names = " or ".join(t.__name__ for t in allowed)
+            diags.append(error(path, key_lines.get(key, 2), 1, "front-matter-type",
+                               f"'{key}' must be a {names}, not a {type(value).__name__}"))
+            continue
+        clean[key] = value
+
+    src = clean.get("source")
+    if isinstance(src, str):
+        source = SourceWork(title=src)
+    elif isinstance(src, dict):
+        source = SourceWork(**{f: _string(src.get(f)) for f in
+                               ("title", "publisher", "url", "author", "retrieved", "license")})
+    else:
+        source = SourceWork()
+    nocite = tuple(k.lstrip("@").strip() for v in _strings(clean.get("nocite"))
+                   for k in re.split(r"[,;\s]+", v) if k.strip())
+    meta = Metadata(
+        title=_string(clean.get("title")), subtitle=_string(clean.get("subtitle")),
+        alias=_strings(clean.get("alias")), lang=_string(clean.get("lang")) or "en",
+        authors=_strings(clean.get("author")), date=_string(clean.get("date")),
+        keywords=_strings(clean.get("keywords")), description=_string(clean.get("description")),
+        csl=_string(clean.get("csl")), nocite=nocite, source=source,
+        contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
+        credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
+        changes=_string(clean.get("changes")), lines=key_lines)
+    return meta, diags
+
+
+# --------------------------------------------------------------------------------------------
+# Markdown → model
+
+
+def slugify(text: str) -> str:
+    """Pandoc's identifier rule: lower case, letters/digits/-_. kept, spaces to hyphens."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[^\w\s.-]", "", text).strip()
+    text = re.sub(r"\s+", "-", text)
+    text = re.sub(r"^[^a-z]+", "", text)
+    return text or "section"
+
+
+def plain_text(inlines: Sequence[Inline]) -> str:
+    """The text of inline nodes, without markup (for ids, the table of contents, alt text)."""
+    out: list[str] = []
+    for node in inlines:
+        match node:
+            case Text(text=t) | Code(text=t) | RawHTML(text=t):
+                out.append(t)
+            case Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs) | Link(children=cs):
+                out.append(plain_text(cs))
+            case Image(alt=a):
+                out.append(a)
+            case Citation(source=s):
+                out.append(s)
+            case SoftBreak() | HardBreak():
+                out.append(" ")
+            case FootnoteRef():
+                pass
+    return "".join(out)
+
+
+class _Converter:
+    """Walks markdown-it's syntax tree once and builds model nodes."""
+
+    def __init__(self, footnote_numbers: dict[int, int]):
+        self.ids: set[str] = set()
+        self.footnote_numbers = footnote_numbers
+
+    def unique_id(self, base: str) -> str:
+        candidate, n = base, 0
+        while candidate in self.ids:
+            n += 1
+            candidate = f"{base}-{n}"
+        self.ids.add(candidate)
+        return candidate
+
+    # blocks ---------------------------------------------------------------------------------
+    def blocks(self, nodes: Sequence[SyntaxTreeNode], tight: bool = False) -> tuple[Block, ...]:
+        out: list[Block] = []
+        for node in nodes:
+            block = self.block(node, tight)
+            if block is not None:
+                out.extend(block if isinstance(block, list) else [block])
+        return tuple(out)
+
+    def block(self, node: SyntaxTreeNode, tight: bool) -> Block | list[Block] | None:
+        line = (node.map[0] + 1) if node.map else 0
+        match node.type:
+            case "heading":
+                children = self.inlines(node.children[0])
+                return Heading(level=int(node.tag[1]), id=self.unique_id(slugify(plain_text(children))),
+                               children=children, line=line)
+            case "paragraph":
+                children = self.inlines(node.children[0])
+                if len(children) == 1 and isinstance(children[0], Image):
+                    return Figure(image=children[0], line=line)
+                return Paragraph(children=children, line=line)
+            case "bullet_list" | "ordered_list":
+                is_tight = not any(not p.hidden for item in node.children for p in item.children
+                                   if p.type == "paragraph")
+                items = tuple(ListItem(children=self.blocks(item.children, is_tight),
+                                       line=(item.map[0] + 1) if item.map else line)
+                              for item in node.children)
+                if node.type == "bullet_list":
+                    return BulletList(items=items, tight=is_tight, line=line)
+                start = int(node.attrs.get("start", 1)) if node.attrs else 1
+                return OrderedList(items=items, start=start, tight=is_tight, line=line)
+            case "blockquote":
+                return BlockQuote(children=self.blocks(node.children), line=line)
+            case "fence" | "code_block":
+                language = (node.info or "").split()[0] if node.info else ""
+                return CodeBlock(text=node.content, language=language, line=line)
+            case "table":
+                return self.table(node, line)
+            case "hr":
+                return ThematicBreak(line=line)
+            case "html_block":
+                return HTMLBlock(text=node.content, line=line)
+            case "footnote_block":
+                return [self.footnote(fn) for fn in node.children]
+            case _:
+                return Paragraph(children=(Text(text=node.content, line=line),), line=line)
+
+    def footnote(self, node: SyntaxTreeNode) -> FootnoteDef:
+        fid = node.meta.get("id", 0)
+        first = next((c for c in node.children if c.map), None)
+        line = first.map[0] + 1 if first and first.map else 0
+        return FootnoteDef(label=str(node.meta.get("label", fid + 1)),
+                           number=self.footnote_numbers.get(fid, fid + 1),
+                           children=self.blocks(node.children), line=line)
+
+    def table(self, node: SyntaxTreeNode, line: int) -> Table:
+        def cells(row: SyntaxTreeNode) -> tuple[TableCell, ...]:
+            out = []
+            for cell in row.children:
+                style = str(cell.attrs.get("style", "")) if cell.attrs else ""
+                align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
+                out.append(TableCell(children=self.inlines(cell.children[0]) if cell.children else (),
+                                     align=align, line=(row.map[0] + 1) if row.map else line))
+            return tuple(out)
+
+        header: tuple[TableCell, ...] = ()
+        rows: list[tuple[TableCell, ...]] = []
+        for section in node.children:
+            for row in section.children:
+                if section.type == "thead":
+                    header = cells(row)
+                else:
+                    rows.append(cells(row))
+        return Table(header=header, rows=tuple(rows), line=line)
+
+    # inlines --------------------------------------------------------------------------------
+    def inlines(self, inline: SyntaxTreeNode) -> tuple[Inline, ...]:
+        first_line = (inline.map[0] + 1) if inline.map else 0
+        self.line = first_line
+        self.src = inline.content
+        self.first_line = first_line
+        return self._inlines(inline.children)
+
+    def _inlines(self, nodes: Sequence[SyntaxTreeNode]) -> tuple[Inline, ...]:
+        out: list[Inline] = []
+        for node in nodes:
+            line = self.line
+            match node.type:
+                case "text":
+                    if out and isinstance(out[-1], Text):
+                        out[-1] = Text(text=out[-1].text + node.content, line=out[-1].line)
+                    else:
+                        out.append(Text(text=node.content, line=line))
+                case "softbreak":
+                    out.append(SoftBreak(line=line))
+                    self.line += 1
+                case "hardbreak":
+                    out.append(HardBreak(line=line))
+                    self.line += 1
+                case "em":
+                    out.append(Emphasis(children=self._inlines(node.children), line=line))
+                case "strong":
+                    out.append(Strong(children=self._inlines(node.children), line=line))
+                case "s":
+                    out.append(Strikeout(children=self._inlines(node.children), line=line))
+                case "code_inline":
+                    out.append(Code(text=node.content, line=line))
+                case "link":
+                    out.append(Link(url=str(node.attrs.get("href", "")),
+                                    title=str(node.attrs.get("title", "") or ""),
+                                    children=self._inlines(node.children), line=line))
+                case "image":
+                    alt = plain_text(self._inlines(node.children))
+                    out.append(Image(src=str(node.attrs.get("src", "")), alt=alt,
+                                     title=str(node.attrs.get("title", "") or ""), line=line))
+                case "html_inline":
+                    out.append(RawHTML(text=node.content, line=line))
+                case "footnote_ref":
+                    fid = node.meta.get("id", 0)
+                    out.append(FootnoteRef(label=str(node.meta.get("label", fid + 1)),
+                                           number=self.footnote_numbers.get(fid, fid + 1), line=line))
+                case "citation":
+                    offset = node.meta.get("offset", 0)
+                    before = self.src[:offset]
+                    column = offset - (before.rfind("\n") + 1) + 1
+                    out.append(Citation(items=node.meta["items"], in_text=node.meta["in_text"],
+                                        source=node.meta["source"], line=line, column=column))
+                case "footnote_anchor":
+                    pass
+                case _:
+                    out.append(Text(text=node.content, line=line))
+        return tuple(out)
+
+
+def _footnote_numbers(tokens: list[Any]) -> dict[int, int]:
+    """Footnote id → its number in order of first reference (pandoc numbers that way)."""
+    numbers: dict[int, int] = {}
+    for token in tokens:
+        for child in token.children or ():
+            if child.type == "footnote_ref":
+                numbers.setdefault(child.meta["id"], len(numbers) + 1)
+    return numbers
+
+
+def parse_markdown(body: str) -> tuple[Block, ...]:
+    """Markdown text → model blocks (footnote definitions last, in number order)."""
+    tokens = markdown().parse(body)
+    converter = _Converter(_footnote_numbers(tokens))
+    blocks = converter.blocks(SyntaxTreeNode(tokens).children)
+    notes = sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda f: f.number)
+    return tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes)
+
+
+# --------------------------------------------------------------------------------------------
+# The article
+
+
+def parse(data: bytes, path: Path, *, bib_data: bytes | None = None,
+          bib_path: Path | None = None) -> tuple[Document, list[Diagnostic]]:
+    """Article bytes (and bibliography bytes) → the document and what reading found wrong."""
+    slug = path.parent.name
+    text, diags = decode(data, path)
+    if diags:
+        return Document(path=path, slug=slug, meta=Metadata(), blocks=(), references=(),
+                        bibliography_path=bib_path), diags
+    if not text.strip():
+        diags.append(error(path, 1, 1, "empty", "the article is empty; start it with front "
+                                                 "matter ('---', 'title: ...', '---') and a body"))
+    parts = frontmatter.split(text, path)
+    diags.extend(parts.diagnostics)
+    loaded = frontmatter.load_yaml(parts.yaml_text, path, first_line=parts.yaml_first_line)
+    diags.extend(loaded.diagnostics)
+    meta, meta_diags = metadata(loaded.data, loaded.key_lines, path)
+    diags.extend(meta_diags)
+    blocks = parse_markdown(parts.body)
+    references: tuple = ()
+    if bib_data is not None and bib_path is not None:
+        references, bib_diags = bibliography.parse(bib_data, bib_path)
+        diags.extend(bib_diags)
+    return Document(path=path, slug=slug, meta=meta, blocks=blocks, references=references,
+                    bibliography_path=bib_path), diags

@@ -1,0 +1,83 @@
+"""The template environment and the values every template sees.
+
+In: a ``Document`` and its rendered ``Body``. Out: a Jinja environment over the theme folder
+(autoescape on, undefined names are errors) and ``Page``, the one context all formats share.
+Only the rendered body and the citations in it are marked safe; every front-matter string is
+escaped by Jinja wherever a template uses it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from .model import Document, Metadata
+from .render import Body, Section, TocEntry
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_theme() -> Path:
+    """The packaged theme (in a wheel) or the repository's ``templates/`` (in a checkout)."""
+    packaged = PACKAGE_DIR / "templates"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent / "templates"
+
+
+@lru_cache(maxsize=4)
+def environment(theme: Path):  # -> jinja2.Environment
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(theme)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """What templates see: metadata, the body sections (safe HTML), the TOC, attribution."""
+
+    slug: str
+    meta: Metadata
+    sections: tuple[Section, ...]
+    toc: tuple[TocEntry, ...]
+    body_html: object
+    """The whole body as ``Markup``; templates insert it as is."""
+    license_name: str
+    license_url: str
+    generator: str
+
+    def section_html(self, section: Section):  # -> Markup
+        from markupsafe import Markup
+
+        return Markup(section.html)
+
+
+# SPDX id → (display name, deed URL) for the licences articles are published under.
+LICENSES = {
+    f"CC-{kind}-{version}": (f"CC {kind} {version}",
+                             f"https://creativecommons.org/licenses/{kind.lower()}/{version}/")
+    for kind in ("BY", "BY-SA", "BY-NC", "BY-NC-SA", "BY-ND", "BY-NC-ND")
+    for version in ("4.0", "3.0", "2.5", "2.0", "1.0")
+}
+LICENSES["CC0-1.0"] = ("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/")
+
+
+def page(doc: Document, body: Body) -> Page:
+    from markupsafe import Markup
+
+    from . import __version__
+
+    name, url = LICENSES.get(doc.meta.license, (doc.meta.license, ""))
+    return Page(slug=doc.slug, meta=doc.meta, sections=body.sections, toc=body.toc,
+                body_html=Markup(body.html), license_name=name, license_url=url,
+                generator=f"publisher {__version__}")
+
+
+def render_template(theme: Path, name: str, **values: object) -> str:
+    return environment(theme).get_template(name).render(**values)
