@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Diagnostic, error
-from .model import Citation, Document, Reference
+from .model import Citation, CitationItem, Document, Reference
 
 DEFAULT_STYLE = "american-medical-association"
 BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
@@ -156,6 +156,33 @@ def _sanitise(html: str) -> str:
                      attributes={"span": {"style"}}, link_rel=None)
 
 
+_NUMBER = re.compile(r"^(\[?\d+[.\]]?)\s*")
+
+
+def _left_margin(entry: str) -> str:
+    """Numeric styles: the number in its own margin span, as pandoc's citeproc marks it up
+    (citeproc-py runs it into the text: ``1.Smith J``)."""
+    m = _NUMBER.match(entry)
+    if not m:
+        return entry
+    return (f'<span class="csl-left-margin">{m.group(1)}</span> '
+            f'<span class="csl-right-inline">{entry[m.end():]}</span>')
+
+
+def _item_options(item: CitationItem) -> dict[str, Any]:
+    """citeproc-py wants absent options left out, not None."""
+    from citeproc import Locator
+
+    options: dict[str, Any] = {}
+    if item.locator:
+        options["locator"] = Locator(item.label or "page", item.locator)
+    if item.prefix:
+        options["prefix"] = item.prefix + " "
+    if item.suffix:
+        options["suffix"] = " " + item.suffix.lstrip(", ")
+    return options
+
+
 def format_citations(doc: Document, style_path: Path) -> Formatted:
     """The document's citations and the entries its bibliography lists, through citeproc-py.
 
@@ -163,7 +190,7 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
     Unknown keys are left out here; the checks report them.
     """
     from citeproc import (Citation as CPCitation, CitationItem as CPItem,
-                          CitationStylesBibliography, CitationStylesStyle, Locator, formatter)
+                          CitationStylesBibliography, CitationStylesStyle, formatter)
     from citeproc.source.json import CiteProcJSON
 
     by_key = {r.key: r for r in doc.references}
@@ -173,10 +200,7 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
 
     cites: list[tuple[Citation, Any]] = []
     for node in citations(doc.blocks):
-        items = [CPItem(i.key, locator=Locator(i.label, i.locator) if i.locator else None,
-                        prefix=(i.prefix + " ") if i.prefix else None,
-                        suffix=(" " + i.suffix.lstrip(", ")) if i.suffix else None)
-                 for i in node.items if i.key in by_key]
+        items = [CPItem(i.key, **_item_options(i)) for i in node.items if i.key in by_key]
         if items:
             cp = CPCitation(items)
             bib.register(cp)
@@ -187,6 +211,7 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
     bib.sort()
     rendered = {(node.line, node.column): _sanitise(str(bib.cite(cp, lambda _: None)))
                 for node, cp in cites}
-    entries = tuple((key, _sanitise(str(entry)))
+    original = {k.lower(): k for k in by_key}  # citeproc-py lower-cases every key
+    entries = tuple((original.get(key, key), _left_margin(_sanitise(str(entry))))
                     for key, entry in zip(bib.keys, bib.bibliography()))
     return Formatted(citations=rendered, entries=entries, style_name=style_path.stem)

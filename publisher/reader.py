@@ -149,7 +149,7 @@ def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"[^\w\s.-]", "", text).strip()
     text = re.sub(r"\s+", "-", text)
-    text = re.sub(r"^[^a-z]+", "", text)
+    text = re.sub(r"^[\W\d_]+", "", text)  # up to the first letter
     return text or "section"
 
 

@@ -76,7 +76,7 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]):  # -> epub.Epu
 
     def xhtml(uid: str, file_name: str, title: str, content: str):
         item = epub.EpubHtml(uid=uid, file_name=file_name, title=title, lang=meta.lang)
-        item.content = content
+        item.content = content.encode("utf-8")  # bytes: lxml refuses str with an XML declaration
         item.add_item(css)
         book.add_item(item)
         return item

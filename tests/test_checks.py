@@ -1,0 +1,73 @@
+"""The first checks: each one on a small fixture article."""
+
+from __future__ import annotations
+
+from publisher.build import check
+
+REFS = """\
+references:
+  - id: smith2016
+    type: book
+    title: Cytokines
+  - id: white2018
+    type: article-journal
+    title: IL-2
+"""
+
+
+def codes(diags):
+    return [(d.code, d.severity.value, d.line) for d in diags]
+
+
+def test_missing_title_is_an_error(article):
+    _, diags = check(article("---\nlang: en\n---\nBody.\n"))
+    assert codes(diags) == [("no-title", "error", 1)]
+    assert "add 'title: ...'" in diags[0].message
+
+
+def test_yaml_error_is_reported_at_its_line(article):
+    _, diags = check(article("---\ntitle: T\nkeywords: [a, b\nlang: en\n---\nBody.\n"))
+    assert [d.code for d in diags] == ["yaml"]
+    # PyYAML notices the unclosed list where the next key starts.
+    assert (diags[0].line, diags[0].column) == (4, 5)
+    assert str(diags[0]).endswith("article.md:4:5: error[yaml] expected ',' or ']', but got ':'")
+
+
+def test_unknown_citation_key_suggests_the_closest(article):
+    _, diags = check(article("---\ntitle: T\n---\nText.\n\nAs shown [@smith2061, p. 3].\n", REFS))
+    unknown = [d for d in diags if d.code == "cite-unknown"]
+    assert len(unknown) == 1
+    d = unknown[0]
+    assert (d.severity.value, d.line, d.column) == ("error", 6, 10)
+    assert "'@smith2061'" in d.message and "did you mean '@smith2016'" in d.message
+
+
+def test_uncited_reference_is_a_warning_at_its_entry(article):
+    _, diags = check(article("---\ntitle: T\n---\nSee [@smith2016].\n", REFS))
+    assert codes(diags) == [("ref-uncited", "warning", 5)]
+    assert diags[0].path.endswith("references.yaml") and "'white2018'" in diags[0].message
+
+
+def test_nocite_by_key_silences_and_wildcard_does_not(article):
+    _, diags = check(article("---\ntitle: T\nnocite: '@white2018'\n---\nSee [@smith2016].\n", REFS))
+    assert diags == []
+    _, diags = check(article("---\ntitle: T\nnocite: '@*'\n---\nSee [@smith2016].\n", REFS))
+    assert [d.code for d in diags] == ["ref-uncited"] and "nocite '@*'" in diags[0].message
+
+
+def test_unknown_style_is_an_error(article):
+    _, diags = check(article("---\ntitle: T\ncsl: no-such-style\n---\nBody.\n"))
+    assert codes(diags) == [("csl-unknown", "error", 3)]
+
+
+def test_unreadable_bibliography_is_located(article):
+    _, diags = check(article("---\ntitle: T\n---\nBody.\n", "references:\n  - id: a\n    title: [x\n"))
+    assert [d.code for d in diags] == ["bib-parse"]
+    assert diags[0].path.endswith("references.yaml") and diags[0].line >= 3
+
+
+def test_the_il2_article_reports_its_uncited_references():
+    from conftest import IL2
+
+    _, diags = check(IL2)
+    assert [(d.code, d.severity.value) for d in diags] == [("ref-uncited", "warning")] * 2

@@ -1,0 +1,102 @@
+"""The reader: Markdown and front matter → model nodes with file line numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from publisher import model as m
+from publisher.reader import parse, slugify
+
+P = Path("source/demo/article.md")
+
+
+def read(text: str):
+    doc, diags = parse(text.encode(), P)
+    return doc, diags
+
+
+def test_front_matter_is_typed_and_keeps_key_lines():
+    doc, diags = read("---\ntitle: A title\nalias: [IL-2]\ncontributors:\n  - Ann\n  - Bob\n"
+                      "source:\n  title: Page\n  publisher: Wiki\n---\n\nText.\n")
+    assert diags == []
+    assert doc.meta.title == "A title"
+    assert doc.meta.alias == ("IL-2",)
+    assert doc.meta.contributors == ("Ann", "Bob")
+    assert doc.meta.source.publisher == "Wiki"
+    assert doc.meta.lines["contributors"] == 4
+    assert doc.blocks[0].line == 12  # the body counts the front matter's lines
+
+
+def test_each_block_type_and_its_line():
+    text = ("---\ntitle: T\n---\n"            # lines 1-3
+            "## Sec One\n\n"                  # 4
+            "Para *em* **strong** `code` [l](https://x.org) ~~del~~.\n\n"  # 6
+            "- a\n- b\n\n"                    # 8-9
+            "3. c\n\n"                        # 11
+            "> quote\n\n"                     # 13
+            "```py\nx = 1\n```\n\n"           # 15-17
+            "| h1 | h2 |\n|:--|--:|\n| c1 | c2 |\n\n"  # 19-21
+            "![alt text](assets/x.png)\n\n"   # 23
+            "***\n\n"                         # 25
+            "<div>raw</div>\n\n"              # 27
+            "Note[^n].\n\n"                   # 29
+            "[^n]: The note.\n")              # 31
+    doc, _ = read(text)
+    kinds = [type(b).__name__ for b in doc.blocks]
+    assert kinds == ["Heading", "Paragraph", "BulletList", "OrderedList", "BlockQuote", "CodeBlock",
+                     "Table", "Figure", "ThematicBreak", "HTMLBlock", "Paragraph", "FootnoteDef"]
+    lines = [b.line for b in doc.blocks]
+    assert lines == [4, 6, 8, 11, 13, 15, 19, 23, 25, 27, 29, 31]
+    heading = doc.blocks[0]
+    assert heading.level == 2 and heading.id == "sec-one"
+    para = doc.blocks[1]
+    assert [type(i).__name__ for i in para.children if not isinstance(i, m.Text)] == \
+        ["Emphasis", "Strong", "Code", "Link", "Strikeout"]
+    assert doc.blocks[3].start == 3
+    table = doc.blocks[6]
+    assert [c.align for c in table.header] == ["left", "right"]
+    assert doc.blocks[7].image.src == "assets/x.png" and doc.blocks[7].image.alt == "alt text"
+    assert isinstance(doc.blocks[10].children[-2], m.FootnoteRef)
+    assert doc.blocks[11].number == 1
+
+
+def test_citations_pandoc_syntax():
+    doc, _ = read("---\ntitle: T\n---\nA [see @smith2016, p. 12; -@white2018] and\n"
+                  "@white2018 [chap. 3] says, mail me@example.org.\n")
+    cites = [i for i in doc.blocks[0].children if isinstance(i, m.Citation)]
+    assert len(cites) == 2
+    first, second = cites
+    assert not first.in_text and first.line == 4 and first.column == 3
+    assert first.items[0] == m.CitationItem(key="smith2016", prefix="see", locator="12", label="page")
+    assert first.items[1].key == "white2018" and first.items[1].suppress_author
+    assert second.in_text and second.line == 5
+    assert second.items[0].label == "chapter" and second.items[0].locator == "3"
+
+
+def test_links_and_footnote_refs_are_not_citations():
+    doc, _ = read("---\ntitle: T\n---\n[@x](https://example.org) and [^1] and a@b.c\n\n[^1]: n\n")
+    assert not [i for i in doc.blocks[0].children if isinstance(i, m.Citation)]
+
+
+def test_heading_ids_are_unique_and_stable():
+    doc, _ = read("---\ntitle: T\n---\n## Same\n\n## Same\n\n## 1 Über *Größe*!\n")
+    assert [b.id for b in doc.blocks] == ["same", "same-1", "über-größe"]
+    assert slugify("Aldesleukin: The Laboratory Variant") == "aldesleukin-the-laboratory-variant"
+
+
+def test_yaml_error_points_at_the_yaml_line():
+    _, diags = read("---\ntitle: ok\nbad: [unclosed\n---\nBody\n")
+    assert len(diags) == 1
+    assert diags[0].code == "yaml" and diags[0].line in (3, 4) and diags[0].severity.value == "error"
+
+
+def test_unterminated_front_matter_and_empty_file():
+    _, diags = read("---\ntitle: x\n")
+    assert [d.code for d in diags] == ["front-matter-unterminated"]
+    _, diags = read("")
+    assert [d.code for d in diags] == ["empty"]
+
+
+def test_non_utf8_is_located():
+    doc, diags = parse(b"---\ntitle: x\n---\nok\nbad \xff byte\n", P)
+    assert [(d.code, d.line, d.column) for d in diags] == [("encoding", 5, 5)]
