@@ -1,0 +1,91 @@
+"""The build cache: skip outputs whose inputs have not changed, without importing a renderer.
+
+In: an article folder, the theme folder, the format and its options. Out: a content hash of
+everything an output depends on (the article folder's files, the theme's files, publisher's own
+code and version, the options, SOURCE_DATE_EPOCH), and a small record in the output folder
+(``.publish-cache.json``) of which outputs were built from which hash, with their own hashes and
+the diagnostics of that build. An output is up to date when its hash matches and the files it
+wrote are still there, byte for byte. This module imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+RECORD = ".publish-cache.json"
+PACKAGE = Path(__file__).resolve().parent
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+
+
+def _digest_tree(h: Any, root: Path, label: str) -> None:
+    for path in _files(root):
+        h.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode())
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+
+
+def input_hash(folder: Path, theme: Path, fmt: str, options: dict[str, Any]) -> str:
+    """The hash of everything ``fmt``'s output of ``folder`` depends on."""
+    from . import __version__
+
+    h = hashlib.sha256()
+    h.update(f"publisher {__version__}\0{fmt}\0".encode())
+    h.update(json.dumps(options, sort_keys=True, default=str).encode())
+    h.update(f"\0SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')}\0".encode())
+    _digest_tree(h, folder, "source")
+    _digest_tree(h, theme, "theme")
+    _digest_tree(h, PACKAGE, "code")
+    return h.hexdigest()
+
+
+def _load(out_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((out_dir / RECORD).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
+    """The record of ``fmt`` if it was built from ``key`` and its files are intact, else None."""
+    entry = _load(out_dir).get(fmt)
+    if not isinstance(entry, dict) or entry.get("key") != key:
+        return None
+    outputs = entry.get("outputs", {})
+    if not outputs or any(_file_hash(out_dir / rel) != digest for rel, digest in outputs.items()):
+        return None
+    return entry
+
+
+def remember(out_dir: Path, fmt: str, key: str, written: list[Path],
+             diagnostics: list[dict[str, Any]]) -> None:
+    """Record that ``fmt`` was built from ``key`` into ``written``, with its diagnostics."""
+    from .output import write_atomic
+
+    data = _load(out_dir)
+    data[fmt] = {"key": key,
+                 "outputs": {p.relative_to(out_dir).as_posix(): _file_hash(p) for p in written},
+                 "diagnostics": diagnostics}
+    write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))
+
+
+def forget(out_dir: Path, fmt: str) -> None:
+    """Drop ``fmt``'s record (its build failed: it must be rebuilt next time)."""
+    data = _load(out_dir)
+    if data.pop(fmt, None) is not None:
+        from .output import write_atomic
+
+        write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))

