@@ -1,0 +1,69 @@
+"""The build cache and reproducible builds."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from publisher import cache
+from publisher.reproducible import normalise_zip, source_date_epoch, zip_time
+
+
+def _zip(entries: list[tuple[str, bytes]], when=(2024, 5, 6, 7, 8, 10)) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(zipfile.ZipInfo(name, date_time=when), data)
+    return buf.getvalue()
+
+
+def test_normalised_zip_has_mimetype_first_stored_and_fixed_times():
+    a = normalise_zip(_zip([("EPUB/a.xhtml", b"<a/>"), ("mimetype", b"application/epub+zip")]), 86400 * 365 * 30)
+    b = normalise_zip(_zip([("EPUB/a.xhtml", b"<a/>"), ("mimetype", b"application/epub+zip")],
+                           when=(2030, 1, 1, 0, 0, 0)), 86400 * 365 * 30)
+    assert a == b
+    with zipfile.ZipFile(io.BytesIO(a)) as z:
+        infos = z.infolist()
+        assert infos[0].filename == "mimetype" and infos[0].compress_type == zipfile.ZIP_STORED
+        assert {i.date_time for i in infos} == {(1999, 12, 25, 0, 0, 0)}
+        assert z.read("EPUB/a.xhtml") == b"<a/>"
+
+
+def test_epoch_zero_is_clamped_to_the_zip_epoch():
+    assert zip_time(0) == (1980, 1, 1, 0, 0, 0)
+
+
+def test_source_date_epoch_wins_and_mtime_is_the_fallback(tmp_path: Path, monkeypatch):
+    (tmp_path / "article.md").write_text("x")
+    import os
+    os.utime(tmp_path / "article.md", (1_500_000_000, 1_500_000_000))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert source_date_epoch(tmp_path) == 0
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert source_date_epoch(tmp_path) == 1_500_000_000  # not a git checkout: the newest file
+
+
+def test_cache_key_changes_with_any_input(tmp_path: Path):
+    src, theme, out = tmp_path / "src", tmp_path / "theme", tmp_path / "out"
+    for d in (src, theme, out):
+        d.mkdir()
+    (src / "article.md").write_text("a")
+    (theme / "x.css").write_text("b")
+    key = cache.input_hash(src, theme, "pdf", {"paper": "a4"})
+    assert key == cache.input_hash(src, theme, "pdf", {"paper": "a4"})
+    assert key != cache.input_hash(src, theme, "pdf", {"paper": "letter"})
+    assert key != cache.input_hash(src, theme, "epub", {"paper": "a4"})
+    (theme / "x.css").write_text("c")
+    assert key != cache.input_hash(src, theme, "pdf", {"paper": "a4"})
+
+
+def test_cache_record_is_only_valid_while_outputs_are_intact(tmp_path: Path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.pdf").write_bytes(b"%PDF")
+    cache.remember(out, "pdf", "k1", [out / "a.pdf"], [{"code": "x"}])
+    assert cache.up_to_date(out, "pdf", "k1")["diagnostics"] == [{"code": "x"}]
+    assert cache.up_to_date(out, "pdf", "k2") is None
+    (out / "a.pdf").write_bytes(b"%PDF changed")
+    assert cache.up_to_date(out, "pdf", "k1") is None
