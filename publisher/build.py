@@ -8,16 +8,19 @@ no output at all, and its earlier outputs stay as they were.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import checks, reader
-from .bibliography import BIBLIOGRAPHY_NAMES, DEFAULT_STYLE, Formatted, format_citations, resolve_style
-from .diagnostics import Diagnostic, PublishError, error, has_errors, sort_key
+from . import cache
+from .diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
 from .model import Document, Metadata
-from .render import Body, render
-from .templating import Page, default_theme, page as make_page
+
+if TYPE_CHECKING:  # the stages below are imported when first needed: `publish --help` stays fast
+    from .render import Body
+    from .templating import Page
 
 FORMATS = ("html", "pdf", "epub")
 ARTICLE = "article.md"
@@ -28,6 +31,8 @@ class Result:
     source: Path
     diagnostics: list[Diagnostic] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
+    up_to_date: list[Path] = field(default_factory=list)
+    """Outputs the cache found current, left untouched."""
 
     @property
     def failed(self) -> bool:
@@ -67,6 +72,9 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
                         references=(), bibliography_path=None), \
             [error(path, 1, 1, "read", f"cannot read the article: {exc.strerror}")]
+    from . import reader
+    from .bibliography import BIBLIOGRAPHY_NAMES
+
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
     bib_data = bib_path.read_bytes() if bib_path else None
     return reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
@@ -74,6 +82,8 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
 
 def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
     """Read and check one article: every diagnostic, sorted by place."""
+    from . import checks
+
     doc, diags = load(folder)
     # When the source could not be read whole, a missing title is only an echo of that error.
     echoes = {"no-title"} if has_errors(diags) else set()
@@ -111,6 +121,10 @@ class Prepared:
 
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
+    from .bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from .render import render
+    from .templating import page as make_page
+
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
     formatted = format_citations(doc, style) if style and doc.references else Formatted()
     body = render(doc, formatted)
@@ -121,10 +135,32 @@ def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
 
 
 def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str] = FORMATS,
-          theme: Path | None = None, strict: bool = False) -> Result:
-    """Check, then write the wanted formats of one article into ``out_root/<slug>/``."""
+          theme: Path | None = None, strict: bool = False, use_cache: bool = True,
+          **options: Any) -> Result:
+    """Check, then write the wanted formats of one article into ``out_root/<slug>/``.
+
+    With ``use_cache``, formats whose inputs are unchanged since they were last written are
+    left alone (the diagnostics of that build are reported again), and nothing heavy is
+    imported when every format is current.
+    """
+    from .templating import default_theme
+
     theme = theme or default_theme()
+    formats = tuple(formats)
+    out_dir = out_root / folder.name
     result = Result(source=folder)
+    keys: dict[str, str] = {}
+    if use_cache:
+        digest = cache.inputs_digest(folder, theme, options)
+        keys = {fmt: cache.format_key(digest, fmt) for fmt in formats}
+        records = {fmt: cache.up_to_date(out_dir, fmt, keys[fmt]) for fmt in formats}
+        if formats and all(records.values()):
+            first = next(iter(records.values()))
+            result.diagnostics = [from_dict(d) for d in first.get("diagnostics", [])]
+            result.up_to_date = [out_dir / rel for r in records.values() for rel in r["outputs"]]
+            if not has_errors(result.diagnostics, strict=strict):
+                return result
+            result.up_to_date = []
     doc, result.diagnostics = check(folder)
     if has_errors(result.diagnostics, strict=strict):
         return result
@@ -132,16 +168,38 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     result.diagnostics += diags
     if prepared is None:
         return result
-    out_dir = out_root / doc.slug
-    try:
-        for fmt in formats:
-            result.written += write_format(fmt, prepared, theme, out_dir)
-    except PublishError as exc:
-        result.diagnostics += exc.diagnostics
+    for fmt in formats:
+        try:
+            written = write_format(fmt, prepared, theme, out_dir, **options)
+        except PublishError as exc:
+            result.diagnostics += exc.diagnostics
+            if use_cache:
+                cache.forget(out_dir, fmt)
+            break
+        result.written += written
+        if use_cache:
+            cache.remember(out_dir, fmt, keys[fmt], written, [as_dict(d) for d in result.diagnostics])
     return result
 
 
-def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path) -> list[Path]:
+def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: Any) -> Iterator[Result]:
+    """Build several articles, on every core: one worker process per core, each importing the
+    renderers once. Results come in the order of ``folders``."""
+    folders = list(folders)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
+    if jobs == 1:
+        for folder in folders:
+            yield build(folder, **kwargs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for future in [pool.submit(build, folder, **kwargs) for folder in folders]:
+            yield future.result()
+
+
+def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: Any) -> list[Path]:
     match fmt:
         case "html":
             from .writers import html

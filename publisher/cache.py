@@ -30,18 +30,23 @@ def _digest_tree(h: Any, root: Path, label: str) -> None:
         h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-def input_hash(folder: Path, theme: Path, fmt: str, options: dict[str, Any]) -> str:
-    """The hash of everything ``fmt``'s output of ``folder`` depends on."""
+def inputs_digest(folder: Path, theme: Path, options: dict[str, Any]) -> str:
+    """The hash of everything an article's outputs depend on, whatever the format."""
     from . import __version__
 
     h = hashlib.sha256()
-    h.update(f"publisher {__version__}\0{fmt}\0".encode())
+    h.update(f"publisher {__version__}\0".encode())
     h.update(json.dumps(options, sort_keys=True, default=str).encode())
     h.update(f"\0SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')}\0".encode())
     _digest_tree(h, folder, "source")
     _digest_tree(h, theme, "theme")
     _digest_tree(h, PACKAGE, "code")
     return h.hexdigest()
+
+
+def format_key(digest: str, fmt: str) -> str:
+    """The key of one format's outputs."""
+    return hashlib.sha256(f"{digest}\0{fmt}".encode()).hexdigest()
 
 
 def _load(out_dir: Path) -> dict[str, Any]:

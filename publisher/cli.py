@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .build import FORMATS, UsageError, build, check as check_article, discover
+from .build import FORMATS, UsageError, build_many, check as check_article, discover
 from .diagnostics import Diagnostic, has_errors, to_json
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: importing rich would double `publish --help`'s time
 )
 
 Sources = Annotated[Optional[list[Path]], typer.Argument(
@@ -30,6 +31,8 @@ Sources = Annotated[Optional[list[Path]], typer.Argument(
     show_default=False)]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output root; each article goes to OUT/<slug>/.")]
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
+Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
+                                             help="Articles built at once (default: one per core).")]
 
 
 def _folders(sources: list[Path] | None) -> list[Path]:
@@ -45,39 +48,46 @@ def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
         typer.echo(str(d), err=err)
 
 
-def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool) -> None:
+def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool,
+           jobs: int | None = None, **options: object) -> None:
     failed = False
-    for folder in _folders(sources):
-        result = build(folder, out_root=out, formats=formats, strict=strict)
+    for result in build_many(_folders(sources), jobs=jobs, out_root=out, formats=formats,
+                             strict=strict, **options):
         _print(result.diagnostics)
         for path in result.written:
             typer.echo(f"wrote {path}")
+        for path in result.up_to_date:
+            typer.echo(f"up to date {path}")
         failed |= has_errors(result.diagnostics, strict=strict)
     raise typer.Exit(1 if failed else 0)
 
 
 @app.command("all")
-def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+         jobs: Jobs = None) -> None:
     """Check, then build HTML, PDF and EPUB for each article."""
-    _build(sources, out, FORMATS, strict)
+    _build(sources, out, FORMATS, strict, jobs)
 
 
 @app.command()
-def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+         jobs: Jobs = None) -> None:
     """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
-    _build(sources, out, ("html",), strict)
+    _build(sources, out, ("html",), strict, jobs)
 
 
 @app.command()
-def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+        jobs: Jobs = None) -> None:
     """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
-    _build(sources, out, ("pdf",), strict)
+    _build(sources, out, ("pdf",), strict, jobs)
 
 
 @app.command()
-def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False) -> None:
+def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+         jobs: Jobs = None) -> None:
     """Check, then build the EPUB 3 handout: OUT/<slug>/<slug>.epub."""
-    _build(sources, out, ("epub",), strict)
+    _build(sources, out, ("epub",), strict, jobs)
 
 
 @app.command()

@@ -68,8 +68,19 @@ def has_errors(diagnostics: Iterable[Diagnostic], *, strict: bool = False) -> bo
 
 def to_json(diagnostics: Iterable[Diagnostic]) -> str:
     """The JSON form: a list of objects with path, line, column, severity, code, message."""
-    return json.dumps([{**asdict(d), "severity": d.severity.value} for d in diagnostics],
+    return json.dumps([as_dict(d) for d in diagnostics],
                       indent=2, ensure_ascii=False)
+
+
+def from_dict(data: dict) -> Diagnostic:
+    """The inverse of the JSON form (the build cache stores diagnostics that way)."""
+    return Diagnostic(path=str(data["path"]), line=int(data["line"]), column=int(data["column"]),
+                      severity=Severity(data["severity"]), code=str(data["code"]),
+                      message=str(data["message"]))
+
+
+def as_dict(d: Diagnostic) -> dict:
+    return {**asdict(d), "severity": d.severity.value}
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:

@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .model import Document, Metadata
-from .render import Body, Section, TocEntry
+
+if TYPE_CHECKING:
+    from .render import Body, Section, TocEntry
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

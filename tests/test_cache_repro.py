@@ -50,12 +50,20 @@ def test_cache_key_changes_with_any_input(tmp_path: Path):
         d.mkdir()
     (src / "article.md").write_text("a")
     (theme / "x.css").write_text("b")
-    key = cache.input_hash(src, theme, "pdf", {"paper": "a4"})
-    assert key == cache.input_hash(src, theme, "pdf", {"paper": "a4"})
-    assert key != cache.input_hash(src, theme, "pdf", {"paper": "letter"})
-    assert key != cache.input_hash(src, theme, "epub", {"paper": "a4"})
+
+    def key(fmt: str = "pdf", paper: str = "a4") -> str:
+        return cache.format_key(cache.inputs_digest(src, theme, {"paper": paper}), fmt)
+
+    first = key()
+    assert first == key()
+    assert first != key(paper="letter")
+    assert first != key(fmt="epub")
     (theme / "x.css").write_text("c")
-    assert key != cache.input_hash(src, theme, "pdf", {"paper": "a4"})
+    assert first != key()
+    (theme / "x.css").write_text("b")
+    assert first == key()
+    (src / "article.md").write_text("changed")
+    assert first != key()
 
 
 def test_cache_record_is_only_valid_while_outputs_are_intact(tmp_path: Path):
