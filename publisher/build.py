@@ -206,7 +206,8 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: A
             return html.write(p.page, theme, out_dir, p.assets)
         case "pdf":
             from .writers import pdf
-            return pdf.write(p.page, theme, p.doc.path.parent, out_dir)
+            return pdf.write(p.page, theme, p.doc.path.parent, out_dir,
+                             paper=options.get("paper"), variant=options.get("variant"))
         case "epub":
             from .writers import epub
             return epub.write(p.page, theme, out_dir, p.assets)

@@ -8,6 +8,7 @@ with ``--strict``), 2 usage error.
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,6 +17,7 @@ import typer
 from . import __version__
 from .build import FORMATS, UsageError, build_many, check as check_article, discover
 from .diagnostics import Diagnostic, has_errors, to_json
+from .writers.pdf import PAPERS, VARIANTS
 
 app = typer.Typer(
     help="Publish a canonical article (source/<slug>/article.md) as a web page, a print PDF "
@@ -33,6 +35,19 @@ Out = Annotated[Path, typer.Option("--out", "-o", help="Output root; each articl
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
                                              help="Articles built at once (default: one per core).")]
+PaperName = StrEnum("PaperName", {p: p for p in PAPERS})
+VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})
+Paper = Annotated[Optional[PaperName], typer.Option(
+    "--paper", show_default=False,
+    help="PDF paper size: a4 or letter (default: the front matter's 'paper', else a4).")]
+Variant = Annotated[Optional[VariantName], typer.Option(
+    "--variant", show_default=False,
+    help="PDF standard: pdf/ua-1 (accessible, the default) or pdf/a-3b (archival).")]
+
+
+def _pdf_options(paper: PaperName | None, variant: VariantName | None) -> dict[str, str]:
+    """The PDF options that were given (defaults left out, so they do not change cache keys)."""
+    return {k: v.value for k, v in (("paper", paper), ("variant", variant)) if v is not None}
 
 
 def _folders(sources: list[Path] | None) -> list[Path]:
@@ -64,9 +79,9 @@ def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], stri
 
 @app.command("all")
 def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None) -> None:
+         jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
     """Check, then build HTML, PDF and EPUB for each article."""
-    _build(sources, out, FORMATS, strict, jobs)
+    _build(sources, out, FORMATS, strict, jobs, **_pdf_options(paper, variant))
 
 
 @app.command()
@@ -78,9 +93,9 @@ def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = Fal
 
 @app.command()
 def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-        jobs: Jobs = None) -> None:
+        jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
     """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
-    _build(sources, out, ("pdf",), strict, jobs)
+    _build(sources, out, ("pdf",), strict, jobs, **_pdf_options(paper, variant))
 
 
 @app.command()

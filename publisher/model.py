@@ -301,6 +301,8 @@ class Metadata:
     credits: tuple[str, ...] = ()
     disclaimer: str = ""
     changes: str = ""
+    paper: str = ""
+    """Paper size of the print PDF (``a4`` or ``letter``); empty means A4."""
     lines: dict[str, int] = field(default_factory=dict)
 
 

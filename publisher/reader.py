@@ -90,7 +90,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "description": (str,), "csl": (str,), "license": (str,), "disclaimer": (str,),
     "changes": (str, list), "source": (dict, str), "alias": (str, list), "author": (str, list, dict),
     "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
-    "nocite": (str, list),
+    "nocite": (str, list), "paper": (str,),
 }
 
 
@@ -136,7 +136,8 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
         csl=_string(clean.get("csl")), nocite=nocite, source=source,
         contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
         credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
-        changes=_string(clean.get("changes")), lines=key_lines)
+        changes=_string(clean.get("changes")), paper=_string(clean.get("paper")).lower(),
+        lines=key_lines)
     return meta, diags
 
 
