@@ -320,3 +320,33 @@ def test_the_pdf_reads_nothing_outside_the_article_and_theme(article, tmp_path):
         pdf_writer.render(page, default_theme(), folder)
     assert [d.code for d in caught.value.diagnostics] == ["pdf-resource"]
     assert secret.as_uri() in caught.value.diagnostics[0].message
+
+
+def long_article(sections: int = 17) -> str:
+    """Sections whose paragraphs vary in length, so headings fall all over the pages."""
+    sentence = ("Cytokines are small proteins that cells release to signal to one another, "
+                "and their effects depend on the cells around them. ")
+    parts = ["---\ntitle: Long\nlang: en\n---\n"]
+    for i in range(1, sections + 1):
+        parts.append(f"## Heading number {i}\n\n")
+        for j in range(1 + i % 3):
+            parts.append(sentence * (1 + (i * 7 + j * 5) % 9) + "\n\n")
+        if i % 4 == 0:
+            parts.append(f"### Subheading {i}\n\n" + sentence * 3 + "\n\n")
+    return "".join(parts)
+
+
+@POPPLER
+def test_headings_are_never_the_last_line_of_a_page(article, tmp_path):
+    path = build_pdf(article(long_article()), tmp_path)
+    total = len(PdfReader(path).pages)
+    assert total >= 4
+    for n in range(1, total):
+        lines = [line.strip() for line in pdftotext(path, n).splitlines() if line.strip()]
+        last = lines[-2]  # the line above the page number
+        assert not re.match(r"(Sub)?[Hh]eading number \d+$|Subheading \d+$", last), (n, last)
+
+
+def test_text_is_hyphenated_in_the_document_language(il2):
+    text = "\n".join(p.extract_text() for p in PdfReader(il2_pdf(il2)).pages)
+    assert re.search("[a-z]\u2010\n[a-z]", text)
