@@ -3,7 +3,8 @@
 In: article folders (``source/<slug>/``), the formats wanted, the output root. Out: a
 ``Result`` per article with its diagnostics and the files written. Each article is read once,
 checked once and rendered once; every writer wraps the same body. An article with errors gets
-no output at all, and its earlier outputs stay as they were.
+no output at all, and its earlier outputs stay as they were; so does an output that fails
+``verify`` (it lacks the attribution, the licence link or the disclaimer).
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
     from . import checks
 
     doc, diags = load(folder)
-    # When the source could not be read whole, a missing title is only an echo of that error.
-    echoes = {"no-title"} if has_errors(diags) else set()
+    # When the source could not be read whole, a missing title, licence or image credit is
+    # only an echo of that error.
+    echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
     diags += [d for d in checks.run(doc) if d.code not in echoes]
     return doc, sorted(diags, key=sort_key)
 
@@ -168,14 +170,18 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     result.diagnostics += diags
     if prepared is None:
         return result
+    from . import verify
+    from .output import verifying
+
     for fmt in formats:
         try:
-            written = write_format(fmt, prepared, theme, out_dir, **options)
-        except PublishError as exc:
+            with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
+                written = write_format(fmt, prepared, theme, out_dir, **options)
+        except PublishError as exc:  # report it, and still try the other formats
             result.diagnostics += exc.diagnostics
             if use_cache:
                 cache.forget(out_dir, fmt)
-            break
+            continue
         result.written += written
         if use_cache:
             cache.remember(out_dir, fmt, keys[fmt], written, [as_dict(d) for d in result.diagnostics])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 
+from . import attribution
 from .bibliography import citations, resolve_style
 from .diagnostics import Diagnostic, error, warning
 from .model import Document
@@ -70,7 +71,8 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
                     f"citation style '{doc.meta.csl}': {what}")
 
 
-CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style)
+CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
+                             *attribution.CHECKS)
 
 
 def run(doc: Document) -> list[Diagnostic]:

@@ -47,7 +47,7 @@ class _Loader(yaml.SafeLoader):
 class YAMLResult:
     data: Any = None
     key_lines: dict[str, int] = field(default_factory=dict)
-    """Top-level key → 1-based file line."""
+    """Top-level key → 1-based file line; keys of a mapping one level down as ``key.sub``."""
     item_lines: list[int] = field(default_factory=list)
     """For a top-level sequence (or the ``references:`` sequence): each item's 1-based line."""
     diagnostics: list[Diagnostic] = field(default_factory=list)
@@ -84,6 +84,11 @@ def load_yaml(text: str, path: Path, *, first_line: int = 1, code: str = "yaml",
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 result.key_lines[str(key_node.value)] = first_line + key_node.start_mark.line
+                if isinstance(value_node, yaml.MappingNode):  # one level down: "source.url"
+                    for sub_key, _ in value_node.value:
+                        if isinstance(sub_key, yaml.ScalarNode):
+                            result.key_lines[f"{key_node.value}.{sub_key.value}"] = (
+                                first_line + sub_key.start_mark.line)
                 if list_key and key_node.value == list_key and isinstance(value_node, yaml.SequenceNode):
                     result.item_lines = [first_line + n.start_mark.line for n in value_node.value]
     elif isinstance(node, yaml.SequenceNode):

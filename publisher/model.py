@@ -280,6 +280,21 @@ class SourceWork:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ImageCredit:
+    """Who made an image and under which licence (front matter ``images:``, keyed by path)."""
+
+    src: str
+    """The image's path as the body uses it (``assets/il2.png``)."""
+    credit: str = ""
+    """Who to credit: the author, and where the image came from."""
+    license: str = ""
+    """The image's licence, an SPDX id or its source's words."""
+    url: str = ""
+    """Where the image was taken from."""
+    line: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Metadata:
     """The front matter, typed. ``lines`` maps each top-level key to its line in the file."""
 
@@ -303,7 +318,10 @@ class Metadata:
     changes: str = ""
     paper: str = ""
     """Paper size of the print PDF (``a4`` or ``letter``); empty means A4."""
+    images: tuple[ImageCredit, ...] = ()
+    """The credit and licence of each image the body shows."""
     lines: dict[str, int] = field(default_factory=dict)
+    """Front-matter key → its line; a key one level down reads ``source.url``."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,7 +1,9 @@
 """Output files, written atomically: an earlier good build survives any failed one.
 
 In: bytes and a destination path. Out: the file, replaced in one ``os.replace``; a failure or
-an interruption leaves the old file as it was and no temporary file behind.
+an interruption leaves the old file as it was and no temporary file behind. Inside
+``verifying(check)``, ``check(tmp, dest)`` inspects each finished file before it replaces
+``dest``; when it raises, the old file stays.
 """
 
 from __future__ import annotations
@@ -9,8 +11,22 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
+
+Check = Callable[[Path, Path], None]
+_CHECK: ContextVar[Check | None] = ContextVar("output_check", default=None)
+
+
+@contextlib.contextmanager
+def verifying(check: Check) -> Iterator[None]:
+    """Run ``check(tmp, dest)`` on every file written in this block before it is put in place."""
+    token = _CHECK.set(check)
+    try:
+        yield
+    finally:
+        _CHECK.reset(token)
 
 
 @contextlib.contextmanager
@@ -24,6 +40,8 @@ def atomic_path(dest: Path) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        if (check := _CHECK.get()) is not None:
+            check(tmp_path, dest)
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, dest)
     finally:

@@ -26,7 +26,7 @@ from .diagnostics import Diagnostic, error
 from .model import (
     Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
     FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem,
-    Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table,
+    ImageCredit, Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table,
     TableCell, Text, ThematicBreak,
 )
 
@@ -90,7 +90,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "description": (str,), "csl": (str,), "license": (str,), "disclaimer": (str,),
     "changes": (str, list), "source": (dict, str), "alias": (str, list), "author": (str, list, dict),
     "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
-    "nocite": (str, list), "paper": (str,),
+    "nocite": (str, list), "paper": (str,), "images": (dict,),
 }
 
 
@@ -126,6 +126,11 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
                                ("title", "publisher", "url", "author", "retrieved", "license")})
     else:
         source = SourceWork()
+    images = tuple(
+        ImageCredit(src=str(src), line=key_lines.get(f"images.{src}", key_lines.get("images", 2)),
+                    **({f: _string(entry.get(f)) for f in ("credit", "license", "url")}
+                       if isinstance(entry, dict) else {"credit": _string(entry)}))
+        for src, entry in (clean.get("images") or {}).items())
     nocite = tuple(k.lstrip("@").strip() for v in _strings(clean.get("nocite"))
                    for k in re.split(r"[,;\s]+", v) if k.strip())
     meta = Metadata(
@@ -137,7 +142,7 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
         contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
         credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
         changes=_string(clean.get("changes")), paper=_string(clean.get("paper")).lower(),
-        lines=key_lines)
+        images=images, lines=key_lines)
     return meta, diags
 
 

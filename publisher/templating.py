@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from .model import Document, Metadata
 
 if TYPE_CHECKING:
+    from .attribution import Attribution
     from .render import Body, Section, TocEntry
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -55,6 +56,10 @@ class Page:
     license_name: str
     license_url: str
     generator: str
+    attribution: Attribution
+    """The TASL statement, image credits and disclaimer (see ``attribution``)."""
+    jsonld: dict
+    """schema.org JSON-LD for the web page; templates emit it with ``|tojson``."""
 
     def section_html(self, section: Section):  # -> Markup
         from markupsafe import Markup
@@ -62,25 +67,17 @@ class Page:
         return Markup(section.html)
 
 
-# SPDX id → (display name, deed URL) for the licences articles are published under.
-LICENSES = {
-    f"CC-{kind}-{version}": (f"CC {kind} {version}",
-                             f"https://creativecommons.org/licenses/{kind.lower()}/{version}/")
-    for kind in ("BY", "BY-SA", "BY-NC", "BY-NC-SA", "BY-ND", "BY-NC-ND")
-    for version in ("4.0", "3.0", "2.5", "2.0", "1.0")
-}
-LICENSES["CC0-1.0"] = ("CC0 1.0", "https://creativecommons.org/publicdomain/zero/1.0/")
-
-
 def page(doc: Document, body: Body) -> Page:
     from markupsafe import Markup
 
     from . import __version__
+    from .attribution import attribution as make_attribution, jsonld
 
-    name, url = LICENSES.get(doc.meta.license, (doc.meta.license, ""))
+    att = make_attribution(doc.meta, body.images)
     return Page(slug=doc.slug, meta=doc.meta, sections=body.sections, toc=body.toc,
-                body_html=Markup(body.html), license_name=name, license_url=url,
-                generator=f"publisher {__version__}")
+                body_html=Markup(body.html), license_name=att.license_name,
+                license_url=att.license_url, generator=f"publisher {__version__}",
+                attribution=att, jsonld=jsonld(doc.meta, att))
 
 
 def render_template(theme: Path, name: str, **values: object) -> str:

@@ -20,7 +20,7 @@ def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-GOOD = "---\ntitle: Good\n---\n## One\n\nText [@a].\n"
+GOOD = "---\ntitle: Good\nlicense: CC-BY-4.0\n---\n## One\n\nText [@a].\n"
 REFS = "references:\n  - id: a\n    type: book\n    title: A book\n    issued: 2001\n"
 
 
@@ -49,7 +49,7 @@ def test_check_without_arguments_reads_every_article(article, in_project):
 
 
 def test_check_json_lists_each_finding(article, in_project):
-    folder = article("---\ntitle: T\n---\nSee [@nope].\n", REFS)
+    folder = article("---\ntitle: T\nlicense: CC-BY-4.0\n---\nSee [@nope].\n", REFS)
     result = runner.invoke(app, ["check", "--format", "json", str(folder)])
     assert result.exit_code == 1
     found = json.loads(result.stdout)
@@ -59,7 +59,7 @@ def test_check_json_lists_each_finding(article, in_project):
 
 
 def test_warnings_fail_only_with_strict(article, in_project):
-    folder = article("---\ntitle: T\n---\nNo citations.\n", REFS)
+    folder = article("---\ntitle: T\nlicense: CC-BY-4.0\n---\nNo citations.\n", REFS)
     assert runner.invoke(app, ["check", str(folder)]).exit_code == 0
     assert runner.invoke(app, ["check", "--strict", str(folder)]).exit_code == 1
 

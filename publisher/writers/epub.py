@@ -45,12 +45,9 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]):  # -> epub.Epu
         book.add_author(name)
     for name in meta.contributors:
         book.add_metadata("DC", "contributor", name)
-    if page.license_name:
-        rights = f"Published under {page.license_name}" + (f" ({page.license_url})" if page.license_url else "")
-        book.add_metadata("DC", "rights", rights)
-    if meta.source.title or meta.source.url:
-        src = ", ".join(p for p in (meta.source.title, meta.source.publisher, meta.source.url) if p)
-        book.add_metadata("DC", "source", src)
+    book.add_metadata("DC", "rights", page.attribution.rights)  # the TASL statement + licence URL
+    if page.attribution.source:
+        book.add_metadata("DC", "source", page.attribution.source)
     if meta.description:
         book.add_metadata("DC", "description", meta.description)
     for word in meta.keywords:

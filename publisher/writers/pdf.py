@@ -106,7 +106,8 @@ def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = Pdf
     document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
                                url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
     _metadata(document, page, article_dir)
-    data = document.write_pdf(attachments=[], **pdf_options)
+    # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
+    data = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
     if fetcher.refused:
         raise PublishError([error(article, 1, 1, "pdf-resource",
                                   f"the PDF may only use files inside the article's folder; "

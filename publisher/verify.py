@@ -1,0 +1,251 @@
+"""Verification of written outputs: does each one carry its attribution?
+
+In: a finished output file (the web page, the PDF, the EPUB) before it replaces the previous
+one, and the ``Page`` it was made from. Out: diagnostics, one per missing part, located at the
+output file; ``checker`` raises them as a ``PublishError`` so ``output`` keeps the old file.
+
+What each output must carry, as a reader gets it:
+- the web page: the TASL statement, the licence name, a ``rel="license"`` link to the licence
+  deed, the disclaimer and the image credits in its visible text (not in ``<script>`` or
+  ``hidden`` elements), and JSON-LD whose ``license`` is the deed (and ``isBasedOn`` when the
+  article is adapted);
+- the PDF: the same in its extracted text, a link to the deed, and metadata (``/rights`` with
+  the statement and the deed, ``/license``);
+- the EPUB: the same in its pages, a ``rel="license"`` link, and package metadata (``dc:rights``
+  with the statement and the deed, ``dc:source``, a ``dc:contributor`` for each contributor).
+
+Text is compared on letters and digits only, so line breaks, hyphenation and typographic
+quotes do not matter; a page turn (running head, page number) may interrupt a passage.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .attribution import adapted
+from .diagnostics import Diagnostic, PublishError, error
+from .templating import Page
+
+MAX_GAPS = 4
+"""Page turns a passage may span in the PDF."""
+GAP = 160
+"""Letters a page turn may put inside a passage (running head, page number, footnote)."""
+
+
+def key(text: str) -> str:
+    """Letters and digits only, case-folded: what survives any layout."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def contains(haystack: str, passage: str) -> bool:
+    """Does ``haystack`` hold ``passage`` in order, allowing a few page turns inside it?"""
+    words = [w for w in (key(w) for w in passage.split()) if w]
+    if not words:
+        return True
+    hay = key(haystack)
+    anchor = "".join(words[:3])
+    start = hay.find(anchor)
+    while start >= 0:
+        pos, gaps, ok = start, 0, True
+        for word in words:
+            if hay.startswith(word, pos):
+                pos += len(word)
+                continue
+            found = hay.find(word, pos, pos + GAP + len(word))
+            gaps += 1
+            if found < 0 or gaps > MAX_GAPS:
+                ok = False
+                break
+            pos = found + len(word)
+        if ok:
+            return True
+        start = hay.find(anchor, start + 1)
+    return False
+
+
+@dataclass
+class Seen:
+    """What one output shows a reader: its text, its links, and its metadata."""
+
+    text: str = ""
+    license_links: set[str] = field(default_factory=set)
+    """Targets of links marked as the licence (``rel="license"``; any link in a PDF)."""
+    metadata: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """Format-specific findings (JSON-LD, package metadata)."""
+
+
+def expected(page: Page) -> list[tuple[str, str]]:
+    """(what, text) pairs every output's text must hold."""
+    att = page.attribution
+    parts = [("the attribution statement", att.text), ("the licence name", att.license_name)]
+    if att.disclaimer:
+        parts.append(("the disclaimer", att.disclaimer))
+    parts += [("an image credit", "".join(s.text for s in c)) for c in att.image_credits]
+    return parts
+
+
+def compare(page: Page, seen: Seen) -> list[str]:
+    """What ``seen`` lacks, one phrase each."""
+    missing = [f"{what} ({_short(text)})" for what, text in expected(page)
+               if not contains(seen.text, text)]
+    url = page.attribution.license_url
+    if url and url not in seen.license_links:
+        missing.append(f"the link to the licence ({url})")
+    return missing + seen.problems
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _metadata_has(value: str, page: Page) -> bool:
+    att = page.attribution
+    return contains(value, att.text) and (not att.license_url or att.license_url in value)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading each format
+
+
+_SKIP = ("script", "style", "template", "noscript")
+
+
+def _drop(el) -> None:  # remove an lxml element but keep the text that follows it
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _visible_text(body) -> str:  # lxml element → the text a reader sees
+    for el in body.xpath(".//*[@hidden] | .//*[@aria-hidden='true']"
+                         + "".join(f" | .//*[local-name()='{t}']" for t in _SKIP)):
+        _drop(el)
+    return " ".join(body.itertext())
+
+
+def read_html(data: bytes, page: Page) -> Seen:
+    from lxml import html
+
+    root = html.fromstring(data)
+    seen = Seen()
+    scripts = root.xpath("//script[@type='application/ld+json']/text()")
+    seen.license_links = {a.get("href") for a in root.xpath("//body//a[@href][@rel]")
+                          if "license" in a.get("rel", "").split()}
+    body = root.find("body")
+    seen.text = _visible_text(body) if body is not None else ""
+    try:
+        data_ld = [json.loads(s) for s in scripts]
+    except ValueError as exc:
+        seen.problems.append(f"readable JSON-LD ({exc})")
+        return seen
+    url = page.attribution.license_url
+    if not any(d.get("license") == url for d in data_ld if isinstance(d, dict)):
+        seen.problems.append(f"JSON-LD with \"license\": \"{url}\"")
+    if adapted(page.meta) and not any("isBasedOn" in d for d in data_ld if isinstance(d, dict)):
+        seen.problems.append("JSON-LD \"isBasedOn\" naming the source")
+    return seen
+
+
+def read_pdf(data: bytes, page: Page) -> Seen:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    seen = Seen(text="\n".join(p.extract_text() or "" for p in reader.pages))
+    for p in reader.pages:
+        for annot in p.get("/Annots") or []:
+            action = annot.get_object().get("/A")
+            uri = action.get_object().get("/URI") if action is not None else None
+            if uri:
+                seen.license_links.add(str(uri))
+    meta = reader.metadata or {}
+    seen.metadata = {k: str(v) for k, v in meta.items()}
+    if not _metadata_has(seen.metadata.get("/rights", ""), page):
+        seen.problems.append("the statement and licence in its metadata (/rights, from "
+                             "<meta name=\"rights\"> in print.html.j2)")
+    if page.attribution.license_url and seen.metadata.get("/license") != page.attribution.license_url:
+        seen.problems.append("the licence URL in its metadata (/license, from "
+                             "<meta name=\"license\"> in print.html.j2)")
+    return seen
+
+
+_OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+
+
+def read_epub(data: bytes, page: Page) -> Seen:
+    from lxml import etree
+
+    seen = Seen()
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        container = etree.fromstring(z.read("META-INF/container.xml"), parser)
+        opf_path = container.xpath("//*[local-name()='rootfile']/@full-path")[0]
+        opf = etree.fromstring(z.read(opf_path), parser)
+        base = opf_path.rsplit("/", 1)[0] + "/" if "/" in opf_path else ""
+        texts = []
+        for idref in opf.xpath("//opf:spine/opf:itemref/@idref", namespaces=_OPF):
+            href = opf.xpath(f"//opf:manifest/opf:item[@id='{idref}']/@href", namespaces=_OPF)
+            if not href:
+                continue
+            doc = etree.fromstring(z.read(base + href[0]), parser)
+            seen.license_links |= {a.get("href") for a in doc.xpath("//*[local-name()='a'][@rel]")
+                                   if "license" in a.get("rel", "").split()}
+            body = doc.xpath("//*[local-name()='body']")
+            texts.append(_visible_text(body[0]) if body else "")
+        seen.text = "\n".join(texts)
+    dc = {name: [t.strip() for t in opf.xpath(f"//dc:{name}/text()", namespaces=_OPF)]
+          for name in ("rights", "source", "contributor")}
+    if not any(_metadata_has(r, page) for r in dc["rights"]):
+        seen.problems.append("the statement and licence in dc:rights")
+    if page.attribution.source and not any(key(page.attribution.source) in key(s)
+                                           for s in dc["source"]):
+        seen.problems.append(f"dc:source (“{_short(page.attribution.source)}”)")
+    for name in page.meta.contributors:
+        if name not in dc["contributor"]:
+            seen.problems.append(f"dc:contributor “{name}”")
+    return seen
+
+
+READERS: dict[str, Callable[[bytes, Page], Seen]] = {
+    ".html": read_html, ".pdf": read_pdf, ".epub": read_epub}
+
+
+def verify(data: bytes, suffix: str, page: Page, path: Path) -> list[Diagnostic]:
+    """Diagnostics for what the output at ``path`` (a ``suffix`` file) lacks."""
+    try:
+        seen = READERS[suffix](data, page)
+    except Exception as exc:  # an output we cannot read back is as bad as one that lacks things
+        return [error(path, 1, 1, "verify-unreadable",
+                      f"{path.name} cannot be read back to check its attribution: {exc}")]
+    return [error(path, 1, 1, "verify-attribution",
+                  f"{path.name} lacks {what}; every output must carry the attribution: keep "
+                  f"{{% include \"_attribution.html.j2\" %}} in the theme's templates ({path.name} "
+                  f"was not replaced)")
+            for what in compare(page, seen)]
+
+
+def checker(page: Page, out_dir: Path) -> Callable[[Path, Path], None]:
+    """A check for ``output.verifying``: outputs written to ``out_dir`` must carry the
+    attribution of ``page``; others (stylesheets, images) pass."""
+    def check(tmp: Path, dest: Path) -> None:
+        if dest.parent != out_dir or dest.suffix not in READERS:
+            return
+        diags = verify(tmp.read_bytes(), dest.suffix, page, dest)
+        if diags:
+            raise PublishError(diags)
+    return check
