@@ -58,16 +58,28 @@ def contains(haystack: str, passage: str) -> bool:
             if hay.startswith(word, pos):
                 pos += len(word)
                 continue
-            found = hay.find(word, pos, pos + GAP + len(word))
             gaps += 1
-            if found < 0 or gaps > MAX_GAPS:
+            end = _after_gap(hay, pos, word) if gaps <= MAX_GAPS else -1
+            if end < 0:
                 ok = False
                 break
-            pos = found + len(word)
+            pos = end
         if ok:
             return True
         start = hay.find(anchor, start + 1)
     return False
+
+
+def _after_gap(hay: str, pos: int, word: str) -> int:
+    """Where ``word`` ends in ``hay`` if a page turn comes before it or inside it (a word
+    hyphenated across pages); -1 if it is not there."""
+    for k in range(len(word)):
+        if not hay.startswith(word[:k], pos):
+            break
+        found = hay.find(word[k:], pos + k, pos + k + GAP + len(word))
+        if found >= 0:
+            return found + len(word) - k
+    return -1
 
 
 @dataclass
@@ -214,7 +226,7 @@ def read_epub(data: bytes, page: Page) -> Seen:
         seen.problems.append("the statement and licence in dc:rights")
     if page.attribution.source and not any(key(page.attribution.source) in key(s)
                                            for s in dc["source"]):
-        seen.problems.append(f"dc:source (“{_short(page.attribution.source)}”)")
+        seen.problems.append(f"dc:source ({_short(page.attribution.source)})")
     for name in page.meta.contributors:
         if name not in dc["contributor"]:
             seen.problems.append(f"dc:contributor “{name}”")
