@@ -80,7 +80,7 @@ def test_cache_record_is_only_valid_while_outputs_are_intact(tmp_path: Path):
 def test_unchanged_article_is_not_rebuilt_and_a_change_rebuilds(article, tmp_path: Path):
     from publisher.build import build
 
-    folder = article("---\ntitle: Cached\n---\n## One\n\nText.\n")
+    folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## One\n\nText.\n")
     out = tmp_path / "out"
     first = build(folder, out_root=out, formats=("html", "epub"))
     assert not first.failed and len(first.written) >= 3 and first.up_to_date == []
@@ -89,7 +89,7 @@ def test_unchanged_article_is_not_rebuilt_and_a_change_rebuilds(article, tmp_pat
     second = build(folder, out_root=out, formats=("html", "epub"))
     assert second.written == [] and set(second.up_to_date) == set(first.written)
     assert page.stat().st_mtime_ns == stamp
-    (folder / "article.md").write_text("---\ntitle: Cached again\n---\n## One\n\nText.\n")
+    (folder / "article.md").write_text("---\ntitle: Cached again\nlicense: CC-BY-4.0\n---\n## One\n\nText.\n")
     third = build(folder, out_root=out, formats=("html",))
     assert page in third.written and "Cached again" in page.read_text()
     # an output damaged by hand is rebuilt, not trusted
@@ -102,7 +102,7 @@ def test_cached_build_reports_its_warnings_again(article, tmp_path: Path):
     from publisher.build import build
 
     refs = "references:\n  - id: a\n    type: book\n    title: A\n"
-    folder = article("---\ntitle: Warned\n---\nNo citations.\n", refs)
+    folder = article("---\ntitle: Warned\nlicense: CC-BY-4.0\n---\nNo citations.\n", refs)
     out = tmp_path / "out"
     codes = [[d.code for d in build(folder, out_root=out, formats=("html",)).diagnostics]
              for _ in range(2)]
@@ -112,7 +112,7 @@ def test_cached_build_reports_its_warnings_again(article, tmp_path: Path):
 def test_several_articles_build_in_parallel_in_order(article, tmp_path: Path):
     from publisher.build import build_many
 
-    folders = [article(f"---\ntitle: Article {i}\n---\n## S\n\nBody {i}.\n", slug=f"a{i}")
+    folders = [article(f"---\ntitle: Article {i}\nlicense: CC-BY-4.0\n---\n## S\n\nBody {i}.\n", slug=f"a{i}")
                for i in range(4)]
     results = list(build_many(folders, jobs=2, out_root=tmp_path / "out", formats=("html", "epub")))
     assert [r.source for r in results] == folders
