@@ -36,6 +36,7 @@ author: Ada Lovelace
 lang: en
 description: A short article that cites a book.
 keywords: [testing, citations]
+license: CC-BY-4.0
 ---
 ## Argument
 
@@ -326,7 +327,7 @@ def long_article(sections: int = 17) -> str:
     """Sections whose paragraphs vary in length, so headings fall all over the pages."""
     sentence = ("Cytokines are small proteins that cells release to signal to one another, "
                 "and their effects depend on the cells around them. ")
-    parts = ["---\ntitle: Long\nlang: en\n---\n"]
+    parts = ["---\ntitle: Long\nlang: en\nlicense: CC-BY-4.0\n---\n"]
     for i in range(1, sections + 1):
         parts.append(f"## Heading number {i}\n\n")
         for j in range(1 + i % 3):
