@@ -6,9 +6,9 @@ output file; ``checker`` raises them as a ``PublishError`` so ``output`` keeps t
 
 What each output must carry, as a reader gets it:
 - the web page: the TASL statement, the licence name, a ``rel="license"`` link to the licence
-  deed, the disclaimer and the image credits in its visible text (not in ``<script>`` or
-  ``hidden`` elements), and JSON-LD whose ``license`` is the deed (and ``isBasedOn`` when the
-  article is adapted);
+  deed, the disclaimer, the image credits and the other credits in its visible text (not in
+  ``<script>`` or ``hidden`` elements), and JSON-LD whose ``license`` is the deed (and
+  ``isBasedOn`` when the article is adapted);
 - the PDF: the same in its extracted text, a link to the deed, and metadata (``/rights`` with
   the statement and the deed, ``/license``);
 - the EPUB: the same in its pages, a ``rel="license"`` link, and package metadata (``dc:rights``
@@ -101,6 +101,7 @@ def expected(page: Page) -> list[tuple[str, str]]:
     if att.disclaimer:
         parts.append(("the disclaimer", att.disclaimer))
     parts += [("an image credit", "".join(s.text for s in c)) for c in att.image_credits]
+    parts += [("a credit", credit) for credit in page.meta.credits]
     return parts
 
 

@@ -60,7 +60,7 @@ def test_a_footer_without_the_attribution_fails_the_build_and_keeps_the_old_page
     assert result.failed and result.written == []
     assert codes(result) == [("index.html", "verify-attribution")]
     messages = [d.message for d in result.diagnostics if d.code == "verify-attribution"]
-    assert len(messages) == 4  # statement, licence name, disclaimer, licence link
+    assert len(messages) == 5  # statement, licence name, disclaimer, credits, licence link
     assert any("the link to the licence (https://creativecommons.org/licenses/by-sa/4.0/)" in m
                for m in messages)
     assert any(m.startswith("index.html lacks the disclaimer (WikiMD is not a substitute")
