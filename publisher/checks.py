@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 
-from . import attribution
+from . import attribution, refchecks
 from .bibliography import citations, resolve_style
 from .diagnostics import Diagnostic, error, warning
 from .model import Document
@@ -72,7 +72,7 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
 
 
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
-                             *attribution.CHECKS)
+                             *refchecks.CHECKS, *attribution.CHECKS)
 
 
 def run(doc: Document) -> list[Diagnostic]:

@@ -16,7 +16,7 @@ import typer
 
 from . import __version__
 from .build import FORMATS, UsageError, build_many, check as check_article, discover
-from .diagnostics import Diagnostic, has_errors, to_json
+from .diagnostics import Diagnostic, has_errors, sort_key, to_json
 from .writers.pdf import PAPERS, VARIANTS
 
 app = typer.Typer(
@@ -110,6 +110,8 @@ def check(
     sources: Sources = None,
     strict: Strict = False,
     format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+    online: Annotated[bool, typer.Option(
+        "--online", help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")] = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
     if format not in ("text", "json"):
@@ -117,7 +119,11 @@ def check(
         raise typer.Exit(2)
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
-        diagnostics += check_article(folder)[1]
+        doc, found = check_article(folder)
+        if online:
+            from .online import verify
+            found = sorted(found + verify(doc), key=sort_key)
+        diagnostics += found
     if format == "json":
         typer.echo(to_json(diagnostics))
     else:

@@ -332,6 +332,8 @@ class Reference:
     csl: dict[str, Any]
     path: Path
     line: int
+    fields: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Top-level CSL variable → (line, column) of its value in the bibliography file."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -90,7 +90,12 @@ class _Renderer:
 
     # inlines --------------------------------------------------------------------------------
     def inlines(self, nodes: tuple[Inline, ...]) -> str:
-        return "".join(self.inline(n) for n in nodes)
+        out: list[str] = []
+        for n in nodes:
+            if isinstance(n, Citation) and out and self.superscript(n):
+                out[-1] = out[-1].rstrip()  # "text¹", not "text ¹", as pandoc sets it
+            out.append(self.inline(n))
+        return "".join(out)
 
     def inline(self, node: Inline) -> str:
         match node:
@@ -134,13 +139,21 @@ class _Renderer:
         title = f' title="{esc(node.title)}"' if node.title else ""
         return f'<img src="{esc(node.src)}" alt="{esc(node.alt)}"{title} />'
 
+    def superscript(self, node: Citation) -> bool:
+        """True when the style sets this citation as a superscript number."""
+        parts = self.formatted.citations.get((node.line, node.column))
+        return bool(parts) and parts[0].html.startswith("<sup>")
+
     def citation(self, node: Citation) -> str:
-        keys = [i.key for i in node.items]
-        text = self.formatted.citations.get((node.line, node.column))
-        if text is None:
-            return f'<span class="citation unresolved" data-cites="{esc(" ".join(keys))}">{esc(node.source)}</span>'
-        return (f'<span class="citation" data-cites="{esc(" ".join(keys))}">'
-                f'<a href="#ref-{esc(keys[0])}" role="doc-biblioref">{text}</a></span>')
+        """The style's rendering, each cited item linked to its own entry (``#ref-key``),
+        as pandoc's citeproc does; a citation that could not be resolved shows as written."""
+        cites = esc(" ".join(i.key for i in node.items))
+        parts = self.formatted.citations.get((node.line, node.column))
+        if parts is None:
+            return f'<span class="citation unresolved" data-cites="{cites}">{esc(node.source)}</span>'
+        inner = "".join(f'<a href="#ref-{esc(p.key)}" role="doc-biblioref">{p.html}</a>'
+                        if p.key else p.html for p in parts)
+        return f'<span class="citation" data-cites="{cites}">{inner}</span>'
 
     # blocks ---------------------------------------------------------------------------------
     def blocks(self, nodes: tuple[Block, ...], tight: bool = False) -> str:

@@ -8,10 +8,18 @@ REFS = """\
 references:
   - id: smith2016
     type: book
+    author: [{family: Smith, given: J.}]
     title: Cytokines
+    publisher: Immunology Today Press
+    issued: 2016
+    ISBN: 978-0-306-40615-7
   - id: white2018
     type: article-journal
+    author: [{family: White, given: A.}]
     title: IL-2
+    container-title: Cell Journal
+    issued: 2018
+    DOI: 10.1000/xyz123
 """
 
 
@@ -43,8 +51,13 @@ def test_unknown_citation_key_suggests_the_closest(article):
 
 
 def test_uncited_reference_is_a_warning_at_its_entry(article):
-    _, diags = check(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\nSee [@smith2016].\n", REFS))
-    assert codes(diags) == [("ref-uncited", "warning", 5)]
+    _, diags = check(article("---
+title: T
+license: CC-BY-4.0
+---
+See [@smith2016].
+", REFS))
+    assert codes(diags) == [("ref-uncited", "warning", 9)]
     assert diags[0].path.endswith("references.yaml") and "'white2018'" in diags[0].message
 
 
@@ -71,4 +84,4 @@ def test_the_il2_article_reports_its_uncited_references():
 
     _, diags = check(IL2)
     refs = [(d.code, d.severity.value) for d in diags if d.path.endswith("references.yaml")]
-    assert refs == [("ref-uncited", "warning")] * 2
+    assert refs == [("ref-uncited", "warning"), ("ref-unverifiable", "warning")] * 2

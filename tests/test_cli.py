@@ -21,7 +21,8 @@ def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 GOOD = "---\ntitle: Good\nlicense: CC-BY-4.0\n---\n## One\n\nText [@a].\n"
-REFS = "references:\n  - id: a\n    type: book\n    title: A book\n    issued: 2001\n"
+REFS = ("references:\n  - id: a\n    type: book\n    author: [{family: Smith, given: J.}]\n"
+        "    title: A book\n    publisher: P\n    issued: 2001\n    ISBN: 978-0-306-40615-7\n")
 
 
 def test_help_explains_every_command():

@@ -1,0 +1,338 @@
+"""Reference checks: the bibliography entries themselves, as an editor should check them.
+
+In: a parsed ``Document`` (its ``references``, each with the line of every field). Out:
+``Diagnostic`` values at the entry's line in ``references.yaml``/``.json`` (the line of the
+field at fault when there is one). Registered in ``checks.CHECKS``; nothing here prints.
+
+Codes (stable):
+``ref-duplicate`` (warning) the same work under two keys; ``ref-bad-doi``, ``ref-bad-isbn``,
+``ref-bad-issn``, ``ref-bad-pmid``, ``ref-bad-pmcid``, ``ref-bad-url`` (error) a malformed
+identifier; ``ref-missing-field`` (warning) a field its CSL type needs; ``ref-unverifiable``
+(warning) no DOI, PMID, PMCID, ISBN or URL; ``ref-bad-date`` (error) a date that cannot be
+read, lies in the future or before printing (1450).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .bibliography import bare_doi, identifier
+from .diagnostics import Diagnostic, error, warning
+from .model import Document, Reference
+
+EARLIEST_YEAR = 1450
+"""Nothing citable was printed before Gutenberg's press; an earlier year is a typo."""
+
+# What a usable reference of each CSL type needs. A tuple lists alternatives (one suffices).
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "article-journal": (("author",), ("title",), ("container-title",), ("issued",)),
+    "article-magazine": (("author",), ("title",), ("container-title",), ("issued",)),
+    "article-newspaper": (("title",), ("container-title",), ("issued",)),
+    "book": (("author", "editor"), ("title",), ("publisher",), ("issued",)),
+    "chapter": (("author",), ("title",), ("container-title",), ("publisher",), ("issued",)),
+    "paper-conference": (("author",), ("title",), ("container-title", "event-title", "event"),
+                         ("issued",)),
+    "report": (("author", "publisher"), ("title",), ("publisher",), ("issued",)),
+    "thesis": (("author",), ("title",), ("publisher",), ("issued",)),
+    "webpage": (("title",), ("URL",), ("issued", "accessed")),
+    "post-weblog": (("title",), ("URL",), ("issued", "accessed")),
+    "dataset": (("author", "publisher"), ("title",), ("issued",)),
+}
+
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_PMID = re.compile(r"^[1-9]\d{0,8}$")
+_PMCID = re.compile(r"^PMC\d{1,9}$")
+
+
+def _has(csl: dict[str, Any], name: str) -> bool:
+    """The item has a non-empty value for the variable (identifiers in any case)."""
+    if name.isupper():
+        return bool(identifier(csl, name))
+    value = csl.get(name)
+    return value not in (None, "", [], {})
+
+
+def _at(ref: Reference, field: str) -> tuple[int, int]:
+    """Where a field's value stands in the bibliography file (else where the entry does)."""
+    for key, pos in ref.fields.items():
+        if key == field or key.upper() == field:
+            return pos
+    return ref.line, 1
+
+
+def _field_name(ref: Reference, field: str) -> str:
+    """The field as the file spells it (``doi`` or ``DOI``), for messages."""
+    return next((k for k in ref.fields if k.upper() == field.upper()), field)
+
+
+# --------------------------------------------------------------------------------------------
+# Identifiers
+
+
+def _doi_problem(value: str) -> str | None:
+    if re.match(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", value, re.I):
+        return f"write the bare DOI '{bare_doi(value)}' (the style adds https://doi.org/)"
+    if not _DOI.match(value):
+        return "a DOI reads '10.NNNN/suffix' with no spaces (e.g. '10.4049/jimmunol.1490019')"
+    return None
+
+
+def _isbn_problem(value: str) -> str | None:
+    from stdnum import isbn
+    from stdnum.exceptions import ValidationError
+
+    for part in _split_numbers(value):
+        try:
+            isbn.validate(part)
+        except ValidationError as exc:
+            return f"'{part}' is not a valid ISBN-10 or ISBN-13 ({_reason(exc)})"
+    return None
+
+
+def _issn_problem(value: str) -> str | None:
+    from stdnum import issn
+    from stdnum.exceptions import ValidationError
+
+    for part in _split_numbers(value):
+        try:
+            issn.validate(part)
+        except ValidationError as exc:
+            return f"'{part}' is not a valid ISSN ({_reason(exc)})"
+    return None
+
+
+def _split_numbers(value: str) -> list[str]:
+    """An ISBN or ISSN field may hold several numbers: ``978-… , 978-…`` or ``1234-5678 2345-6789``."""
+    parts = [p.strip() for p in re.split(r"[,;]", value) if p.strip()]
+    out: list[str] = []
+    for p in parts:
+        words = p.split()
+        out.extend(words if len(words) > 1 and all(len(w) >= 8 for w in words) else [p])
+    return out
+
+
+def _reason(exc: Exception) -> str:
+    return {"InvalidChecksum": "its check digit is wrong", "InvalidLength": "wrong number of digits",
+            "InvalidFormat": "it holds characters other than digits and X",
+            "InvalidComponent": "its prefix is not an ISBN prefix"}.get(type(exc).__name__, str(exc))
+
+
+def _pmid_problem(value: str) -> str | None:
+    if not _PMID.match(value):
+        return "a PMID is a number of up to 9 digits with no prefix (e.g. '24907378')"
+    return None
+
+
+def _pmcid_problem(value: str) -> str | None:
+    if value.isdigit():
+        return f"write it with its prefix: 'PMC{value}'"
+    if not _PMCID.match(value):
+        return "a PMCID reads 'PMC' and digits (e.g. 'PMC4115410')"
+    return None
+
+
+def _url_problem(value: str) -> str | None:
+    if not re.match(r"^https?://[^\s/?#]+\.[^\s]*$", value):
+        return "a URL must be an absolute http:// or https:// address with no spaces"
+    return None
+
+
+_IDENTIFIER_CHECKS: dict[str, tuple[str, Callable[[str], str | None]]] = {
+    "DOI": ("ref-bad-doi", _doi_problem),
+    "ISBN": ("ref-bad-isbn", _isbn_problem),
+    "ISSN": ("ref-bad-issn", _issn_problem),
+    "PMID": ("ref-bad-pmid", _pmid_problem),
+    "PMCID": ("ref-bad-pmcid", _pmcid_problem),
+    "URL": ("ref-bad-url", _url_problem),
+}
+
+
+def check_identifiers(doc: Document) -> Iterator[Diagnostic]:
+    """DOI syntax, ISBN and ISSN check digits (python-stdnum), PMID digits, PMCID form, URLs."""
+    for ref in doc.references:
+        for name, (code, problem) in _IDENTIFIER_CHECKS.items():
+            value = identifier(ref.csl, name)
+            found = problem(value) if value else None
+            if found:
+                line, column = _at(ref, name)
+                yield error(ref.path, line, column, code,
+                            f"{_field_name(ref, name)} '{value}' of reference '{ref.key}' is "
+                            f"malformed: {found}")
+
+
+# --------------------------------------------------------------------------------------------
+# Duplicates
+
+
+def _norm_title(title: Any) -> str:
+    text = unicodedata.normalize("NFKD", str(title)).casefold()
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"<[^>]+>", "", text)  # CSL rich text: <i>, <sup>, ...
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _isbn13(value: str) -> set[str]:
+    from stdnum import isbn
+
+    out = set()
+    for part in _split_numbers(value):
+        try:
+            out.add(isbn.to_isbn13(isbn.compact(part)) if isbn.is_valid(part) else isbn.compact(part))
+        except Exception:  # stdnum raises its own errors for odd input; compare as written
+            out.add(part)
+    return out
+
+
+def _fingerprints(ref: Reference) -> list[tuple[str, str]]:
+    """What identifies the work: (what, normalised value), most trustworthy first."""
+    out: list[tuple[str, str]] = []
+    doi = bare_doi(identifier(ref.csl, "DOI")).casefold()
+    if doi:
+        out.append(("DOI", doi))
+    pmid = identifier(ref.csl, "PMID").lstrip("0")
+    if pmid:
+        out.append(("PMID", pmid))
+    out += [("ISBN", n) for n in sorted(_isbn13(identifier(ref.csl, "ISBN")))]
+    try:
+        year = _years(ref.csl.get("issued"))
+    except (ValueError, TypeError):
+        year = []  # check_dates reports it
+    title = _norm_title(ref.csl.get("title") or "")
+    if title and year:
+        out.append(("title and year", f"{title} ({year[0]})"))
+    return out
+
+
+def check_duplicates(doc: Document) -> Iterator[Diagnostic]:
+    """The same work under two keys splits its citations and lists it twice."""
+    seen: dict[tuple[str, str], Reference] = {}
+    for ref in doc.references:
+        for what, value in _fingerprints(ref):
+            first = seen.get((what, value))
+            if first is not None and first.key != ref.key:
+                shown = value if what != "title and year" else "title and year"
+                yield warning(ref.path, ref.line, 1, "ref-duplicate",
+                              f"references '{first.key}' (line {first.line}) and '{ref.key}' "
+                              f"are the same work (same {what}"
+                              f"{'' if shown == what else ' ' + shown}); keep one entry and cite "
+                              f"it by one key")
+                break
+            seen.setdefault((what, value), ref)
+
+
+# --------------------------------------------------------------------------------------------
+# Fields, verifiability, dates
+
+
+def check_required_fields(doc: Document) -> Iterator[Diagnostic]:
+    """Fields a reader needs to find the work, by its CSL type."""
+    for ref in doc.references:
+        kind = str(ref.csl.get("type") or "")
+        if not kind:
+            yield warning(ref.path, ref.line, 1, "ref-missing-field",
+                          f"reference '{ref.key}' has no 'type'; add its CSL type "
+                          f"('article-journal', 'book', 'chapter', 'webpage', 'report', ...)")
+            continue
+        missing = [" or ".join(alt) for alt in REQUIRED.get(kind, ())
+                   if not any(_has(ref.csl, name) for name in alt)]
+        if missing:
+            fields = ", ".join(f"'{m}'" for m in missing)
+            yield warning(ref.path, ref.line, 1, "ref-missing-field",
+                          f"reference '{ref.key}' ({kind}) lacks {fields}; a reader needs "
+                          f"{'it' if len(missing) == 1 else 'them'} to find the work")
+
+
+def check_verifiable(doc: Document) -> Iterator[Diagnostic]:
+    """A reference with no identifier and no address cannot be looked up or verified."""
+    for ref in doc.references:
+        if not any(identifier(ref.csl, name) for name in ("DOI", "PMID", "PMCID", "ISBN", "URL")):
+            yield warning(ref.path, ref.line, 1, "ref-unverifiable",
+                          f"reference '{ref.key}' has no DOI, PMID, ISBN or URL, so a reader "
+                          f"cannot look it up; add the identifier the work carries")
+
+
+def _years(value: Any) -> list[int]:
+    """The years of a CSL date in any of its spellings (raises ValueError when unreadable)."""
+    return [d[0] for d in _dates(value)]
+
+
+def _dates(value: Any) -> list[tuple[int, int, int]]:
+    """A CSL date → its (year, month, day) points; 0 where a part is absent.
+
+    Read: ``2018``, ``"2018-03-04"``, ``"2018/2019"`` (EDTF range), a YAML date,
+    ``{date-parts: [[2018, 3]]}``, ``{raw: "2018-03"}``; ``{literal: ...}`` gives none.
+    Raises ``ValueError`` for a date that cannot be read.
+    """
+    if value is None or value == "":
+        return []
+    if isinstance(value, bool):
+        raise ValueError(str(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return [(value.year, value.month, value.day)]
+    if isinstance(value, int):
+        return [(value, 0, 0)]
+    if isinstance(value, str):
+        out = []
+        for part in value.strip().split("/"):
+            m = re.fullmatch(r"(-?\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?[?~%]?", part.strip())
+            if not m:
+                raise ValueError(value)
+            out.append((int(m[1]), int(m[2] or 0), int(m[3] or 0)))
+        return out
+    if isinstance(value, dict):
+        if "literal" in value:
+            return []
+        if "date-parts" in value:
+            parts = value["date-parts"]
+            if not isinstance(parts, list) or not parts:
+                raise ValueError(str(value))
+            out = []
+            for p in parts:
+                if not isinstance(p, list) or not p:
+                    raise ValueError(str(value))
+                nums = [int(str(x)) for x in p[:3]] + [0, 0]
+                out.append((nums[0], nums[1], nums[2]))
+            return out
+        if "raw" in value:
+            return _dates(str(value["raw"]))
+    raise ValueError(str(value))
+
+
+def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnostic]:
+    """Dates must read as dates, and a work cannot appear after today or before 1450."""
+    today = today or dt.date.today()
+    for ref in doc.references:
+        for name in ("issued", "accessed"):
+            value = ref.csl.get(name)
+            line, column = _at(ref, name)
+            try:
+                points = _dates(value)
+                for y, m, d in points:
+                    if not (0 <= m <= 12 and 0 <= d <= 31):
+                        raise ValueError(value)
+                    if m and d:
+                        dt.date(y, m, d)  # 2018-02-30 raises
+            except (ValueError, TypeError, OverflowError):
+                yield error(ref.path, line, column, "ref-bad-date",
+                            f"{name} date {value!r} of reference '{ref.key}' cannot be read; "
+                            f"write it as a year or YYYY-MM-DD (e.g. 2018 or 2018-03-04)")
+                continue
+            for y, m, d in points:
+                if (y, m or 1, d or 1) > (today.year, today.month, today.day):
+                    yield error(ref.path, line, column, "ref-bad-date",
+                                f"{name} date {value} of reference '{ref.key}' is in the future; "
+                                f"correct the year (today is {today.isoformat()})")
+                    break
+                if y < EARLIEST_YEAR:
+                    yield error(ref.path, line, column, "ref-bad-date",
+                                f"{name} date {value} of reference '{ref.key}' is before "
+                                f"{EARLIEST_YEAR}; correct the year")
+                    break
+
+
+CHECKS = (check_duplicates, check_identifiers, check_required_fields, check_verifiable,
+          check_dates)
