@@ -209,9 +209,11 @@ def csl_item(ref: Reference) -> dict[str, Any]:
         if isinstance(value, (str, dict)):
             value = [value]
         if isinstance(value, list):
-            item[key] = [v if isinstance(v, dict) else {"literal": str(v)} for v in value]
+            item[key] = [_name(v) for v in value]
         elif value is not None:
             del item[key]
+    if not isinstance(item.get("type"), str) or not item["type"]:
+        item["type"] = "document"  # citeproc-py fails on an item without a type
     for key, value in list(item.items()):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             item[key] = str(value)
@@ -219,6 +221,14 @@ def csl_item(ref: Reference) -> dict[str, Any]:
                                                       "container-author", "collection-editor"):
             item[key] = ", ".join(str(v) for v in value)
     return item
+
+
+def _name(value: Any) -> dict[str, str]:
+    """A CSL name as citeproc-py can read it: a mapping of strings (a string is a literal)."""
+    if not isinstance(value, dict):
+        return {"literal": str(value)}
+    return {str(k): " ".join(map(str, v)) if isinstance(v, list) else str(v)
+            for k, v in value.items() if v is not None and not isinstance(v, dict)}
 
 
 STYLE_ALIASES = {"vancouver": "nlm-citation-sequence"}
@@ -458,6 +468,29 @@ def format_citations(doc: Document, style_path: Path) -> Formatted:
     Listed: every cited entry plus those named in ``nocite`` (``*``: every entry).
     Unknown keys are left out here; the checks report them.
     """
+    try:
+        return _format(doc, style_path)
+    except Exception:  # noqa: BLE001 - citeproc-py on an item or a .csl file it cannot take
+        return _plain(doc)
+
+
+def _plain(doc: Document) -> Formatted:
+    """The last resort when citeproc-py fails: entries as author, title and year, unstyled,
+    and citations shown as written (never a traceback for bad input)."""
+    import html
+
+    cited = {i.key for n in citations(doc.blocks) for i in n.items}
+    listed = {r.key for r in doc.references} if "*" in doc.meta.nocite else set(doc.meta.nocite)
+    entries = []
+    for ref in doc.references:
+        if ref.key in cited | listed:
+            words = [short_names(ref.csl), str(ref.csl.get("title") or ""),
+                     " ".join(str(y) for y in re.findall(r"\d{4}", str(ref.csl.get("issued"))))[:4]]
+            entries.append((ref.key, html.escape(". ".join(w for w in words if w) + ".")))
+    return Formatted(entries=tuple(entries))
+
+
+def _format(doc: Document, style_path: Path) -> Formatted:
     _citeproc()
     from citeproc import (Citation as CPCitation, CitationItem as CPItem,
                           CitationStylesBibliography, CitationStylesStyle, formatter)

@@ -264,7 +264,8 @@ def verify(doc: Document, *, client: Client | None = None, crossref: str | None 
     with_doi = [(r, bare_doi(identifier(r.csl, "DOI"))) for r in doc.references]
     with_doi = [(r, d) for r, d in with_doi if re.match(r"^10\.\d{4,9}/\S+$", d)]
     for n, (ref, doi) in enumerate(with_doi):
-        url = f"{crossref}/works/{urllib.parse.quote(doi, safe='/:;()')}"
+        # DOIs are case-insensitive: one spelling per DOI keeps the cache to one answer.
+        url = f"{crossref}/works/{urllib.parse.quote(doi.lower(), safe='/:;()')}"
         try:
             status, body = client.get(url)
         except Unreachable as exc:

@@ -9,7 +9,8 @@ Codes (stable):
 ``ref-bad-issn``, ``ref-bad-pmid``, ``ref-bad-pmcid``, ``ref-bad-url`` (error) a malformed
 identifier; ``ref-missing-field`` (warning) a field its CSL type needs; ``ref-unverifiable``
 (warning) no DOI, PMID, PMCID, ISBN or URL; ``ref-bad-date`` (error) a date that cannot be
-read, lies in the future or before printing (1450).
+read, lies in the future or before printing (1450); ``csl-invalid`` (error) an article's own
+``.csl`` file that is not a CSL style.
 """
 
 from __future__ import annotations
@@ -334,5 +335,31 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
                     break
 
 
-CHECKS = (check_duplicates, check_identifiers, check_required_fields, check_verifiable,
+def check_style_file(doc: Document) -> Iterator[Diagnostic]:
+    """A ``.csl`` file of the article's own must be a CSL style, or nothing can be formatted."""
+    from .bibliography import resolve_style
+
+    if not doc.meta.csl.endswith(".csl"):
+        return
+    path = resolve_style(doc.meta.csl, doc.path.parent)
+    if path is None:
+        return  # check_style reports a missing file
+    from lxml import etree
+
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        root = etree.parse(str(path), parser).getroot()
+    except (etree.XMLSyntaxError, OSError) as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        yield error(path, line, 1, "csl-invalid",
+                    f"the style is not well-formed XML ({getattr(exc, 'msg', exc)}); fix it or "
+                    "name a style from the CSL repository")
+        return
+    if root.tag != "{http://purl.org/net/xbiblio/csl}style":
+        yield error(path, root.sourceline or 1, 1, "csl-invalid",
+                    f"the file is not a CSL style (its root is <{etree.QName(root).localname}>, "
+                    "not <style xmlns=\"http://purl.org/net/xbiblio/csl\">)")
+
+
+CHECKS = (check_style_file, check_duplicates, check_identifiers, check_required_fields, check_verifiable,
           check_dates)
