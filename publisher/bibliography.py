@@ -198,8 +198,7 @@ def csl_item(ref: Reference) -> dict[str, Any]:
     for key in ("issued", "accessed", "event-date", "original-date", "submitted"):
         value = item.get(key)
         if isinstance(value, (int, str)) and not isinstance(value, bool):
-            parts = [int(p) for p in re.findall(r"-?\d+", str(value))[:3]]
-            item[key] = {"date-parts": [parts]} if parts else {"literal": str(value)}
+            item[key] = _csl_date(str(value))
         elif hasattr(value, "year"):  # a YAML date
             item[key] = {"date-parts": [[value.year, value.month, value.day]]}
         elif value is not None and not isinstance(value, dict):
@@ -221,6 +220,18 @@ def csl_item(ref: Reference) -> dict[str, Any]:
                                                       "container-author", "collection-editor"):
             item[key] = ", ".join(str(v) for v in value)
     return item
+
+
+def _csl_date(text: str) -> dict[str, Any]:
+    """``2014``, ``2014-06``, ``2014-06-15`` or an EDTF range ``2001/2002`` → CSL date-parts;
+    anything else is kept as a literal (the checks report what cannot be read)."""
+    points = []
+    for part in text.strip().split("/"):
+        m = re.fullmatch(r"(-?\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?[?~%]?", part.strip())
+        if not m:
+            return {"literal": text}
+        points.append([int(g) for g in m.groups() if g is not None])
+    return {"date-parts": points}
 
 
 def _name(value: Any) -> dict[str, str]:
@@ -343,17 +354,24 @@ def _item_options(item: CitationItem, index: int) -> dict[str, Any]:
 
 
 _PATCHED = False
-_STATE = {"mark_names": False, "depth": 0, "substituted": []}
+_STATE: dict[str, Any] = {"mark_names": False, "depth": 0, "substituted": [], "rendered": 0}
 
 
 def _citeproc() -> None:
-    """Import citeproc-py and mend two gaps in it (measured against pandoc's citeproc):
+    """Import citeproc-py and mend eight gaps in it (measured against pandoc's citeproc):
 
     - names in citations are marked, so that ``@key`` can show the author in the text and
       ``[-@key]`` can leave the author out (citeproc-py has neither form);
     - a variable that ``cs:substitute`` put in place of a missing author is suppressed in the
       rest of the entry, as CSL says (citeproc-py forgets the variables inside a macro, so an
-      APA web page without author shows its title twice).
+      APA web page without author shows its title twice);
+    - ``text-case="title"`` applies where no item language is known, in an English style
+      (citeproc-py skipped it: "(eds.)" for APA's "(Eds.)");
+    - a group whose variables are all empty is left out, whatever constants it holds;
+    - entries sort on their text, not on their markup;
+    - ``initialize="false"`` keeps given names whole;
+    - cites keep their written order in styles that do not sort them;
+    - a localised date is joined with its locale's delimiter.
     """
     global _PATCHED
     if _PATCHED:
@@ -369,6 +387,8 @@ def _citeproc() -> None:
             text = names_render(self, *args, **kwargs)
         finally:
             _STATE["depth"] -= 1
+        if text:
+            _STATE["rendered"] += 1
         if text and _STATE["mark_names"] and _STATE["depth"] == 0:
             return _NAMES + text + _END_NAMES
         return text
@@ -377,6 +397,8 @@ def _citeproc() -> None:
 
     def variable(self: Any, item: Any, context: Any) -> Any:
         text = text_variable(self, item, context)
+        if text is not None and text != "":
+            _STATE["rendered"] += 1
         if text is not None and _STATE["substituted"]:
             _STATE["substituted"][-1].append(self.get("variable"))
         return text
@@ -402,6 +424,109 @@ def _citeproc() -> None:
                 break
         return text
 
+    from citeproc.model import TextCased
+
+    text_case = TextCased.case
+
+    def case(self: Any, text: Any, language: Any = None) -> Any:
+        if language is None:  # citeproc-py then skips title case, even in an English style
+            language = (self.get_root().get("default-locale") or "en-US")[:2]
+        return text_case(self, text, language)
+
+    TextCased.case = case
+
+    # cs:group is suppressed when it calls variables and every one is empty. citeproc-py
+    # decides from the style alone, so a group holding a constant and an empty variable
+    # survives: APA's thesis reads "T cells (Publication) [PhD thesis]". Count the variables
+    # that really render, and suppress the group when none did.
+    from citeproc.model import Date, Group, Label, Number
+
+    def counting(render: Any, only: str | None = None) -> Any:
+        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+            out = render(self, *args, **kwargs)
+            if out and (only is None or self.get("variable") == only):
+                _STATE["rendered"] += 1
+            return out
+        return wrapped
+
+    Date.render = counting(Date.render)
+    Number.render = counting(Number.render)
+    Label.render = counting(Label.render, only="locator")
+    group_process = Group.process
+
+    def group(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
+        before = _STATE["rendered"]
+        out = group_process(self, item, context=context, **kwargs)
+        if _STATE["rendered"] == before and any(c.calls_variable() for c in self.iterchildren()):
+            raise VariableError
+        return out
+
+    Group.process = group
+
+    # Sort keys rendered through a macro keep their markup: "<i>Interleukin 2</i>" sorted
+    # before "Alpha". Sort on the text, as pandoc's citeproc does.
+    from citeproc.model import Key
+
+    sort_keys = Key.sort_keys
+
+    def plain_sort_keys(self: Any, items: Any, context: Any) -> Any:
+        return [re.sub(r"<[^>]+>", "", str(k)) if isinstance(k, str) else k
+                for k in sort_keys(self, items, context)]
+
+    Key.sort_keys = plain_sort_keys
+
+    # CSL 1.0.1's initialize="false" keeps given names whole where initialize-with is set
+    # for the whole style (Chicago: "Smith, John", which citeproc-py writes "Smith, J.").
+    from citeproc.model import Name
+
+    name_option = Name.get_option
+
+    def get_name_option(self: Any, name: str, context: Any = None, sort_options: Any = None) -> Any:
+        value = name_option(self, name, context, sort_options)
+        if name == "initialize-with" and self.get("initialize", "true") == "false":
+            return None
+        return value
+
+    Name.get_option = get_name_option
+
+    # Without cs:sort in cs:citation, cites keep the order the author wrote them in (CSL);
+    # citeproc-py put them in bibliography order: "(Kim 2012; WHO 2020)" for "[@who; @kim]".
+    from citeproc.model import Layout
+
+    layout_citation = Layout.render_citation
+
+    def render_citation(self: Any, citation: Any, callback: Any) -> Any:
+        if self.getparent().sort is not None:
+            return layout_citation(self, citation, callback)
+        out = []  # citeproc-py's Layout.render_citation, without its sort
+        for item in citation.cites:
+            if item.is_bad():
+                out.append(callback(item) or f"{item.key}?")
+                continue
+            self.repressed = {}
+            try:
+                output = self.render_children(item)
+            except VariableError:
+                continue
+            if output is not None:
+                out.append(item.get("prefix", "") + output + item.get("suffix", ""))
+                self.getparent().cites.append(item)
+        return self.format(self.wrap(self.join(out)))
+
+    Layout.render_citation = render_citation
+
+    # A localised date (``<date form="text">``) is joined with the delimiter its locale gives
+    # ("2014 Jun 15" in NLM/Vancouver); citeproc-py used the calling element's: "2014Jun15".
+    single_date = Date.render_single_date
+
+    def render_single_date(self: Any, date: Any, show_parts: Any = None, context: Any = None) -> Any:
+        if context is not None and context is not self and self.is_locale_date() and \
+                context.get("delimiter") is None and self.get("delimiter") is not None:
+            parts = self.parts(date, show_parts, context)
+            return self.join(parts) if parts else None
+        return single_date(self, date, show_parts, context)
+
+    Date.render_single_date = render_single_date
     Names.render = render_names
     Text._variable = variable
     Substitute.render = substitute
@@ -426,8 +551,8 @@ def short_names(csl: dict[str, Any]) -> str:
     people = csl.get("author") or csl.get("editor") or []
     if isinstance(people, (str, dict)):
         people = [people]
-    names = [str(p.get("family") or p.get("literal") or "") if isinstance(p, dict) else str(p)
-             for p in people]
+    names = [" ".join(str(p.get(k) or "") for k in ("non-dropping-particle", "family")).strip()
+             or str(p.get("literal") or "") if isinstance(p, dict) else str(p) for p in people]
     names = [n for n in names if n]
     if not names:
         return str(csl.get("title-short") or csl.get("title") or "")
@@ -436,26 +561,99 @@ def short_names(csl: dict[str, Any]) -> str:
     return " and ".join(names)
 
 
-def _parts(html: str, node: Citation, by_key: dict[str, Reference]) -> tuple[CitePart, ...]:
+@dataclass(frozen=True)
+class _Grouping:
+    """How a style collapses cites by the same author: ``collapse="year"`` in APA and the like
+    gives "(Smith, 2016a, 2016b)" (citeproc-py repeats the author: "Smith, 2016a; Smith, 2016b")."""
+
+    delimiter: str = ""
+    """The layout's delimiter between cites (``; ``); empty when the style does not collapse."""
+    group_delimiter: str = ", "
+    numbers: bool = False
+    """``collapse="citation-number"``: a run of three or more numbers reads "1–3"."""
+
+
+def _grouping(style: Any) -> _Grouping:
+    citation = style.root.citation
+    collapse = citation.get("collapse") if citation is not None else None
+    if collapse not in ("year", "citation-number"):
+        return _Grouping()
+    layout = citation.find("{http://purl.org/net/xbiblio/csl}layout")
+    delimiter = layout.get("delimiter", "") if layout is not None else ""
+    return _Grouping(delimiter=delimiter, numbers=collapse == "citation-number",
+                     group_delimiter=citation.get("cite-group-delimiter", ", "))
+
+
+def _number_ranges(parts: list[CitePart], delimiter: str) -> list[CitePart]:
+    """``1,2,3`` → ``1–3`` (pandoc's citeproc collapses numbers; citeproc-py does not).
+    Only cites that are bare numbers joined by the layout's delimiter take part."""
+    def number(p: CitePart) -> int | None:
+        return int(p.html) if p.key and p.html.isdigit() else None
+
+    out: list[CitePart] = []
+    run: list[CitePart] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            out.extend([run[0], CitePart(html="–"), run[-1]])
+        else:
+            for n, p in enumerate(run):
+                out.extend([CitePart(html=delimiter), p] if n else [p])
+        run.clear()
+
+    for n, p in enumerate(parts):
+        if p.html == delimiter and not p.key and run and n + 1 < len(parts) \
+                and number(parts[n + 1]) is not None:
+            continue  # between two numbers: flush() puts it back where it stays
+        value = number(p)
+        if value is not None and run and value == number(run[-1]) + 1:
+            run.append(p)
+            continue
+        had_run = bool(run)
+        flush()
+        if value is not None:
+            if had_run:
+                out.append(CitePart(html=delimiter))
+            run.append(p)
+        else:
+            out.append(p)
+    flush()
+    return out
+
+
+def _parts(html: str, node: Citation, by_key: dict[str, Reference],
+           grouping: _Grouping = _Grouping()) -> tuple[CitePart, ...]:
     """One rendered citation → its parts: text between items, and each item linked to its
-    entry. ``@key`` becomes the author-in-text form, ``[-@key]`` loses its author."""
+    entry. ``@key`` becomes the author-in-text form, ``[-@key]`` loses its author, and
+    consecutive cites by the same author are grouped when the style collapses them."""
     import html as html_mod
 
     parts: list[CitePart] = []
     author = ""
+    previous_names = None
     pos = 0
     for m in _ITEM_MARKS.finditer(html):
         item = node.items[int(m.group(1))]
         body = m.group(2)
+        gap = html[pos:m.start()]
         if node.in_text or item.suppress_author:
             names, body = _cut_names(body)
             if node.in_text:
                 author = names or html_mod.escape(short_names(by_key[item.key].csl), quote=False)
-        parts.append(CitePart(html=_MARKS.sub("", html[pos:m.start()])))
+            previous_names = None
+        else:
+            names, rest = _cut_names(body)
+            if grouping.delimiter and names and names == previous_names and \
+                    gap == grouping.delimiter:
+                gap, body = grouping.group_delimiter, rest
+            previous_names = names or None
+        parts.append(CitePart(html=_MARKS.sub("", gap)))
         parts.append(CitePart(html=_MARKS.sub("", body), key=item.key))
         pos = m.end()
     parts.append(CitePart(html=_MARKS.sub("", html[pos:])))
     parts = [p for p in parts if p.html]
+    if grouping.numbers and grouping.delimiter:
+        parts = _number_ranges(parts, grouping.delimiter)
     if node.in_text and author:
         gap = "" if parts and parts[0].html.startswith("<sup>") else " "
         parts.insert(0, CitePart(html=_MARKS.sub("", author) + gap))
@@ -490,6 +688,26 @@ def _plain(doc: Document) -> Formatted:
     return Formatted(entries=tuple(entries))
 
 
+def _year_suffixes(items: list[dict[str, Any]], initials: bool) -> dict[str, str]:
+    """Works by the same authors in the same year, in bibliography order → ``a``, ``b``, ...
+
+    The styles that ask for it (``disambiguate-add-year-suffix``) then read "Smith, 2016a"
+    and "Smith, 2016b", as pandoc's citeproc writes them; citeproc-py does not disambiguate.
+    """
+    groups: dict[tuple[Any, ...], list[str]] = {}
+    for item in items:
+        people = item.get("author") or item.get("editor") or []
+        # With initials, "J." and "John" are one person (APA); else two (Chicago).
+        names = tuple((p.get("family", ""), "".join(re.findall(r"\b\w", p.get("given", "")))
+                       if initials else p.get("given", ""), p.get("literal", "")) for p in people)
+        parts = (item.get("issued") or {}).get("date-parts") or [[None]]
+        year = parts[0][0] if parts and parts[0] else None
+        if names and year is not None:
+            groups.setdefault((names, year), []).append(item["id"])
+    return {key: chr(ord("a") + n) for keys in groups.values() if 1 < len(keys) <= 26
+            for n, key in enumerate(keys)}
+
+
 def _format(doc: Document, style_path: Path) -> Formatted:
     _citeproc()
     from citeproc import (Citation as CPCitation, CitationItem as CPItem,
@@ -498,20 +716,36 @@ def _format(doc: Document, style_path: Path) -> Formatted:
 
     by_key = {r.key: r for r in doc.references}
     style = CitationStylesStyle(str(style_path), validate=False)
-    source = CiteProcJSON([csl_item(r) for r in by_key.values()])
-    bib = CitationStylesBibliography(style, source, formatter.html)
-
     nodes = list(citations(doc.blocks))
     # The entries are registered first, bare, in order of first citation: an item registered
     # from a citation would carry its locator into the bibliography ("Cell Journal, 12.").
     order = list(dict.fromkeys(i.key for n in nodes for i in n.items if i.key in by_key))
     listed = set(by_key) if "*" in doc.meta.nocite else set(doc.meta.nocite) & set(by_key)
     order += [k for k in by_key if k in listed and k not in order]
-    for key in order:
-        bib.register(CPCitation([CPItem(key)]))
-    bib.sort()
+    items = {k: csl_item(r) for k, r in by_key.items()}
+
+    def bibliography() -> Any:
+        bib = CitationStylesBibliography(style, CiteProcJSON(list(items.values())), formatter.html)
+        for key in order:
+            bib.register(CPCitation([CPItem(key)]))
+        bib.sort()
+        return bib
+
+    bib = bibliography()
+    citation_options = style.root.citation
+    if citation_options is not None and \
+            citation_options.get("disambiguate-add-year-suffix", "false") == "true":
+        original = {k.lower(): k for k in by_key}
+        rule = citation_options.get("givenname-disambiguation-rule", "by-cite")
+        suffixes = _year_suffixes([items[original[k]] for k in bib.keys],
+                                  initials=rule.endswith("with-initials"))
+        if suffixes:
+            for key, suffix in suffixes.items():
+                items[key]["year-suffix"] = suffix
+            bib = bibliography()
 
     rendered: dict[tuple[int, int], tuple[CitePart, ...]] = {}
+    grouping = _grouping(style)
     _STATE["mark_names"] = True
     try:
         for node in nodes:
@@ -522,7 +756,7 @@ def _format(doc: Document, style_path: Path) -> Formatted:
             cp = CPCitation(items)
             bib.register(cp)
             html = _sanitise(str(bib.cite(cp, lambda _: None)))
-            rendered[(node.line, node.column)] = _parts(html, node, by_key)
+            rendered[(node.line, node.column)] = _parts(html, node, by_key, grouping)
     finally:
         _STATE["mark_names"] = False
 

@@ -525,3 +525,78 @@ def test_check_online_through_the_cli(article, recorded, tmp_path, monkeypatch):
     result = runner.invoke(app, ["check", "--online", "--strict", str(folder)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "cache").is_dir() and any((tmp_path / "cache").iterdir())
+
+
+# --------------------------------------------------------------------------------------------
+# Gaps of citeproc-py our layer mends, each against what pandoc's citeproc gives
+
+WIDE_BODY = ("A [@s1; @s2; @s3]. B [@ch1, chap. 2]. C [@rep1; @th1]. D [@many]. E @dut. "
+             "F [see @white2018, p. 12; @smith2016]. G @rosenberg2014 says. H [-@three2019]. "
+             "I [@web2020].\n")
+
+
+def wide(article, tmp_path, csl: str):
+    refs = (FIXTURES / "wide.yaml").read_text(encoding="utf-8")
+    folder = article(article_text(csl, body=WIDE_BODY, extra="nocite: '@*'\n"), refs)
+    return folder, built(folder, tmp_path)
+
+
+def test_apa_disambiguates_and_collapses_same_author_same_year(article, tmp_path):
+    _, root = wide(article, tmp_path, "apa")
+    para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
+    # "J." and "John" Smith share initials, so APA's rule gives all three 2016 works a letter
+    assert para.startswith("A (Smith, 2016b, 2016c, 2017). B (Doe, 2015, 2). "
+                           "C (Kim, 2012; World Health Organization, 2020). D (A1 et al., 2021). "
+                           "E van den Berg (2019). F (Smith, 2016a; see White & Patel, 2018, p. 12).")
+    first = citations(root)[0]
+    assert [(a.get("href"), text(a)) for a in first.xpath(".//a")] == [
+        ("#ref-s1", "Smith, 2016b"), ("#ref-s2", "2016c"), ("#ref-s3", "2017")]
+    assert text(entry(root, "s1")).startswith("Smith, J. (2016b). First.")
+
+
+def test_apa_mended_entries(article, tmp_path):
+    _, root = wide(article, tmp_path, "apa")
+    # a group of empty variables is left out: no "(Publication)" for a thesis without number
+    assert text(entry(root, "th1")) == ("Kim, M. (2012). IL-2 signalling in T cells [PhD thesis]. "
+                                        "University of Somewhere.")
+    # text-case="title" on the editors' label
+    assert "In R. Roe & E. Poe (Eds.), Handbook of Immunology (3rd ed., pp. 101–120)." in \
+        text(entry(root, "ch1"))
+    # sorted on text: the web page files under "Interleukin", between Doe and Kim
+    keys = [e.get("id")[4:] for e in root.xpath("//div[contains(@class,'csl-entry')]")]
+    assert keys.index("ch1") < keys.index("web2020") < keys.index("th1")
+
+
+def test_numeric_ranges_written_order_and_localised_dates(article, tmp_path):
+    _, root = wide(article, tmp_path, "vancouver")
+    para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
+    assert para.startswith("A (1–3). B (4). C (5,6). D (7). E van den Berg (8).")
+    rng = citations(root)[0]
+    assert [(a.get("href"), text(a)) for a in rng.xpath(".//a")] == [("#ref-s1", "1"),
+                                                                      ("#ref-s3", "3")]
+    assert "2014 Jun;192(12):5451–8." in text(entry(root, "rosenberg2014"))
+    assert "[cited 2024 Jan 2]" in text(entry(root, "web2020"))
+    _, root = wide(article, tmp_path / "chicago", "chicago-author-date")
+    # no cs:sort in Chicago's citations: the cites stay in the order they were written
+    assert text(citations(root)[2]) == "(World Health Organization 2020; Kim 2012)"
+    assert text(entry(root, "s1")).startswith("Smith, John. 2016a.")  # initialize="false"
+
+
+@pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
+@pytest.mark.parametrize("csl", ["apa", "ieee"])
+def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
+    from publisher.bibliography import resolve_style
+
+    folder, root = wide(article, tmp_path, csl)
+    md = tmp_path / "p.md"
+    md.write_text(f"---\nbibliography: references.yaml\nnocite: '@*'\n---\n{WIDE_BODY}",
+                  encoding="utf-8")
+    out = subprocess.run(["pandoc", "--citeproc", "--csl", str(resolve_style(csl, folder)),
+                          str(md.resolve()), "-t", "html"], cwd=folder, capture_output=True,
+                         text=True, check=True).stdout
+    theirs = lxml_html.fromstring(f"<div>{out}</div>")
+    assert [(e.get("id"), text(e)) for e in root.xpath("//div[contains(@class,'csl-entry')]")] \
+        == [(e.get("id"), text(e)) for e in theirs.xpath("//div[contains(@class,'csl-entry')]")]
+    if csl == "apa":  # pandoc 2.17 leaves numeric styles' @key without the author
+        ours = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
+        assert ours == text(theirs.xpath("//p")[0])
