@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .citeproc_mends import END_NAMES as _END_NAMES, NAMES as _NAMES, STATE as _STATE, mend
 from .diagnostics import Diagnostic, error
 from .model import Citation, CitationItem, Document, Reference
 
@@ -155,9 +156,10 @@ def citations(blocks: Any) -> Iterator[Citation]:
 # Formatting
 
 # citeproc-py gives one string per citation; these private-use marks travel through it (as the
-# prefix and suffix of each item, and around the names a citation shows) so that each cited item
-# can link to its own entry and the author-in-text form can be cut out, as pandoc does.
-_OPEN, _MID, _CLOSE, _NAMES, _END_NAMES = "\ue000", "\ue001", "\ue002", "\ue003", "\ue004"
+# prefix and suffix of each item; ``citeproc_mends`` marks the names a citation shows) so that
+# each cited item can link to its own entry and the author-in-text form can be cut out, as
+# pandoc does.
+_OPEN, _MID, _CLOSE = "\ue000", "\ue001", "\ue002"
 _ITEM_MARKS = re.compile(f"{_OPEN}(\\d+){_MID}(.*?){_CLOSE}", re.S)
 _MARKS = re.compile(f"[{_OPEN}-{_END_NAMES}]")
 
@@ -353,187 +355,6 @@ def _item_options(item: CitationItem, index: int) -> dict[str, Any]:
     return options
 
 
-_PATCHED = False
-_STATE: dict[str, Any] = {"mark_names": False, "depth": 0, "substituted": [], "rendered": 0}
-
-
-def _citeproc() -> None:
-    """Import citeproc-py and mend eight gaps in it (measured against pandoc's citeproc):
-
-    - names in citations are marked, so that ``@key`` can show the author in the text and
-      ``[-@key]`` can leave the author out (citeproc-py has neither form);
-    - a variable that ``cs:substitute`` put in place of a missing author is suppressed in the
-      rest of the entry, as CSL says (citeproc-py forgets the variables inside a macro, so an
-      APA web page without author shows its title twice);
-    - ``text-case="title"`` applies where no item language is known, in an English style
-      (citeproc-py skipped it: "(eds.)" for APA's "(Eds.)");
-    - a group whose variables are all empty is left out, whatever constants it holds;
-    - entries sort on their text, not on their markup;
-    - ``initialize="false"`` keeps given names whole;
-    - cites keep their written order in styles that do not sort them;
-    - a localised date is joined with its locale's delimiter.
-    """
-    global _PATCHED
-    if _PATCHED:
-        return
-    from citeproc import model
-    from citeproc.model import Names, Substitute, Text, VariableError
-
-    names_render = Names.render
-
-    def render_names(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _STATE["depth"] += 1
-        try:
-            text = names_render(self, *args, **kwargs)
-        finally:
-            _STATE["depth"] -= 1
-        if text:
-            _STATE["rendered"] += 1
-        if text and _STATE["mark_names"] and _STATE["depth"] == 0:
-            return _NAMES + text + _END_NAMES
-        return text
-
-    text_variable = Text._variable
-
-    def variable(self: Any, item: Any, context: Any) -> Any:
-        text = text_variable(self, item, context)
-        if text is not None and text != "":
-            _STATE["rendered"] += 1
-        if text is not None and _STATE["substituted"]:
-            _STATE["substituted"][-1].append(self.get("variable"))
-        return text
-
-    def substitute(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
-        text = None
-        for child in self.getchildren():
-            _STATE["substituted"].append([])
-            try:
-                if isinstance(child, Names) and child.name is None:
-                    names = self.xpath_search("./parent::cs:names[1]")[0]
-                    text = child.render(item, names_context=names, context=context, **kwargs)
-                else:
-                    text = child.render(item, context=context, **kwargs)
-            except VariableError:
-                text = None
-            finally:
-                used = _STATE["substituted"].pop()
-            if text:
-                self.add_to_repressed_list(child, context)
-                text_tag = child.tag.rsplit("}", 1)[0] + "}text"
-                context.get_layout().repressed.setdefault(text_tag, []).extend(used)
-                break
-        return text
-
-    from citeproc.model import TextCased
-
-    text_case = TextCased.case
-
-    def case(self: Any, text: Any, language: Any = None) -> Any:
-        if language is None:  # citeproc-py then skips title case, even in an English style
-            language = (self.get_root().get("default-locale") or "en-US")[:2]
-        return text_case(self, text, language)
-
-    TextCased.case = case
-
-    # cs:group is suppressed when it calls variables and every one is empty. citeproc-py
-    # decides from the style alone, so a group holding a constant and an empty variable
-    # survives: APA's thesis reads "T cells (Publication) [PhD thesis]". Count the variables
-    # that really render, and suppress the group when none did.
-    from citeproc.model import Date, Group, Label, Number
-
-    def counting(render: Any, only: str | None = None) -> Any:
-        def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
-            out = render(self, *args, **kwargs)
-            if out and (only is None or self.get("variable") == only):
-                _STATE["rendered"] += 1
-            return out
-        return wrapped
-
-    Date.render = counting(Date.render)
-    Number.render = counting(Number.render)
-    Label.render = counting(Label.render, only="locator")
-    group_process = Group.process
-
-    def group(self: Any, item: Any, context: Any = None, **kwargs: Any) -> Any:
-        before = _STATE["rendered"]
-        out = group_process(self, item, context=context, **kwargs)
-        if _STATE["rendered"] == before and any(c.calls_variable() for c in self.iterchildren()):
-            raise VariableError
-        return out
-
-    Group.process = group
-
-    # Sort keys rendered through a macro keep their markup: "<i>Interleukin 2</i>" sorted
-    # before "Alpha". Sort on the text, as pandoc's citeproc does.
-    from citeproc.model import Key
-
-    sort_keys = Key.sort_keys
-
-    def plain_sort_keys(self: Any, items: Any, context: Any) -> Any:
-        return [re.sub(r"<[^>]+>", "", str(k)) if isinstance(k, str) else k
-                for k in sort_keys(self, items, context)]
-
-    Key.sort_keys = plain_sort_keys
-
-    # CSL 1.0.1's initialize="false" keeps given names whole where initialize-with is set
-    # for the whole style (Chicago: "Smith, John", which citeproc-py writes "Smith, J.").
-    from citeproc.model import Name
-
-    name_option = Name.get_option
-
-    def get_name_option(self: Any, name: str, context: Any = None, sort_options: Any = None) -> Any:
-        value = name_option(self, name, context, sort_options)
-        if name == "initialize-with" and self.get("initialize", "true") == "false":
-            return None
-        return value
-
-    Name.get_option = get_name_option
-
-    # Without cs:sort in cs:citation, cites keep the order the author wrote them in (CSL);
-    # citeproc-py put them in bibliography order: "(Kim 2012; WHO 2020)" for "[@who; @kim]".
-    from citeproc.model import Layout
-
-    layout_citation = Layout.render_citation
-
-    def render_citation(self: Any, citation: Any, callback: Any) -> Any:
-        if self.getparent().sort is not None:
-            return layout_citation(self, citation, callback)
-        out = []  # citeproc-py's Layout.render_citation, without its sort
-        for item in citation.cites:
-            if item.is_bad():
-                out.append(callback(item) or f"{item.key}?")
-                continue
-            self.repressed = {}
-            try:
-                output = self.render_children(item)
-            except VariableError:
-                continue
-            if output is not None:
-                out.append(item.get("prefix", "") + output + item.get("suffix", ""))
-                self.getparent().cites.append(item)
-        return self.format(self.wrap(self.join(out)))
-
-    Layout.render_citation = render_citation
-
-    # A localised date (``<date form="text">``) is joined with the delimiter its locale gives
-    # ("2014 Jun 15" in NLM/Vancouver); citeproc-py used the calling element's: "2014Jun15".
-    single_date = Date.render_single_date
-
-    def render_single_date(self: Any, date: Any, show_parts: Any = None, context: Any = None) -> Any:
-        if context is not None and context is not self and self.is_locale_date() and \
-                context.get("delimiter") is None and self.get("delimiter") is not None:
-            parts = self.parts(date, show_parts, context)
-            return self.join(parts) if parts else None
-        return single_date(self, date, show_parts, context)
-
-    Date.render_single_date = render_single_date
-    Names.render = render_names
-    Text._variable = variable
-    Substitute.render = substitute
-    model.__publisher_patched__ = True
-    _PATCHED = True
-
-
 def _cut_names(body: str) -> tuple[str, str]:
     """An item's rendered text → (the names it shows, the rest without them and their
     delimiter): ``White & Patel, 2018`` → (``White & Patel``, ``2018``)."""
@@ -709,7 +530,7 @@ def _year_suffixes(items: list[dict[str, Any]], initials: bool) -> dict[str, str
 
 
 def _format(doc: Document, style_path: Path) -> Formatted:
-    _citeproc()
+    mend()
     from citeproc import (Citation as CPCitation, CitationItem as CPItem,
                           CitationStylesBibliography, CitationStylesStyle, formatter)
     from citeproc.source.json import CiteProcJSON
