@@ -264,10 +264,13 @@ def resolve_style(name: str, article_dir: Path) -> Path | None:
 
 
 def _sanitise(html: str) -> str:
+    """citeproc-py's HTML (which carries the entry's own rich text unescaped) → safe HTML,
+    with the emphasis pandoc's citeproc writes: ``<em>`` and ``<strong>``, not ``<i>``, ``<b>``."""
     import nh3
 
-    return nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
-                     attributes={"span": {"style"}}, link_rel=None)
+    clean = nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
+                      attributes={"span": {"style"}}, link_rel=None)
+    return re.sub(r"<(/?)([ib])>", lambda m: f"<{m[1]}{'em' if m[2] == 'i' else 'strong'}>", clean)
 
 
 _NUMBER = re.compile(r"^(\[?\d+[.\]]?)\s*")

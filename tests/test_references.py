@@ -129,6 +129,9 @@ def test_apa_entries_read_as_pandoc_gives_them(article, tmp_path):
     # a web page without author: the title takes the author's place and is not repeated
     assert text(entry(root, "web2020")) == (
         "Interleukin 2. (2020, March 4). Wikipedia. https://en.wikipedia.org/wiki/Interleukin_2")
+    # emphasis as pandoc writes it
+    assert [text(e) for e in entry(root, "rosenberg2014").xpath(".//em")] == [
+        "The Journal of Immunology", "192"]
     # DOI and URL are links
     doi = entry(root, "rosenberg2014").xpath(".//a")[0]
     assert doi.get("href") == "https://doi.org/10.4049/jimmunol.1490019"
@@ -600,3 +603,17 @@ def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
     if csl == "apa":  # pandoc 2.17 leaves numeric styles' @key without the author
         ours = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
         assert ours == text(theirs.xpath("//p")[0])
+
+
+def test_pdf_entries_show_their_address_once(article, tmp_path):
+    from pypdf import PdfReader
+
+    folder = article(article_text("apa", body="See [@rosenberg2014] and [@web2020].\n"), REFS)
+    result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
+    assert not result.failed, [str(d) for d in result.diagnostics]
+    pdf = tmp_path / "out" / folder.name / f"{folder.name}.pdf"
+    words = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    words = re.sub(r"\s+", "", words)  # lines break inside long addresses
+    assert words.count("doi.org/10.4049/jimmunol.1490019") == 1
+    assert words.count("en.wikipedia.org/wiki/Interleukin_2") == 1
+    assert "(Rosenberg,2014)" in words
