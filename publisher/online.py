@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import http.client
 import json
 import os
 import re
@@ -76,7 +77,7 @@ class Client:
             if exc.code != 404:
                 raise Unreachable(f"HTTP {exc.code} {exc.reason}") from None
             status, body = 404, exc.read().decode("utf-8", "replace")
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        except (urllib.error.URLError, TimeoutError, OSError, http.client.HTTPException) as exc:
             reason = getattr(exc, "reason", exc)
             raise Unreachable(str(reason) or type(exc).__name__) from None
         try:

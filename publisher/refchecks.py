@@ -5,12 +5,15 @@ In: a parsed ``Document`` (its ``references``, each with the line of every field
 field at fault when there is one). Registered in ``checks.CHECKS``; nothing here prints.
 
 Codes (stable):
-``ref-duplicate`` (warning) the same work under two keys; ``ref-bad-doi``, ``ref-bad-isbn``,
-``ref-bad-issn``, ``ref-bad-pmid``, ``ref-bad-pmcid``, ``ref-bad-url`` (error) a malformed
-identifier; ``ref-missing-field`` (warning) a field its CSL type needs; ``ref-unverifiable``
-(warning) no DOI, PMID, PMCID, ISBN or URL; ``ref-bad-date`` (error) a date that cannot be
-read, lies in the future or before printing (1450); ``csl-invalid`` (error) an article's own
-``.csl`` file that is not a CSL style.
+- ``ref-duplicate-id`` (error): two entries with one key;
+- ``cite-unknown`` (error): a ``nocite`` key that names no entry;
+- ``ref-duplicate`` (warning): the same work under two keys;
+- ``ref-bad-doi``, ``ref-bad-isbn``, ``ref-bad-issn``, ``ref-bad-pmid``, ``ref-bad-pmcid``,
+  ``ref-bad-url`` (error): a malformed identifier;
+- ``ref-missing-field`` (warning): a field a reference of its CSL type needs;
+- ``ref-unverifiable`` (warning): no DOI, PMID, PMCID, ISBN or URL;
+- ``ref-bad-date`` (error): a date that cannot be read, lies in the future or before 1450;
+- ``csl-invalid`` (error): an article's own ``.csl`` file that is not a CSL style.
 """
 
 from __future__ import annotations
@@ -208,6 +211,31 @@ def _fingerprints(ref: Reference) -> list[tuple[str, str]]:
     return out
 
 
+def check_keys(doc: Document) -> Iterator[Diagnostic]:
+    """Each entry needs a key of its own (citeproc-py also folds case: ``Smith`` is ``smith``),
+    and every key ``nocite`` names must be in the bibliography."""
+    import difflib
+
+    seen: dict[str, Reference] = {}
+    for ref in doc.references:
+        first = seen.get(ref.key.casefold())
+        if first is not None:
+            same = "the same id" if first.key == ref.key else "ids that differ only in case"
+            yield error(ref.path, ref.line, _at(ref, "id")[1], "ref-duplicate-id",
+                        f"entries at lines {first.line} and {ref.line} have {same} "
+                        f"('{first.key}', '{ref.key}'); give each entry a key of its own")
+        else:
+            seen[ref.key.casefold()] = ref
+    keys = [r.key for r in doc.references]
+    for key in doc.meta.nocite:
+        if key == "*" or key in keys:
+            continue
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        hint = f"did you mean '@{close[0]}'?" if close else "remove it or add the entry"
+        yield error(doc.path, doc.meta.lines.get("nocite", 1), 1, "cite-unknown",
+                    f"nocite names '@{key}', which is not in the bibliography; {hint}")
+
+
 def check_duplicates(doc: Document) -> Iterator[Diagnostic]:
     """The same work under two keys splits its citations and lists it twice."""
     seen: dict[tuple[str, str], Reference] = {}
@@ -361,5 +389,5 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
                     "not <style xmlns=\"http://purl.org/net/xbiblio/csl\">)")
 
 
-CHECKS = (check_style_file, check_duplicates, check_identifiers, check_required_fields, check_verifiable,
+CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields, check_verifiable,
           check_dates)

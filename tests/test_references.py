@@ -357,6 +357,20 @@ def test_dates_in_their_csl_spellings_are_accepted(article):
         assert found(article("---\ntitle: T\n---\n[@a]\n", refs), "ref-bad-date") == [], issued
 
 
+def test_two_entries_with_one_key_are_an_error(article):
+    refs = GOOD + GOOD.split("references:\n")[1].replace("id: a", "id: A").replace("abc.1", "abc.2")
+    diags = found(article("---\ntitle: T\n---\n[@a]\n", refs), "ref-duplicate-id")
+    assert [(d.severity.value, d.line) for d in diags] == [("error", 9)]
+    assert "('a', 'A')" in diags[0].message and "differ only in case" in diags[0].message
+
+
+def test_unknown_nocite_key_is_an_error_at_the_front_matter(article):
+    diags = found(article("---\ntitle: T\nnocite: '@b'\n---\n[@a]\n", GOOD), "cite-unknown")
+    assert [(d.severity.value, d.line, d.path.endswith("article.md")) for d in diags] == [
+        ("error", 3, True)]
+    assert "'@b'" in diags[0].message
+
+
 def test_unparsable_json_bibliography_is_located(article):
     _, diags = check(article("---\ntitle: T\n---\nBody.\n", '[\n  {"id": "a",\n   "title" "x"}\n]\n',
                              name="references.json"))
