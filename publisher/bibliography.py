@@ -203,8 +203,14 @@ def csl_item(ref: Reference) -> dict[str, Any]:
             item[key] = _csl_date(str(value))
         elif hasattr(value, "year"):  # a YAML date
             item[key] = {"date-parts": [[value.year, value.month, value.day]]}
+        elif isinstance(value, dict) and "date-parts" in value:
+            parts = value["date-parts"]
+            try:
+                item[key] = {**value, "date-parts": [[int(str(n)) for n in p] for p in parts]}
+            except (TypeError, ValueError):
+                del item[key]  # a shape no style can read; the checks report it
         elif value is not None and not isinstance(value, dict):
-            del item[key]  # a shape no style can read; the checks report it
+            del item[key]
     for key in ("author", "editor", "translator", "container-author", "collection-editor"):
         value = item.get(key)
         if isinstance(value, (str, dict)):
@@ -276,10 +282,17 @@ def _sanitise(html: str) -> str:
 _NUMBER = re.compile(r"^(\[?\d+[.\]]?)\s*")
 
 
-def _left_margin(entry: str) -> str:
+def _numeric(style: Any) -> bool:
+    """The style's entries start with their citation number."""
+    bibliography = style.root.bibliography
+    return bibliography is not None and bibliography.find(
+        ".//{http://purl.org/net/xbiblio/csl}text[@variable='citation-number']") is not None
+
+
+def _left_margin(entry: str, numeric: bool = True) -> str:
     """Numeric styles: the number in its own margin span, as pandoc's citeproc marks it up
     (citeproc-py runs it into the text: ``1.Smith J``)."""
-    m = _NUMBER.match(entry)
+    m = _NUMBER.match(entry) if numeric else None
     if not m:
         return entry
     return (f'<span class="csl-left-margin">{m.group(1)}</span> '
@@ -585,11 +598,12 @@ def _format(doc: Document, style_path: Path) -> Formatted:
         _STATE["mark_names"] = False
 
     american = style.root.get("default-locale", "en-US") == "en-US"
+    numeric = _numeric(style)
     original = {k.lower(): k for k in by_key}  # citeproc-py lower-cases every key
     entries = []
     for key, entry in zip(bib.keys, bib.bibliography()):
         ref = by_key[original.get(key, key)]
         text = _sanitise(str(entry))
         text = _quotes_take_punctuation(text) if american else text
-        entries.append((ref.key, _linkify(_left_margin(text), ref.csl)))
+        entries.append((ref.key, _linkify(_left_margin(text, numeric), ref.csl)))
     return Formatted(citations=rendered, entries=tuple(entries), style_name=style_path.stem)

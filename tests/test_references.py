@@ -631,3 +631,11 @@ def test_pdf_entries_show_their_address_once(article, tmp_path):
     assert words.count("doi.org/10.4049/jimmunol.1490019") == 1
     assert words.count("en.wikipedia.org/wiki/Interleukin_2") == 1
     assert "(Rosenberg,2014)" in words
+
+
+def test_author_date_entry_starting_with_a_number_has_no_margin(article, tmp_path):
+    refs = ("references:\n  - id: g\n    type: webpage\n    title: 2019 guidelines on IL-2\n"
+            "    URL: https://example.org/g\n    issued: 2019\n")
+    root = built(article(article_text("apa", body="[@g]\n"), refs), tmp_path)
+    assert not entry(root, "g").xpath(".//span[@class='csl-left-margin']")
+    assert text(entry(root, "g")).startswith("2019 guidelines on IL-2. (2019).")
