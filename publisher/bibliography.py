@@ -366,8 +366,9 @@ def _item_options(item: CitationItem, index: int) -> dict[str, Any]:
         options["locator"] = Locator(item.label or "page", item.locator)
     if item.prefix:
         options["prefix"] = html.escape(item.prefix, quote=False) + " " + options["prefix"]
-    if item.suffix:
-        options["suffix"] += " " + html.escape(item.suffix.lstrip(", "), quote=False)
+    if item.suffix:  # as written: ", emphasis added" keeps its comma, a word gets a space
+        gap = "" if item.suffix[0] in ",;:." else " "
+        options["suffix"] += gap + html.escape(item.suffix, quote=False)
     return options
 
 

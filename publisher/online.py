@@ -9,7 +9,8 @@ needs no network. When a service cannot be reached, one warning says so and the 
 service's lookups are skipped.
 
 Codes: ``online-not-found`` (error), ``online-mismatch`` (warning), ``online-retracted``
-(error), ``online-concern`` (warning), ``online-unreachable`` (warning).
+(error), ``online-retraction-notice`` (warning: the entry cites the notice itself),
+``online-concern`` (warning: an expression of concern), ``online-unreachable`` (warning).
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def _findings(ref: Reference, name: str, value: str, record: Record, source: str
                       f"reference '{ref.key}' ({name} {value}) carries an expression of concern "
                       f"(notice {record.concern}) in {source}; check it before citing it")
     if record.is_notice:
-        yield warning(ref.path, line, column, "online-retracted",
+        yield warning(ref.path, line, column, "online-retraction-notice",
                       f"reference '{ref.key}' ({name} {value}) is a retraction notice for "
                       f"{record.is_notice}, according to {source}; cite the retracted work only "
                       f"if that is meant")

@@ -199,6 +199,16 @@ def test_nocite_lists_entries_without_citations(article, tmp_path):
     assert [e.get("id") for e in root.xpath("//div[contains(@class,'csl-entry')]")] == ["ref-web2020"]
 
 
+def test_locators_prefixes_and_suffixes_read_as_pandoc_gives_them(article, tmp_path):
+    body = ("A [see @smith2016, pp. 12-14, emphasis added; also @white2018, chap. 3]. "
+            "B [@smith2016, p. 3; @rosenberg2014]. C @rosenberg2014 [p. 4, table 2].\n")
+    root = built(article(article_text("apa", body=body), REFS), tmp_path)
+    a, b, c = (text(x) for x in citations(root))
+    assert a == "(see Smith, 2016, pp. 12–14, emphasis added; also White & Patel, 2018, 3)"
+    assert b == "(Rosenberg, 2014; Smith, 2016, p. 3)"  # APA sorts the cites
+    assert c == "Rosenberg (2014, p. 4, table 2)"
+
+
 def test_citation_text_from_the_article_is_escaped(article, tmp_path):
     root = built(article(article_text("apa", body="X [<b>see</b> @smith2016, <i>p</i>].\n"),
                          REFS), tmp_path)
@@ -430,6 +440,8 @@ def recorded():
     _Recorded.routes = {
         "/works/10.4049/jimmunol.1490019": (200, (FIXTURES / "crossref-rosenberg2014.json").read_text()),
         "/works/10.5555/retracted.2019": (200, (FIXTURES / "crossref-retracted.json").read_text()),
+        "/works/10.5555/retraction-notice.2021": (
+            200, (FIXTURES / "crossref-retraction-notice.json").read_text()),
         "/esummary.fcgi": (200, (FIXTURES / "esummary-pubmed.json").read_text()),
     }
     _Recorded.seen = []
@@ -509,6 +521,18 @@ def test_online_reports_mismatch_retraction_and_unknown_ids(article, recorded, t
     assert "10.5555/retraction-notice.2021" in retracted.message
     # three distinct DOIs (one asked once for two entries: the cache), one E-utilities request
     assert len(seen) == 4
+
+
+def test_online_reports_a_cited_retraction_notice(article, recorded, tmp_path):
+    base, _ = recorded
+    refs = ("references:\n  - id: notice\n    type: article-journal\n    author: [{literal: Test}]\n"
+            "    title: 'Retraction notice to: A synthetic study that was retracted'\n"
+            "    container-title: Journal of Psychoceramics\n    issued: 2021\n"
+            "    DOI: 10.5555/retraction-notice.2021\n")
+    diags = verify(article("---\ntitle: T\n---\n[@notice]\n", refs), base, tmp_path / "cache")
+    assert [(d.code, d.severity.value, d.line) for d in diags] == [
+        ("online-retraction-notice", "warning", 8)]
+    assert "retraction notice for 10.5555/retracted.2019" in diags[0].message
 
 
 def test_online_answers_are_cached_so_a_rerun_is_offline(article, recorded, tmp_path):
@@ -639,3 +663,21 @@ def test_author_date_entry_starting_with_a_number_has_no_margin(article, tmp_pat
     root = built(article(article_text("apa", body="[@g]\n"), refs), tmp_path)
     assert not entry(root, "g").xpath(".//span[@class='csl-left-margin']")
     assert text(entry(root, "g")).startswith("2019 guidelines on IL-2. (2019).")
+
+
+def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
+    from conftest import epub_files
+
+    body = "## One\n\nText [@smith2016; @white2018]. @rosenberg2014 agrees.\n"
+    folder = article(article_text("apa", body=body), REFS)
+    result = build(folder, out_root=tmp_path / "out", formats=("epub",))
+    assert not result.failed, [str(d) for d in result.diagnostics]
+    files = epub_files(tmp_path / "out" / folder.name / f"{folder.name}.epub")
+    chapters = {n: lxml_html.fromstring(b) for n, b in files.items() if n.endswith(".xhtml")}
+    refs = next(n for n in chapters if n.endswith("references.xhtml"))
+    links = [a.get("href") for root in chapters.values()
+             for a in root.xpath("//span[contains(@class,'citation')]//a")]
+    assert links == ["references.xhtml#ref-smith2016", "references.xhtml#ref-white2018",
+                     "references.xhtml#ref-rosenberg2014"]
+    ids = set(chapters[refs].xpath("//div[contains(@class,'csl-entry')]/@id"))
+    assert {"ref-smith2016", "ref-white2018", "ref-rosenberg2014"} <= ids
