@@ -237,7 +237,9 @@ def test_the_il2_article_reports_what_the_seed_lacks():
         ("article.md", 10, "warning", "source-license-hedged"),
         ("article.md", 10, "warning", "source-license-version"),
         ("references.yaml", 4, "warning", "ref-uncited"),
+        ("references.yaml", 4, "warning", "ref-unverifiable"),
         ("references.yaml", 12, "warning", "ref-uncited"),
+        ("references.yaml", 12, "warning", "ref-unverifiable"),
     ]
     assert "do not guess one" in diags[0].message
 

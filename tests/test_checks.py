@@ -51,12 +51,7 @@ def test_unknown_citation_key_suggests_the_closest(article):
 
 
 def test_uncited_reference_is_a_warning_at_its_entry(article):
-    _, diags = check(article("---
-title: T
-license: CC-BY-4.0
----
-See [@smith2016].
-", REFS))
+    _, diags = check(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\nSee [@smith2016].\n", REFS))
     assert codes(diags) == [("ref-uncited", "warning", 9)]
     assert diags[0].path.endswith("references.yaml") and "'white2018'" in diags[0].message
 
