@@ -305,6 +305,12 @@ def _quotes_take_punctuation(entry: str) -> str:
     return re.sub(r"([”’])([.,])", r"\2\1", entry)
 
 
+def _one_period(entry: str) -> str:
+    """Two periods where two pieces meet make one, as CSL processors collapse punctuation:
+    ``et al.`` + ``.`` → ``et al.`` (citeproc-py writes ``et al..``). An ellipsis stays."""
+    return re.sub(r"(?<!\.)\.((?:</[a-z]+>)*)\.(?!\.)", r".\1", entry)
+
+
 def bare_doi(value: str) -> str:
     """``https://doi.org/10.1/x`` or ``doi:10.1/x`` → ``10.1/x``."""
     return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", value.strip(), flags=re.I)
@@ -605,6 +611,6 @@ def _format(doc: Document, style_path: Path) -> Formatted:
     for key, entry in zip(bib.keys, bib.bibliography()):
         ref = by_key[original.get(key, key)]
         text = _sanitise(str(entry))
-        text = _quotes_take_punctuation(text) if american else text
+        text = _one_period(_quotes_take_punctuation(text) if american else text)
         entries.append((ref.key, _linkify(_left_margin(text, numeric), ref.csl)))
     return Formatted(citations=rendered, entries=tuple(entries), style_name=style_path.stem)

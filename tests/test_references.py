@@ -625,6 +625,11 @@ def test_numeric_ranges_written_order_and_localised_dates(article, tmp_path):
     assert text(entry(root, "s1")).startswith("Smith, John. 2016a.")  # initialize="false"
 
 
+def test_no_double_period_after_et_al(article, tmp_path):
+    _, root = wide(article, tmp_path, "nature")
+    assert text(entry(root, "many")).startswith("7. A1, X. et al. Many authors.")
+
+
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("csl", ["apa", "ieee"])
 def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
