@@ -218,6 +218,6 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: A
                              paper=options.get("paper"), variant=options.get("variant"))
         case "epub":
             from .writers import epub
-            return epub.write(p.page, theme, out_dir, p.assets)
+            return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent)
         case _:
             raise ValueError(f"unknown format {fmt!r}")

@@ -6,40 +6,39 @@ Reading order: a cover generated from the title, the title page (with any lead t
 contents, one chapter per top-level section, the references, the notes, and the attribution
 colophon. Links between chapters are re-pointed at the file that holds their target; images
 get plain ASCII names inside the book. The identifier is derived from the article, so it never
-changes between builds; ``dcterms:modified`` and the zip entries' times come from
-``SOURCE_DATE_EPOCH`` when it is set, so the same source and epoch give the same bytes.
+changes between builds; ``dcterms:modified`` and the zip entries' times are the article's build
+time (``reproducible.source_date_epoch``: ``SOURCE_DATE_EPOCH`` when set), so the same source
+gives the same bytes.
 
 The accessibility metadata (EPUB Accessibility 1.1) is computed from the finished pages: what
 the book holds (images, their text alternatives, tables, heading structure, animation) decides
 the access modes, features, hazards and the summary, and the conformance claim is made only
 when every check behind it passes.
 
-ebooklib builds the package, the NCX and the nav. Three of its pieces are replaced: pages are
-stored exactly as our templates render them (ebooklib would re-parse them as HTML and re-wrap
-them), the nav gets landmarks in the EPUB 3 vocabulary (ebooklib copies EPUB 2 guide types),
-and the zip entries carry the build time instead of the wall clock.
+ebooklib builds the package, the NCX and the nav, in memory. Two of its pieces are replaced:
+pages are stored exactly as our templates render them (ebooklib would re-parse them as HTML and
+re-wrap them), and the nav gets landmarks in the EPUB 3 vocabulary (ebooklib copies EPUB 2
+guide types). Its zip is then normalised (fixed times, ``mimetype`` first and stored).
 """
 
 from __future__ import annotations
 
 import html
 import io
-import os
 import posixpath
 import re
 import textwrap
 import unicodedata
 import uuid
-import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
 from ..diagnostics import PublishError, error
-from ..output import atomic_path
+from ..output import write_atomic
 from ..render import Section
+from ..reproducible import normalise_zip, source_date_epoch, timestamp
 from ..templating import Page, render_template
 
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -61,20 +60,6 @@ CSS = "style/epub.css"
 def identifier(page: Page) -> str:
     """A urn:uuid that depends only on the article (its slug and title)."""
     return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{page.slug}:{page.meta.title}"))
-
-
-def build_time(dest: Path) -> datetime:
-    """``SOURCE_DATE_EPOCH`` when set (reproducible builds), else now; UTC, whole seconds."""
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(raw), timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        raise PublishError([error(dest, 1, 1, "source-date-epoch",
-                                  f"SOURCE_DATE_EPOCH is '{raw}', not a whole number of seconds "
-                                  "since 1970-01-01; unset it or set it to e.g. "
-                                  "$(git log -1 --format=%ct)")]) from None
 
 
 def _file_name(index: int, section: Section) -> str:
@@ -280,35 +265,12 @@ def _classes():  # -> (Page document class, writer class); ebooklib is imported 
         def get_content(self, default=None):
             return self.content
 
-    class StampedZip(zipfile.ZipFile):
-        """A zip whose entries all carry one date (zip dates start in 1980)."""
-
-        date_time = (1980, 1, 1, 0, 0, 0)
-
-        def writestr(self, name, data, compress_type=None, compresslevel=None):
-            if isinstance(name, str):
-                name = zipfile.ZipInfo(name, date_time=self.date_time)
-                name.compress_type = self.compression if compress_type is None else compress_type
-                name.external_attr = 0o644 << 16
-            return super().writestr(name, data, compress_type, compresslevel)
-
     class Writer(epub.EpubWriter):
-        """ebooklib's writer with EPUB 3 landmarks, a true NCX depth and stamped zip entries."""
+        """ebooklib's writer with EPUB 3 landmarks and a true NCX depth."""
 
-        def __init__(self, name, book, options, *, landmarks, stamp: datetime):
-            super().__init__(name, book, {**options, "epub3_landmark": False, "mtime": stamp})
+        def __init__(self, name, book, options, *, landmarks, modified):
+            super().__init__(name, book, {**options, "epub3_landmark": False, "mtime": modified})
             self.landmarks = landmarks
-            self.stamp = max(stamp, datetime(1980, 1, 1, tzinfo=timezone.utc))
-
-        def write(self):
-            self.out = StampedZip(self.file_name, "w", zipfile.ZIP_DEFLATED,
-                                  compresslevel=self.options["compresslevel"])
-            self.out.date_time = self.stamp.timetuple()[:6]
-            self.out.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
-            self._write_container()
-            self._write_opf()
-            self._write_items()
-            self.out.close()
 
         def _get_nav(self, item):
             tree = etree.fromstring(super()._get_nav(item)).getroottree()
@@ -479,17 +441,20 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
     return Book(book=book, landmarks=landmarks, accessibility=a11y)
 
 
-def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path]) -> list[Path]:
+def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path],
+          article_dir: Path) -> list[Path]:
+    """Build the book in memory, normalise its zip, and write it atomically."""
     _, Writer = _classes()
     dest = out_dir / f"{page.slug}.epub"
-    stamp = build_time(dest)
+    epoch = source_date_epoch(article_dir)
     made = build_book(page, theme, assets)
+    buffer = io.BytesIO()
+    writer = Writer(buffer, made.book, {"epub3_pages": False}, landmarks=made.landmarks,
+                    modified=timestamp(epoch))
+    writer.process()
+    writer.write()
     try:
-        with atomic_path(dest) as tmp:
-            writer = Writer(str(tmp), made.book, {"epub3_pages": False}, landmarks=made.landmarks,
-                            stamp=stamp)
-            writer.process()
-            writer.write()
+        write_atomic(dest, normalise_zip(buffer.getvalue(), epoch))
     except OSError as exc:
         raise PublishError([error(dest, 1, 1, "write", f"cannot write the EPUB: {exc.strerror or exc}")]) from None
     return [dest]
