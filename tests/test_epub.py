@@ -318,6 +318,7 @@ def test_package_metadata(books):
     dc = lambda name: opf.xpath(f"//dc:{name}/text()", namespaces=NS)  # noqa: E731
     assert dc("title") == ["Tables, notes and citations"]
     assert dc("language") == ["en-GB"]
+    assert opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
     assert dc("creator") == ["Ada Lovelace", "Charles Babbage"]
     ids = opf.xpath("//dc:creator/@id", namespaces=NS)
     assert len(set(ids)) == 2
@@ -377,6 +378,10 @@ def test_reading_order_cover_and_title_page(books):
     firsts = [etree.fromstring(files[base + s]).xpath("string((//x:h2)[1])", namespaces=NS)
               for s in spine if s.startswith("chapter-")]
     assert firsts == [h for h in HEADINGS if h not in ("Leukocytes and T Lymphocytes", "Immune System Development")]
+    # each chapter is marked as one for reading systems and for assistive technology alike
+    for s in spine[3:10]:
+        [section] = etree.fromstring(files[base + s]).xpath("/x:html/x:body/x:section", namespaces=NS)
+        assert section.get(f"{{{NS['epub']}}}type") == "chapter" and section.get("role") == "doc-chapter"
 
 
 def test_long_titles_wrap_on_the_cover_without_breaking_words(tmp_path):

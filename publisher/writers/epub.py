@@ -266,11 +266,16 @@ def _classes():  # -> (Page document class, writer class); ebooklib is imported 
             return self.content
 
     class Writer(epub.EpubWriter):
-        """ebooklib's writer with EPUB 3 landmarks and a true NCX depth."""
+        """ebooklib's writer with EPUB 3 landmarks, a true NCX depth and a package language."""
 
         def __init__(self, name, book, options, *, landmarks, modified):
             super().__init__(name, book, {**options, "epub3_landmark": False, "mtime": modified})
             self.landmarks = landmarks
+
+        def _write_opf_file(self, root):
+            # The package's own language, for reading systems and checkers (Ace's epub-lang).
+            root.set("{http://www.w3.org/XML/1998/namespace}lang", self.book.language)
+            super()._write_opf_file(root)
 
         def _get_nav(self, item):
             tree = etree.fromstring(super()._get_nav(item)).getroottree()
@@ -367,7 +372,7 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
         if kind == "notes":
             body = _NOTE_ITEM.sub(r'<li id="\1" epub:type="endnote">', body)
         if kind == "section":
-            body = body.replace("<section ", '<section epub:type="chapter" ', 1)
+            body = body.replace("<section ", '<section epub:type="chapter" role="doc-chapter" ', 1)
         return Markup(body)
 
     documents: list[tuple[str, bytes]] = []
