@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from . import licenses
 from .diagnostics import Diagnostic, error, warning
@@ -51,7 +52,8 @@ def images(blocks: Any) -> Iterator[Image]:
 
 
 def _norm(src: str) -> str:
-    return posixpath.normpath(src.strip()) if src.strip() else ""
+    # The body's image paths arrive percent-encoded (markdown-it: `my image.png` → `my%20image.png`).
+    return posixpath.normpath(unquote(src.strip())) if src.strip() else ""
 
 
 def credit_for(meta: Metadata, src: str) -> ImageCredit | None:

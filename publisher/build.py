@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from . import cache
 from .diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
@@ -100,7 +101,8 @@ def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Dia
     diags: list[Diagnostic] = []
     for image in body.images:
         src = image.src
-        target = (folder / src).resolve() if src and "://" not in src and not src.startswith("/") else None
+        # markdown-it percent-encodes link targets (`<assets/my image.png>` → `my%20image.png`).
+        target = (folder / unquote(src)).resolve() if src and "://" not in src and not src.startswith("/") else None
         if target is None or not target.is_relative_to(folder):
             diags.append(error(doc.path, image.line, 1, "image-outside",
                                f"image '{src}' is outside the article's folder; copy it into "
@@ -216,6 +218,6 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: A
                              paper=options.get("paper"), variant=options.get("variant"))
         case "epub":
             from .writers import epub
-            return epub.write(p.page, theme, out_dir, p.assets)
+            return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent)
         case _:
             raise ValueError(f"unknown format {fmt!r}")

@@ -1,4 +1,4 @@
-"""The command line: ``publish all|html|pdf|epub|check``. Thin commands over ``build``.
+"""The command line: ``publish all|html|pdf|epub|check|validate``. Thin commands over ``build``.
 
 In: arguments. Out: diagnostics on stderr (``check`` prints them on stdout), the paths
 written on stdout, and the exit status: 0 success (warnings allowed), 1 errors (or warnings
@@ -131,6 +131,33 @@ def check(
         errors = sum(d.severity.value == "error" for d in diagnostics)
         warnings = sum(d.severity.value == "warning" for d in diagnostics)
         typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+
+
+@app.command()
+def validate(
+    sources: Sources = None,
+    out: Out = Path("build"),
+    strict: Strict = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+) -> None:
+    """Run outside validators (EPUBCheck) on the built outputs under OUT/<slug>/.
+
+    Slow (each starts Java), so the build never runs them; build first, then validate.
+    """
+    from .validate import validate as run_validators
+
+    if format not in ("text", "json"):
+        typer.echo(f"publish: error: --format must be 'text' or 'json', not '{format}'", err=True)
+        raise typer.Exit(2)
+    reports = run_validators(_folders(sources), out)
+    diagnostics = [d for r in reports for d in r.diagnostics]
+    if format == "json":
+        typer.echo(to_json(diagnostics))
+    else:
+        _print(diagnostics, err=False)
+    for r in reports:
+        typer.echo(r.summary, err=True)
     raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
 
 

@@ -94,7 +94,7 @@ def test_epub_package_nav_and_pages(il2):
     assert opf.xpath("//dc:rights/text()", namespaces=NS)
     spine = [opf.xpath(f"//opf:item[@id='{i}']/@href", namespaces=NS)[0]
              for i in opf.xpath("//opf:itemref/@idref", namespaces=NS)]
-    assert spine[0] == "titlepage.xhtml" and spine[-1] == "colophon.xhtml"
+    assert spine[:2] == ["cover.xhtml", "titlepage.xhtml"] and spine[-1] == "colophon.xhtml"
     # one chapter per top-level section, then the references
     chapters = [s for s in spine if s.startswith("chapter-")]
     assert len(chapters) == 7 and "references.xhtml" in spine
