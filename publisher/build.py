@@ -145,7 +145,8 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
 
     With ``use_cache``, formats whose inputs are unchanged since they were last written are
     left alone (the diagnostics of that build are reported again), and nothing heavy is
-    imported when every format is current.
+    imported when every format is current. ``options`` go to the writers:
+    ``self_contained=True`` makes the web page one file, ``<slug>.html``, CSS and images inside.
     """
     from .templating import default_theme
 
@@ -211,7 +212,8 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: A
     match fmt:
         case "html":
             from .writers import html
-            return html.write(p.page, theme, out_dir, p.assets)
+            return html.write(p.page, theme, out_dir, p.assets,
+                              self_contained=bool(options.get("self_contained")))
         case "pdf":
             from .writers import pdf
             return pdf.write(p.page, theme, p.doc.path.parent, out_dir,

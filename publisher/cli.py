@@ -85,10 +85,17 @@ def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = Fal
 
 
 @app.command()
-def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None) -> None:
+def html(
+    sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+    jobs: Jobs = None,
+    self_contained: Annotated[bool, typer.Option(
+        "--self-contained",
+        help="Write one file, OUT/<slug>/<slug>.html, with the CSS inlined and the images as "
+             "data URIs (for e-mailing).")] = False,
+) -> None:
     """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
-    _build(sources, out, ("html",), strict, jobs)
+    options = {"self_contained": True} if self_contained else {}
+    _build(sources, out, ("html",), strict, jobs, **options)
 
 
 @app.command()

@@ -32,7 +32,8 @@ def test_html_page(il2):
     assert root.get("lang") == "en"
     assert tree.findtext(".//title") == "Interleukin-2"
     assert root.xpath("string(//h1)") == "Interleukin-2"
-    headings = [squash(h.text_content()) for h in root.xpath("//article//h2 | //article//h3")]
+    body = "//div[@id='article-body']"
+    headings = [squash(h.text_content()) for h in root.xpath(f"{body}//h2 | {body}//h3")]
     assert headings == HEADINGS + ["References"]
     text = squash(root.text_content())
     assert LEAD in text
