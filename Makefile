@@ -9,9 +9,14 @@ STAMP  := $(VENV)/.installed
 # - the print PDF: poppler's tools (the tests read the PDF back), the theme's fonts (Linux
 #   Libertine O / Biolinum O, embedded in every PDF), and HarfBuzz's subsetter, which makes
 #   WeasyPrint's font subsetting several times faster (it falls back to fontTools without it);
-# - the bench: pandoc, the baseline it measures against.
-PDF_DEBS   := poppler-utils fontconfig fonts-linuxlibertine libharfbuzz-subset0
-BENCH_DEBS := pandoc
+# - the bench: pandoc, the baseline it measures against;
+# - the web page's browser tests: Debian's Chromium, driven by Playwright, with axe-core from
+#   npm injected into the page (without Chromium those tests skip and say why), and the
+#   Liberation fonts the web theme names after the system fonts.
+PDF_DEBS     := poppler-utils fontconfig fonts-linuxlibertine libharfbuzz-subset0
+BENCH_DEBS   := pandoc
+BROWSER_DEBS := chromium fonts-liberation
+AXE          := tests/browser/node_modules/axe-core/axe.min.js
 DEBS_MISSING = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
 
 define apt_install
@@ -25,7 +30,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test check bench clean distclean pdf-deps bench-deps
+.PHONY: all build test check bench clean distclean pdf-deps bench-deps browser-deps
 
 all: build
 
@@ -41,13 +46,21 @@ pdf-deps:
 bench-deps:
 	$(call apt_install,$(BENCH_DEBS),the pandoc baseline)
 
+browser-deps: $(AXE)
+	$(call apt_install,$(BROWSER_DEBS),the web page's browser tests)
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js; \
+	else echo "note: install npm (Node.js) for axe-core, which the browser tests need" >&2; fi
+
 build: $(STAMP) pdf-deps
 	$(BIN)/publish all
 
 check: $(STAMP)
 	$(BIN)/publish check
 
-test: $(STAMP) pdf-deps
+test: $(STAMP) pdf-deps browser-deps
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) pdf-deps bench-deps
@@ -57,4 +70,4 @@ clean:
 	rm -rf build
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) tests/browser/node_modules
