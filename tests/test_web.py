@@ -144,7 +144,8 @@ def test_cli_self_contained_writes_only_the_one_file(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["html", "--self-contained", "source/sample"])
     assert result.exit_code == 0, result.output
     assert "wrote build/sample/sample.html" in result.output
-    assert sorted(p.name for p in (tmp_path / "build" / "sample").iterdir()) == ["sample.html"]
+    written = (tmp_path / "build" / "sample").iterdir()
+    assert sorted(p.name for p in written if not p.name.startswith(".")) == ["sample.html"]
 
 
 # The Nu HTML Checker ------------------------------------------------------------------------
