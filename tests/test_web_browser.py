@@ -9,13 +9,14 @@ the full-page screenshots for a person to look at.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import LEAD, ROOT
 from sample_web import sample  # noqa: F401  (a fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -124,6 +125,8 @@ def test_headings_link_to_themselves_and_the_contents_lead_to_them(browser, il2)
     try:
         page.click("nav.toc >> text=Classification")
         assert page.evaluate("location.hash") == "#classification"
+        assert page.evaluate("window.scrollY") > 500
+        assert 0 <= box(page, "nav.toc")["top"] <= 20  # the contents stay in view, beside
         page.click("h2#historical-background a.self-link")
         assert page.evaluate("location.hash") == "#historical-background"
         # the § marker shows when the heading is hovered, and not before
@@ -162,8 +165,16 @@ def test_print_stylesheet_hides_the_contents_and_keeps_the_text(browser, il2):
         assert page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
         assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 0)"
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"
-        pdf = page.pdf(format="A4")
-        assert pdf.startswith(b"%PDF")
+        # printed from the browser: the text and the attribution, no contents list, no "#"
+        from pypdf import PdfReader
+
+        pdf = PdfReader(io.BytesIO(page.pdf(format="A4")))
+        text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+        assert LEAD in text and "WikiMD is not a substitute for professional medical advice" in text
+        assert "Contents" not in text and "§" not in text and "Skip to the article" not in text
+        keep = os.environ.get("PUBLISHER_SCREENSHOTS")
+        if keep:
+            Path(keep, "il2-print.pdf").write_bytes(page.pdf(format="A4"))
     finally:
         page.context.close()
 
