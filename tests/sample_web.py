@@ -46,7 +46,8 @@ def dose(weight_kg: float) -> float:
 
 ## See the [source](https://example.org/source)
 
-<b>raw html</b> is shown as text.
+<b>raw html</b> is shown as text, and a long address wraps on a phone:
+<https://example.org/a/very/long/path/that/does/not/fit/on/a/phone/screen/at/all/Interleukin-2_receptor_alpha_chain>.
 
 ## Side notes
 
