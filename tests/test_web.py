@@ -107,10 +107,13 @@ def test_citations_and_footnotes_link_both_ways(sample):
     assert [c.get("id") for c in cites] == ["cite-1", "cite-2", "cite-3"]
     assert [c.xpath("string(a/@href)") for c in cites] == ["#ref-smith2016", "#ref-white2018",
                                                            "#ref-smith2016"]
-    back = {e.get("id"): e.xpath(".//a[@class='citation-back']/@href")
-            for e in root.xpath("//div[contains(@class, 'csl-entry')]")}
+    # each entry has beside it (not in its text) links back to where it is cited
+    back = {item.xpath("string(div[@class='csl-entry']/@id)"):
+            item.xpath("span/a[@class='cite-back']/@href")
+            for item in root.xpath("//div[@class='csl-item']")}
     assert back == {"ref-smith2016": ["#cite-1", "#cite-3"], "ref-white2018": ["#cite-2"]}
-    names = root.xpath("//div[@id='ref-smith2016']//a[@class='citation-back']/@aria-label")
+    assert "↩" not in root.xpath("string(//div[@id='ref-smith2016'])")
+    names = root.xpath("//div[@id='ref-smith2016']/../span/a[@class='cite-back']/@aria-label")
     assert names == ["Back to citation 1 of 2", "Back to citation 2 of 2"]
     # footnotes: call → note → call
     assert root.xpath("//a[@id='fnref1']/@href") == ["#fn1"]
@@ -122,7 +125,7 @@ def test_citations_and_footnotes_link_both_ways(sample):
 def test_web_additions_stay_out_of_the_epub(il2):
     _, out = il2
     text = b"".join(epub_files(out / "interleukin-2.epub").values())
-    assert b"self-link" not in text and b"citation-back" not in text and b"level2 side-notes" not in text
+    assert b"self-link" not in text and b"cite-back" not in text and b"level2 side-notes" not in text
 
 
 def test_self_contained_page_is_one_file_with_css_and_images_inside(sample):

@@ -112,7 +112,7 @@ def test_page_in_chromium(browser, il2, sample, which, width, scheme, tmp_path):
                      for n in r["nodes"] if "only non-text characters" not in n]
         assert undecided == [], json.dumps(undecided, indent=1)
         back = page.eval_on_selector_all(
-            "a.footnote-back, a.citation-back, .article-body p > a[href^=http]",
+            "a.footnote-back, a.cite-back, .article-body p > a[href^=http]",
             "as => [...new Set(as.map(a => getComputedStyle(a).color))]")
         assert len(back) <= 1, back
     finally:

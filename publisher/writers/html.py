@@ -28,7 +28,7 @@ _HEADING = re.compile(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', re.S)
 _SECTION_OPEN = re.compile(r'\A<section class="([^"]*)">')
 _SECTION_CLOSE = re.compile(r"</section>\n?\Z")
 _CITATION = re.compile(r'<span class="citation" data-cites="([^"]*)">')
-_ENTRY = re.compile(r'^(<div class="csl-entry" id="ref-([^"]+)">)(.*)(</div>)$', re.M)
+_ENTRY = re.compile(r'^(<div class="csl-entry" id="ref-([^"]+)">)(.*)(</div>)$', re.M)  # one a line
 _IMG_SRC = re.compile(r'(<img src=")([^"]*)(")')
 _TABLE = re.compile(r"<table>.*?</table>\n?", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -113,7 +113,12 @@ def _scrollable_tables(html: str) -> str:
 
 
 def _citation_backlinks(html: str) -> str:
-    """Give each citation an id and each bibliography entry links back to its citations."""
+    """Give each citation an id and each bibliography entry links back to its citations.
+
+    The links stand beside the entry, not in it: the entry's text stays what the citation style
+    made (the references tests compare it with pandoc's), and the pair sits in one
+    ``csl-item`` row.
+    """
     cited: dict[str, list[int]] = {}
     count = 0
 
@@ -129,22 +134,15 @@ def _citation_backlinks(html: str) -> str:
         return html
 
     def backlinks(m: re.Match[str]) -> str:
-        opening, key, content, closing = m.groups()
-        places = cited.get(htmllib.unescape(key), [])
-        if not places:
-            return m.group(0)
+        places = cited.get(htmllib.unescape(m.group(2)), [])
         many = len(places) > 1
         links = " ".join(
-            f'<a href="#cite-{n}" class="citation-back" role="doc-backlink" '
+            f'<a href="#cite-{n}" class="cite-back" role="doc-backlink" '
             f'aria-label="Back to citation {i}{f" of {len(places)}" if many else ""}">'
             f'↩︎{f"<sup>{i}</sup>" if many else ""}</a>'
             for i, n in enumerate(places, 1))
-        tail = f' <span class="citation-backlinks">{links}</span>'
-        if content.endswith("</span>") and 'class="csl-right-inline"' in content:
-            content = content[:-len("</span>")] + tail + "</span>"
-        else:
-            content += tail
-        return opening + content + closing
+        tail = f'<span class="cite-backlinks">{links}</span>' if places else ""
+        return f'<div class="csl-item">{m.group(0)}{tail}</div>'
 
     return _ENTRY.sub(backlinks, html)
 
