@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from . import cache
+from . import options as options_vocabulary
 from .diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
 from .model import Document, Metadata
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # the stages below are imported when first needed: `publish -
     from .render import Body
     from .templating import Page
 
-FORMATS = ("html", "pdf", "epub")
+FORMATS = options_vocabulary.FORMATS
 ARTICLE = "article.md"
 
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from . import __version__
-from .build import FORMATS, UsageError, build_many, check as check_article, discover
-from .diagnostics import Diagnostic, has_errors, sort_key, to_json
-from .writers.pdf import PAPERS, VARIANTS
+from .options import FORMATS, PAPERS, VARIANTS
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
+
+# The stages are imported inside the commands: `publish --help` needs none of them.
 
 app = typer.Typer(
     help="Publish a canonical article (source/<slug>/article.md) as a web page, a print PDF "
@@ -35,6 +38,8 @@ Out = Annotated[Path, typer.Option("--out", "-o", help="Output root; each articl
 Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
 Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
                                              help="Articles built at once (default: one per core).")]
+OutputFormat = StrEnum("OutputFormat", {"text": "text", "json": "json"})
+Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: text or json.")]
 PaperName = StrEnum("PaperName", {p: p for p in PAPERS})
 VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})
 Paper = Annotated[Optional[PaperName], typer.Option(
@@ -51,6 +56,8 @@ def _pdf_options(paper: PaperName | None, variant: VariantName | None) -> dict[s
 
 
 def _folders(sources: list[Path] | None) -> list[Path]:
+    from .build import UsageError, discover
+
     try:
         return discover(sources or [])
     except UsageError as exc:
@@ -65,6 +72,9 @@ def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
 
 def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool,
            jobs: int | None = None, **options: object) -> None:
+    from .build import build_many
+    from .diagnostics import has_errors
+
     failed = False
     for result in build_many(_folders(sources), jobs=jobs, out_root=out, formats=formats,
                              strict=strict, **options):
@@ -116,14 +126,14 @@ def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = Fal
 def check(
     sources: Sources = None,
     strict: Strict = False,
-    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+    format: Format = OutputFormat.text,
     online: Annotated[bool, typer.Option(
         "--online", help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")] = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
-    if format not in ("text", "json"):
-        typer.echo(f"publish: error: --format must be 'text' or 'json', not '{format}'", err=True)
-        raise typer.Exit(2)
+    from .build import check as check_article
+    from .diagnostics import has_errors, sort_key, to_json
+
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
         doc, found = check_article(folder)
@@ -131,7 +141,7 @@ def check(
             from .online import verify
             found = sorted(found + verify(doc), key=sort_key)
         diagnostics += found
-    if format == "json":
+    if format is OutputFormat.json:
         typer.echo(to_json(diagnostics))
     else:
         _print(diagnostics, err=False)
@@ -146,20 +156,18 @@ def validate(
     sources: Sources = None,
     out: Out = Path("build"),
     strict: Strict = False,
-    format: Annotated[str, typer.Option("--format", "-f", help="Output format: text or json.")] = "text",
+    format: Format = OutputFormat.text,
 ) -> None:
     """Run outside validators (EPUBCheck, Nu HTML Checker) on the built outputs under OUT/<slug>/.
 
     Slow (each starts Java), so the build never runs them; build first, then validate.
     """
+    from .diagnostics import has_errors, to_json
     from .validate import validate as run_validators
 
-    if format not in ("text", "json"):
-        typer.echo(f"publish: error: --format must be 'text' or 'json', not '{format}'", err=True)
-        raise typer.Exit(2)
     reports = run_validators(_folders(sources), out)
     diagnostics = [d for r in reports for d in r.diagnostics]
-    if format == "json":
+    if format is OutputFormat.json:
         typer.echo(to_json(diagnostics))
     else:
         _print(diagnostics, err=False)

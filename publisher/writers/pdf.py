@@ -17,18 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
 
 from ..diagnostics import PublishError, error
+from ..options import PAPERS, VARIANTS
 from ..output import write_atomic
 from ..reproducible import source_date_epoch, timestamp
 from ..templating import Page, render_template
 
-PAPERS = {"a4": "A4", "letter": "letter"}
-"""Paper names (``--paper``, front matter ``paper:``) → CSS page sizes."""
-VARIANTS = ("pdf/ua-1", "pdf/a-3b")
-"""PDF standards a build can claim: accessible (default) or archival."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +35,9 @@ class PdfOptions:
 
 
 def _fetcher_class():  # built lazily: importing WeasyPrint costs about a second
+    from urllib.parse import unquote, urlsplit
+    from urllib.request import url2pathname
+
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class ConfinedFetcher(URLFetcher):
