@@ -275,7 +275,10 @@ def _sanitise(html: str) -> str:
     import nh3
 
     clean = nh3.clean(html, tags={"i", "b", "em", "strong", "sup", "sub", "span", "sc"},
-                      attributes={"span": {"style"}}, link_rel=None)
+                      attributes={"span": {"style"}}, link_rel=None,
+                      # CSL's font styles only: no url(), which would fetch from the network
+                      filter_style_properties={"font-style", "font-variant", "font-weight",
+                                               "text-decoration", "vertical-align"})
     return re.sub(r"<(/?)([ib])>", lambda m: f"<{m[1]}{'em' if m[2] == 'i' else 'strong'}>", clean)
 
 

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 from . import cache
 from . import options as options_vocabulary
@@ -68,18 +67,21 @@ def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     """Read an article folder: its ``article.md`` and its bibliography, if any."""
+    from . import fetcher
+
     path = folder / ARTICLE
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
+    data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
+    if isinstance(data, str):
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
-                        references=(), bibliography_path=None), \
-            [error(path, 1, 1, "read", f"cannot read the article: {exc.strerror}")]
+                        references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
     from . import reader
     from .bibliography import BIBLIOGRAPHY_NAMES
 
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
-    bib_data = bib_path.read_bytes() if bib_path else None
+    bib_data = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES) if bib_path else None
+    if isinstance(bib_data, str):
+        doc, diags = reader.parse(data, path)
+        return doc, diags + [error(bib_path, 1, 1, "read", bib_data)]
     return reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
 
 
@@ -96,23 +98,34 @@ def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
 
 
 def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Diagnostic]]:
-    """Each image the body shows → its file inside the article folder; others are errors."""
-    folder = doc.path.parent.resolve()
+    """Each image the body shows → its file inside the article folder; others are errors.
+
+    The rule is ``fetcher``'s (the PDF's fetcher keeps the same): a regular image file under the
+    folder, symlinks resolved. The key is the path the page refers to, percent-escapes undone
+    (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file.
+    """
+    from . import fetcher
+
+    folder = doc.path.parent
     assets: dict[str, Path] = {}
     diags: list[Diagnostic] = []
     for image in body.images:
         src = image.src
-        # markdown-it percent-encodes link targets (`<assets/my image.png>` → `my%20image.png`).
-        target = (folder / unquote(src)).resolve() if src and "://" not in src and not src.startswith("/") else None
-        if target is None or not target.is_relative_to(folder):
-            diags.append(error(doc.path, image.line, 1, "image-outside",
-                               f"image '{src}' is outside the article's folder; copy it into "
-                               f"{doc.path.parent}/assets/ and use a relative path"))
-        elif not target.is_file():
+        rel = fetcher.local_path(src)
+        target = rel if isinstance(rel, str) else fetcher.resolve(rel, [folder])
+        if isinstance(target, Path) and rel.suffix.lower() not in fetcher.IMAGE_SUFFIXES:
+            diags.append(error(doc.path, image.line, 1, "image-type",
+                               f"'{src}' is not an image file; use one of "
+                               f"{', '.join(fetcher.IMAGE_SUFFIXES)}"))
+        elif isinstance(target, Path) and not isinstance(rel, str):
+            assets[rel.as_posix()] = target
+        elif target in ("it does not exist", "it is not a regular file"):
             diags.append(error(doc.path, image.line, 1, "image-missing",
-                               f"image '{src}' does not exist in {doc.path.parent}/"))
+                               f"image '{src}' does not exist in {doc.path.parent}/ ({target})"))
         else:
-            assets[target.relative_to(folder).as_posix()] = target
+            diags.append(error(doc.path, image.line, 1, "image-outside",
+                               f"image '{src}' is refused: {target}; copy it into "
+                               f"{doc.path.parent}/assets/ and use a relative path"))
     return assets, diags
 
 
@@ -131,7 +144,11 @@ def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     from .templating import page as make_page
 
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
-    formatted = format_citations(doc, style) if style and doc.references else Formatted()
+    try:
+        formatted = format_citations(doc, style) if style and doc.references else Formatted()
+    except Exception as exc:  # noqa: BLE001 - a broken .csl file is bad input, not a crash
+        return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
+                            f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
     assets, diags = collect_assets(doc, body)
     if has_errors(diags):
@@ -175,20 +192,25 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     if prepared is None:
         return result
     from . import verify
-    from .output import verifying
+    from .output import publishing, verifying
 
-    for fmt in formats:
-        try:
-            with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
-                written = write_format(fmt, prepared, theme, out_dir, **options)
-        except PublishError as exc:  # report it, and still try the other formats
-            result.diagnostics += exc.diagnostics
-            if use_cache:
-                cache.forget(out_dir, fmt)
-            continue
-        result.written += written
-        if use_cache:
-            cache.remember(out_dir, fmt, keys[fmt], written, [as_dict(d) for d in result.diagnostics])
+    try:
+        with publishing(out_dir, doc.path):  # locked: two builds of one article take turns
+            for fmt in formats:
+                try:
+                    with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
+                        written = write_format(fmt, prepared, theme, out_dir, **options)
+                except PublishError as exc:  # report it, and still try the other formats
+                    result.diagnostics += exc.diagnostics
+                    if use_cache:
+                        cache.forget(out_dir, fmt)
+                    continue
+                result.written += written
+                if use_cache:
+                    cache.remember(out_dir, fmt, keys[fmt], written,
+                                   [as_dict(d) for d in result.diagnostics])
+    except PublishError as exc:  # the folder itself cannot be written
+        result.diagnostics += exc.diagnostics
     return result
 
 

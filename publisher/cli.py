@@ -195,3 +195,11 @@ def run() -> None:
     except KeyboardInterrupt:
         typer.echo("publish: interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug must still not show users a traceback
+        where = exc.__traceback__
+        while where and where.tb_next:
+            where = where.tb_next
+        at = f" (at {where.tb_frame.f_code.co_filename}:{where.tb_lineno})" if where else ""
+        typer.echo(f"publish: internal error: {type(exc).__name__}: {exc}{at}; please report it",
+                   err=True)
+        sys.exit(1)

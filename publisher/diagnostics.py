@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
 class Severity(str, Enum):
@@ -47,7 +51,9 @@ def display_path(path: Path | str) -> str:
 
 def diagnostic(path: Path | str, line: int, column: int, severity: Severity, code: str,
                message: str) -> Diagnostic:
-    """Build a diagnostic, normalising the path and clamping positions to 1."""
+    """Build a diagnostic, normalising the path, clamping positions to 1 and keeping the message
+    on one line (control characters from a quoted bad value are shown escaped)."""
+    message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], message)
     return Diagnostic(path=display_path(path), line=max(1, line), column=max(1, column),
                       severity=severity, code=code, message=message)
 

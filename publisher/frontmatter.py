@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
 from .diagnostics import Diagnostic, error
@@ -43,6 +45,21 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(value: Any) -> Any:
+    """Strings with control characters or lone surrogates (``"\\ud800"`` in YAML) → U+FFFD,
+    so every output can encode them; containers are cleaned all the way down."""
+    if isinstance(value, str):
+        return _NOT_TEXT.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class YAMLResult:
     data: Any = None
@@ -60,12 +77,20 @@ def load_yaml(text: str, path: Path, *, first_line: int = 1, code: str = "yaml",
     ``list_key`` names a top-level key holding a list whose item lines are wanted.
     """
     result = YAMLResult()
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # checks the characters first: may raise a ReaderError
+    except yaml.reader.ReaderError as exc:
+        before = text[:max(exc.position, 0)]
+        line, column = first_line + before.count("\n"), len(before) - (before.rfind("\n") + 1) + 1
+        result.diagnostics.append(error(path, line, column, code,
+                                        f"character U+{exc.character:04X} is not allowed in YAML; "
+                                        "remove it"))
+        return result
     try:
         node = loader.get_single_node()
         if node is None:
             return result
-        result.data = loader.construct_document(node)
+        result.data = _clean(loader.construct_document(node))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark else 0)
@@ -73,6 +98,10 @@ def load_yaml(text: str, path: Path, *, first_line: int = 1, code: str = "yaml",
         problem = exc.problem or exc.context or "invalid YAML"
         if "could not determine a constructor" in problem:
             problem = f"YAML tag {problem.split('tag ', 1)[-1]} is not allowed; use plain values"
+        elif exc.problem and exc.context and exc.context_mark and exc.context_mark is not mark:
+            cm = exc.context_mark
+            problem += (f" ({exc.context} that starts at line {first_line + cm.line}, "
+                        f"column {cm.column + 1})")
         result.diagnostics.append(error(path, line, column, code, f"{problem}"))
         return result
     except (yaml.YAMLError, RecursionError, ValueError) as exc:

@@ -10,6 +10,7 @@ renderer shows as text. Reading never raises for bad content: it reports a diagn
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import bibliography, frontmatter
+from . import bibliography, fetcher, frontmatter
 from .citesyntax import citation_plugin
 from .diagnostics import Diagnostic, error
 from .model import (
@@ -30,8 +31,14 @@ from .model import (
     TableCell, Text, ThematicBreak,
 )
 
-MAX_NESTING = 100
-"""markdown-it's own nesting limit; deeper blocks are read as text."""
+MAX_NESTING = 16
+"""Quotes and lists may nest this deep, and so may emphasis and links; deeper is an error."""
+MAX_TABLE_COLUMNS = 64
+MAX_TABLE_CELLS = 20_000
+_PARSER_NESTING = 2 * MAX_NESTING + 8
+"""markdown-it's own limit (it counts list items and paragraphs as levels too); it skips what
+lies deeper, which our ``MAX_NESTING`` check reports first. Low, because markdown-it's link
+scanning costs grow with it."""
 
 _MD: MarkdownIt | None = None
 
@@ -40,7 +47,7 @@ def markdown() -> MarkdownIt:
     """The one configured parser (built on first use)."""
     global _MD
     if _MD is None:
-        _MD = (MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+        _MD = (MarkdownIt("commonmark", {"maxNesting": _PARSER_NESTING})
                .enable(["table", "strikethrough"])
                .use(footnote_plugin)
                .use(citation_plugin))
@@ -84,6 +91,9 @@ def _strings(value: Any) -> tuple[str, ...]:
 def _string(value: Any) -> str:
     return "\n".join(_strings(value)) if not isinstance(value, str) else value.strip()
 
+
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+"""A BCP 47 tag's shape: it goes into ``lang`` attributes and the EPUB's dc:language."""
 
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "title": (str, int, float), "subtitle": (str,), "lang": (str,), "date": (str, int),
@@ -131,11 +141,22 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
                     **({f: _string(entry.get(f)) for f in ("credit", "license", "url")}
                        if isinstance(entry, dict) else {"credit": _string(entry)}))
         for src, entry in (clean.get("images") or {}).items())
+    if source.url and not (fetcher.safe_url(source.url) or "").lower().startswith(("http://", "https://")):
+        diags.append(error(path, key_lines.get("source", 2), 1, "source-url",
+                           f"source url '{source.url}' is not an http(s) address; give the web "
+                           "address the article was adapted from"))
+        source = dataclasses.replace(source, url="")
+    lang = _string(clean.get("lang")) or "en"
+    if not _LANGUAGE_TAG.match(lang):
+        diags.append(error(path, key_lines.get("lang", 2), 1, "front-matter-lang",
+                           f"lang '{lang}' is not a language tag; write one such as 'en' or "
+                           "'pt-BR'"))
+        lang = "en"
     nocite = tuple(k.lstrip("@").strip() for v in _strings(clean.get("nocite"))
                    for k in re.split(r"[,;\s]+", v) if k.strip())
     meta = Metadata(
         title=_string(clean.get("title")), subtitle=_string(clean.get("subtitle")),
-        alias=_strings(clean.get("alias")), lang=_string(clean.get("lang")) or "en",
+        alias=_strings(clean.get("alias")), lang=lang,
         authors=_strings(clean.get("author")), date=_string(clean.get("date")),
         keywords=_strings(clean.get("keywords")), description=_string(clean.get("description")),
         csl=_string(clean.get("csl")), nocite=nocite, source=source,
@@ -182,15 +203,20 @@ def plain_text(inlines: Sequence[Inline]) -> str:
 class _Converter:
     """Walks markdown-it's syntax tree once and builds model nodes."""
 
-    def __init__(self, footnote_numbers: dict[int, int]):
+    def __init__(self, footnote_numbers: dict[int, int], path: Path):
         self.ids: set[str] = set()
+        self.next_suffix: dict[str, int] = {}
         self.footnote_numbers = footnote_numbers
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
 
     def unique_id(self, base: str) -> str:
-        candidate, n = base, 0
+        n = self.next_suffix.get(base, 0)
+        candidate = base if n == 0 else f"{base}-{n}"
         while candidate in self.ids:
             n += 1
             candidate = f"{base}-{n}"
+        self.next_suffix[base] = n + 1
         self.ids.add(candidate)
         return candidate
 
@@ -259,6 +285,16 @@ class _Converter:
                                      align=align, line=(row.map[0] + 1) if row.map else line))
             return tuple(out)
 
+        columns = max((len(row.children) for section in node.children for row in section.children),
+                      default=0)
+        cells_count = sum(len(row.children) for section in node.children for row in section.children)
+        if columns > MAX_TABLE_COLUMNS or cells_count > MAX_TABLE_CELLS:
+            self.diagnostics.append(error(
+                self.path, line, 1, "table-limit",
+                f"this table has {columns} columns and {cells_count} cells; the limits are "
+                f"{MAX_TABLE_COLUMNS} columns and {MAX_TABLE_CELLS} cells: split it or link to "
+                "the data instead"))
+            return Table(header=(), rows=(), line=line)
         header: tuple[TableCell, ...] = ()
         rows: list[tuple[TableCell, ...]] = []
         for section in node.children:
@@ -338,13 +374,77 @@ def _footnote_numbers(tokens: list[Any]) -> dict[int, int]:
     return numbers
 
 
-def parse_markdown(body: str) -> tuple[Block, ...]:
-    """Markdown text → model blocks (footnote definitions last, in number order)."""
-    tokens = markdown().parse(body)
-    converter = _Converter(_footnote_numbers(tokens))
+_CONTAINERS = {"blockquote_open", "bullet_list_open", "ordered_list_open"}
+
+
+def _limit_nesting(tokens: list[Any], path: Path) -> tuple[list[Any], list[Diagnostic]]:
+    """Drop the open/close pairs of quotes and lists nested deeper than ``MAX_NESTING`` (and of
+    emphasis and links inside a paragraph), keeping their content, and report the first place.
+
+    The syntax tree and the converter recurse once per level, so this keeps them far from
+    Python's recursion limit whatever the input.
+    """
+    diags: list[Diagnostic] = []
+
+    def report(line: int, what: str) -> None:
+        if not any(d.code == "nesting-limit" and what in d.message for d in diags):
+            diags.append(error(path, line, 1, "nesting-limit",
+                               f"{what} nest more than {MAX_NESTING} levels deep here; "
+                               "flatten them (deeper levels are read as plain paragraphs/text)"))
+
+    def inline(children: list[Any], line: int) -> list[Any]:
+        out, stack = [], []  # stack: was the open token kept?
+        for tok in children:
+            if tok.children:
+                tok.children = inline(tok.children, line)
+            if tok.nesting == 1:
+                keep = sum(stack) < MAX_NESTING
+                if not keep:
+                    report(line, "emphasis and links")
+                stack.append(keep)
+            elif tok.nesting == -1:
+                keep = stack.pop() if stack else False
+            else:
+                keep = True
+            if keep:
+                out.append(tok)
+        return out
+
+    out: list[Any] = []
+    stack: list[tuple[str, bool]] = []  # (type, kept) of each open block token
+    for tok in tokens:
+        line = (tok.map[0] + 1) if tok.map else 0
+        if tok.type == "inline" and tok.children:
+            tok.children = inline(tok.children, line)
+        if tok.nesting == 1:
+            depth = sum(1 for t, _ in stack if t in _CONTAINERS)
+            if tok.type in _CONTAINERS:
+                keep = depth < MAX_NESTING
+                if not keep:
+                    report(line, "quotes and lists")
+            elif tok.type == "list_item_open":
+                keep = bool(stack) and stack[-1][1]
+            else:
+                keep = True
+            stack.append((tok.type, keep))
+        elif tok.nesting == -1:
+            keep = stack.pop()[1] if stack else False
+        else:
+            keep = True
+        if keep:
+            out.append(tok)
+    return out, diags
+
+
+def parse_markdown(body: str, path: Path = Path("article.md")) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    """Markdown text → model blocks (footnote definitions last, in number order) and the
+    limits it broke (``MAX_NESTING``, the table limits)."""
+    tokens, diags = _limit_nesting(markdown().parse(body), path)
+    converter = _Converter(_footnote_numbers(tokens), path)
     blocks = converter.blocks(SyntaxTreeNode(tokens).children)
     notes = sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda f: f.number)
-    return tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes)
+    return (tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes),
+            diags + converter.diagnostics)
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +468,8 @@ def parse(data: bytes, path: Path, *, bib_data: bytes | None = None,
     diags.extend(loaded.diagnostics)
     meta, meta_diags = metadata(loaded.data, loaded.key_lines, path)
     diags.extend(meta_diags)
-    blocks = parse_markdown(parts.body)
+    blocks, body_diags = parse_markdown(parts.body, path)
+    diags.extend(body_diags)
     references: tuple = ()
     if bib_data is not None and bib_path is not None:
         references, bib_diags = bibliography.parse(bib_data, bib_path)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from .bibliography import Formatted
+from .fetcher import local_path, safe_url
 from .model import (
     Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
     FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList,
@@ -24,28 +25,16 @@ from .model import (
 )
 from .reader import plain_text
 
-SAFE_SCHEMES = ("http", "https", "mailto")
-_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
-_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def esc(text: str) -> str:
-    """Escape text for HTML and XML content and attribute values."""
-    return html.escape(text, quote=True)
+    """Escape text for HTML and XML content and attribute values.
 
-
-def safe_url(url: str) -> str | None:
-    """The URL if it is http(s), mailto or relative (a path or ``#fragment``); else None.
-
-    Entities and invisible characters are undone first, so ``jav&#x09;ascript:`` is caught.
+    Characters XML forbids (control characters, lone surrogates) become U+FFFD, so the
+    fragments stay well-formed XHTML for the EPUB.
     """
-    probe = _INVISIBLE.sub("", html.unescape(url))
-    m = _SCHEME.match(probe)
-    if m and m.group(1).lower() not in SAFE_SCHEMES:
-        return None
-    if probe.startswith("//"):  # protocol-relative: reaches the network by another name
-        return None
-    return url
+    return html.escape(_NOT_XML.sub("\ufffd", text), quote=True)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -135,7 +124,9 @@ class _Renderer:
                 assert_never(node)
 
     def image(self, node: Image) -> str:
-        self.images.append(node)
+        self.images.append(node)  # the build refuses any that is not a file of the article
+        if isinstance(local_path(node.src), str):
+            return f'<span class="image-removed">{esc(node.alt)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         return f'<img src="{esc(node.src)}" alt="{esc(node.alt)}"{title} />'
 

@@ -38,7 +38,8 @@ def test_yaml_error_is_reported_at_its_line(article):
     assert [d.code for d in diags] == ["yaml"]
     # PyYAML notices the unclosed list where the next key starts.
     assert (diags[0].line, diags[0].column) == (4, 5)
-    assert str(diags[0]).endswith("article.md:4:5: error[yaml] expected ',' or ']', but got ':'")
+    assert str(diags[0]).endswith("article.md:4:5: error[yaml] expected ',' or ']', but got ':' "
+                                  "(while parsing a flow sequence that starts at line 3, column 11)")
 
 
 def test_unknown_citation_key_suggests_the_closest(article):

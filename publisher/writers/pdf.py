@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import fetcher as fetchers, sandbox
 from ..diagnostics import PublishError, error
 from ..options import PAPERS, VARIANTS
 from ..output import write_atomic
@@ -32,32 +33,6 @@ class PdfOptions:
 
     paper: str | None = None
     variant: str = VARIANTS[0]
-
-
-def _fetcher_class():  # built lazily: importing WeasyPrint costs about a second
-    from urllib.parse import unquote, urlsplit
-    from urllib.request import url2pathname
-
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class ConfinedFetcher(URLFetcher):
-        """Serves ``file:`` URLs under the allowed folders (symlinks resolved), nothing else."""
-
-        def __init__(self, roots: list[Path]):
-            super().__init__(allowed_protocols=("file",))
-            self.roots = [r.resolve() for r in roots]
-            self.refused: list[str] = []
-
-        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
-            parts = urlsplit(url)
-            if parts.scheme == "file" and not parts.netloc:
-                path = Path(url2pathname(unquote(parts.path))).resolve()
-                if path.is_file() and any(path.is_relative_to(r) for r in self.roots):
-                    return URLFetcherResponse(url, body=path.read_bytes())
-            self.refused.append(url)
-            raise ValueError(f"refused to fetch {url}")
-
-    return ConfinedFetcher
 
 
 def paper_size(page: Page, options: PdfOptions, article: Path) -> str:
@@ -96,24 +71,32 @@ def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = Pdf
 
     import weasyprint
 
-    fetcher = _fetcher_class()([article_dir, theme])
+    fetcher = fetchers.weasyprint_fetcher([article_dir, theme])
     html = render_template(theme, "print.html.j2", page=page, meta=page.meta)
     stylesheets = [weasyprint.CSS(filename=str(theme / "print.css"), url_fetcher=fetcher),
                    weasyprint.CSS(string=f"@page {{ size: {size}; }}")]
     pdf_options = {"pdf_variant": options.variant, "pdf_tags": True, "pdf_identifier": True}
-    document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
-                               url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
-    _metadata(document, page, article_dir)
-    # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
-    data = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
+    try:  # a refused URL stops the rendering (FatalURLFetchingError): report it instead
+        document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
+                                   url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
+        fetchers.web_links_only(document)  # no file: paths of this machine, no attachments
+        _metadata(document, page, article_dir)
+        # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
+        data = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
+    except BaseException:
+        if not fetcher.refused:
+            raise
     if fetcher.refused:
         raise PublishError([error(article, 1, 1, "pdf-resource",
-                                  f"the PDF may only use files inside the article's folder; "
-                                  f"refused {url}") for url in fetcher.refused])
+                                  f"the PDF may only use files inside the article's folder and "
+                                  f"the templates; refused {url}: {why}")
+                            for url, why in fetcher.refused])
     return data
 
 
 def write(page: Page, theme: Path, article_dir: Path, out_dir: Path, *,
           paper: str | None = None, variant: str | None = None) -> list[Path]:
     options = PdfOptions(paper=paper, variant=variant or VARIANTS[0])
-    return [write_atomic(out_dir / f"{page.slug}.pdf", render(page, theme, article_dir, options))]
+    data = sandbox.run_limited(render, page, theme, article_dir, options,  # time and memory limits
+                               article=article_dir / "article.md", what="rendering the PDF")
+    return [write_atomic(out_dir / f"{page.slug}.pdf", data)]

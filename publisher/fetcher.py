@@ -1,0 +1,185 @@
+"""What an article may point at: the one rule for links, local files and WeasyPrint's fetches.
+
+In: a URL as written in the article (a link target, an image source) or as WeasyPrint asks for
+it, and the folders the article may read. Out: the URL when it is safe to show, the file when it
+may be read, or the reason it is refused.
+
+The rule, the same for the HTML, the PDF and the EPUB:
+- a link may go to ``http``, ``https``, ``mailto`` or a relative target; anything else
+  (``javascript:`` in any spelling or entity encoding, ``data:``, ``file:``) is dropped;
+- a file (an image, a stylesheet) is read only when it is a regular file under the article's
+  folder (or, for the PDF, the templates folder) after resolving symlinks; absolute paths,
+  ``..`` climbs, ``file://`` and other URLs, ``/dev/*`` and http(s) are refused.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+"""What an image may be; anything else (an ``index.html`` beside the article, say) would be
+copied over the outputs."""
+MAX_ARTICLE_BYTES = 1024 * 1024
+"""The largest ``article.md`` read (1 MiB)."""
+MAX_BIBLIOGRAPHY_BYTES = 4 * 1024 * 1024
+"""The largest bibliography read (4 MiB)."""
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+                        r"\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+                        r"\ufeff\uffa0\ufff0-\ufff8]")
+
+
+def _probe(url: str) -> str:
+    """The URL as a browser would see its scheme: entities undone (twice, for ``&amp;#106;``),
+    invisible and control characters removed, percent-escapes in the scheme undone."""
+    probe = html.unescape(html.unescape(url))
+    probe = _INVISIBLE.sub("", probe)
+    head, colon, rest = probe.partition(":")
+    if colon and "%" in head:
+        probe = _INVISIBLE.sub("", unquote(head)) + colon + rest
+    return probe
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s), mailto or relative (a path or ``#fragment``); else None."""
+    probe = _probe(url)
+    m = _SCHEME.match(probe)
+    if m and m.group(1).lower() not in SAFE_SCHEMES:
+        return None
+    if not m and ":" in probe.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]:
+        return None  # 'java\nscript:' and kin that browsers would still read as a scheme
+    if probe.replace("\\", "/").startswith("//"):  # protocol-relative: the network by another name
+        return None
+    return url
+
+
+def local_path(src: str) -> PurePosixPath | str:
+    """A resource reference → its path relative to the article folder, or why it is refused.
+
+    Percent-escapes are undone (a browser and WeasyPrint undo them too); the query and the
+    fragment are ignored.
+    """
+    probe = _probe(src)
+    if not probe.strip():
+        return "it is empty"
+    if _SCHEME.match(probe) or probe.replace("\\", "/").startswith("//"):
+        return "it is a URL, not a file in the article's folder"
+    path = unquote(urlsplit(probe).path).replace("\\", "/")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        return "it is an absolute path"
+    parts = PurePosixPath(path).parts
+    if ".." in parts:
+        return "it climbs out with '..'"
+    if not parts or "\x00" in path:
+        return "it names no file"
+    return PurePosixPath(*parts)
+
+
+def resolve(src: str | PurePosixPath, roots: list[Path]) -> Path | str:
+    """A relative path → the regular file it names under one of ``roots`` (symlinks resolved).
+
+    Returns the file, or the reason it is refused (outside the folders, missing, not a file).
+    """
+    rel = local_path(src) if isinstance(src, str) else src
+    if isinstance(rel, str):
+        return rel
+    for root in roots:
+        root = root.resolve()
+        try:
+            target = (root / rel).resolve()
+        except (OSError, RuntimeError):
+            return "it cannot be resolved (a symlink loop?)"
+        if not target.is_relative_to(root):
+            continue
+        if target.is_file():
+            return target
+        return "it does not exist" if not target.exists() else "it is not a regular file"
+    return "it leads outside the article's folder"
+
+
+def read_source(path: Path, folder: Path, limit: int) -> bytes | str:
+    """The bytes of a source file of the article (``article.md``, the bibliography).
+
+    Returns the bytes, or why they cannot be read: a symlink out of the folder, not a regular
+    file (``/dev/zero``, a pipe), larger than ``limit``.
+    """
+    target = resolve(PurePosixPath(path.name), [folder])
+    if isinstance(target, str):
+        return f"cannot read {path.name}: {target}"
+    try:
+        with open(target, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as exc:
+        return f"cannot read {path.name}: {exc.strerror}"
+    if len(data) > limit:
+        return (f"{path.name} is larger than {limit // 1024} KiB, the limit; split the article "
+                "or move data out of it")
+    return data
+
+
+# --------------------------------------------------------------------------------------------
+# WeasyPrint
+
+
+def weasyprint_fetcher(roots: list[Path]):  # -> ConfinedFetcher (weasyprint.urls.URLFetcher)
+    """A WeasyPrint URL fetcher that serves only ``file:`` URLs of files under ``roots``.
+
+    Every refused URL is remembered in ``.refused`` (with the reason) and stops the rendering
+    with ``FatalURLFetchingError``; the caller turns it into a located error.
+    """
+    from urllib.request import url2pathname
+
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+    class ConfinedFetcher(URLFetcher):
+        """Serves files under the allowed folders (symlinks resolved), nothing else."""
+
+        def __init__(self, roots: list[Path]):
+            super().__init__(allowed_protocols=("file",), allow_redirects=False)
+            self.roots = [r.resolve() for r in roots]
+            self.refused: list[tuple[str, str]] = []
+
+        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+            reason = self.check(url)
+            if isinstance(reason, Path):
+                return URLFetcherResponse(url, body=reason.read_bytes())
+            self.refused.append((url, reason))
+            raise FatalURLFetchingError(f"refused to fetch {url}: {reason}")
+
+        def check(self, url: str) -> Path | str:
+            parts = urlsplit(url)
+            if parts.scheme.lower() != "file":
+                return f"'{parts.scheme}:' URLs are not fetched"
+            if parts.netloc not in ("", "localhost"):
+                return "it names another host"
+            path = Path(url2pathname(unquote(parts.path)))
+            if not path.is_absolute() or ".." in path.parts:
+                return "it is not a plain path"
+            try:
+                target = path.resolve()
+            except (OSError, RuntimeError):
+                return "it cannot be resolved (a symlink loop?)"
+            if not any(target.is_relative_to(root) for root in self.roots):
+                return "it is outside the article's folder and the templates"
+            return target if target.is_file() else "it is not a regular file"
+
+    return ConfinedFetcher(roots)
+
+
+def web_links_only(document) -> None:  # document: weasyprint.document.Document
+    """Keep a rendered PDF's internal links and its http(s)/mailto links; drop the rest.
+
+    A relative link resolves against the article folder to a ``file:`` URL naming a path on the
+    build machine, and ``rel="attachment"`` would embed a file: neither belongs in a PDF.
+    """
+    document.metadata.attachments = []
+    for page in document.pages:
+        page.links = [link for link in page.links
+                      if link[0] == "internal"
+                      or (link[0] == "external"
+                          and str(link[1]).lower().startswith(("http://", "https://", "mailto:")))]

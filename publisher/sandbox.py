@@ -1,0 +1,108 @@
+"""A fenced worker: run one function in a child process under a wall-clock and memory limit.
+
+In: a function returning bytes (PDF rendering), its arguments, the limits, and the article the
+work is for. Out: the bytes, or a ``PublishError`` with one located diagnostic when the child
+raised one, ran out of time (it is killed), ran out of memory, or died. A pathological article
+can so neither hang nor kill the whole build.
+
+The child is forked (it inherits the imported modules, so nothing is pickled on the way in); its
+address space is capped with ``RLIMIT_AS`` on top of what it inherited. Where ``fork`` or
+``resource`` do not exist, the function runs in-process without limits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .diagnostics import PublishError, error
+
+PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
+"""Seconds one PDF may take to render before it is stopped."""
+PDF_MEMORY_MB = int(os.environ.get("PUBLISHER_PDF_MEMORY_MB", "2048"))
+"""Mebibytes of address space one PDF rendering may add to what the build already holds."""
+
+
+def _address_space() -> int:
+    """This process's current virtual size in bytes (Linux), or 0 when unknown."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _child(conn: Any, fn: Callable[..., bytes], args: tuple[Any, ...], memory_mb: int) -> None:
+    try:
+        import resource
+
+        limit = _address_space() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+    try:
+        result: tuple[str, Any] = ("ok", fn(*args))
+    except PublishError as exc:
+        result = ("diagnostics", exc.diagnostics)
+    except MemoryError:
+        result = ("memory", None)
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
+        result = ("crash", f"{type(exc).__name__}: {exc}".strip()
+                  or traceback.format_exc(limit=1))
+    try:
+        conn.send_bytes(pickle.dumps(result))
+    except MemoryError:
+        conn.send_bytes(pickle.dumps(("memory", None)))
+    finally:
+        conn.close()
+
+
+def run_limited(fn: Callable[..., bytes], *args: Any, article: Path, what: str,
+                timeout: float | None = None, memory_mb: int | None = None) -> bytes:
+    """``fn(*args)`` in a child process with limits; its bytes, or a ``PublishError``."""
+    timeout = PDF_TIMEOUT if timeout is None else timeout
+    memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
+    try:
+        ctx = multiprocessing.get_context("fork")
+    except ValueError:  # no fork on this platform: no fence either
+        return fn(*args)
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child, args=(send, fn, args, memory_mb), daemon=True)
+    child.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise PublishError([error(article, 1, 1, "pdf-timeout",
+                                      f"{what} took longer than {timeout:g} s and was stopped; "
+                                      "split the article or shrink its largest table")])
+        try:
+            kind, value = pickle.loads(receive.recv_bytes())
+        except (EOFError, OSError):
+            kind, value = "died", child.exitcode
+    finally:
+        receive.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    match kind:
+        case "ok":
+            return value
+        case "diagnostics":
+            raise PublishError(value)
+        case "memory":
+            raise PublishError([error(article, 1, 1, "pdf-memory",
+                                      f"{what} needed more than {memory_mb} MiB of memory and was "
+                                      "stopped; split the article or shrink its largest table")])
+        case "died":
+            code = child.exitcode
+            how = f"signal {-code}" if code is not None and code < 0 else f"status {code}"
+            raise PublishError([error(article, 1, 1, "pdf-crash",
+                                      f"{what} died ({how}), probably out of memory "
+                                      f"(limit {memory_mb} MiB)")])
+        case _:
+            raise PublishError([error(article, 1, 1, "pdf-crash", f"{what} failed: {value}")])
