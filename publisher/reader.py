@@ -10,7 +10,6 @@ renderer shows as text. Reading never raises for bad content: it reports a diagn
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import bibliography, fetcher, frontmatter
+from . import bibliography, frontmatter
 from .citesyntax import citation_plugin
 from .diagnostics import Diagnostic, error
 from .model import (
@@ -141,11 +140,6 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
                     **({f: _string(entry.get(f)) for f in ("credit", "license", "url")}
                        if isinstance(entry, dict) else {"credit": _string(entry)}))
         for src, entry in (clean.get("images") or {}).items())
-    if source.url and not (fetcher.safe_url(source.url) or "").lower().startswith(("http://", "https://")):
-        diags.append(error(path, key_lines.get("source", 2), 1, "source-url",
-                           f"source url '{source.url}' is not an http(s) address; give the web "
-                           "address the article was adapted from"))
-        source = dataclasses.replace(source, url="")
     lang = _string(clean.get("lang")) or "en"
     if not _LANGUAGE_TAG.match(lang):
         diags.append(error(path, key_lines.get("lang", 2), 1, "front-matter-lang",

@@ -12,10 +12,10 @@ address space is capped with ``RLIMIT_AS`` on top of what it inherited. Where ``
 
 from __future__ import annotations
 
+import errno
 import multiprocessing
 import os
 import pickle
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,11 @@ def _address_space() -> int:
 
 
 def _child(conn: Any, fn: Callable[..., bytes], args: tuple[Any, ...], memory_mb: int) -> None:
+    try:  # C libraries dying at the limit print to stderr; the parent reports for them
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
     try:
         import resource
 
@@ -52,8 +57,10 @@ def _child(conn: Any, fn: Callable[..., bytes], args: tuple[Any, ...], memory_mb
     except MemoryError:
         result = ("memory", None)
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
-        result = ("crash", f"{type(exc).__name__}: {exc}".strip()
-                  or traceback.format_exc(limit=1))
+        text = f"{type(exc).__name__}: {exc}"
+        out_of_memory = (getattr(exc, "errno", None) == errno.ENOMEM
+                         or "failed to map" in text or "Cannot allocate memory" in text)
+        result = ("memory", None) if out_of_memory else ("crash", text)
     try:
         conn.send_bytes(pickle.dumps(result))
     except MemoryError:

@@ -7,7 +7,7 @@ with pypdf, the EPUB unzipped.
 
 from __future__ import annotations
 
-import io
+import json
 import os
 import re
 import struct
@@ -29,7 +29,14 @@ from publisher.templating import default_theme
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")
-GOOD = "---\ntitle: Good\n---\n## One\n\nText.\n"
+LIC = "license: CC-BY-4.0\n"
+GOOD = "---\ntitle: Good\n" + LIC + "---\n## One\n\nText.\n"
+
+
+def credited(*images: str) -> str:
+    """Front matter lines crediting each image (the attribution checks ask for them)."""
+    return "images:\n" + "".join(f"  {json.dumps(src)}: {{credit: Jo Photo, license: CC0-1.0}}\n"
+                                  for src in images) if images else ""
 
 
 def png(width: int = 2, height: int = 2) -> bytes:
@@ -87,15 +94,17 @@ BROKEN = {
     "unterminated": (b"---\ntitle: x\n\nBody without a closing line.\n", {},
                      (1, 1, "front-matter-unterminated"), "never closed"),
     "empty": (b"", {}, (1, 1, "empty"), "the article is empty"),
-    "no-title": (b"---\nlang: en\n---\nBody.\n", {}, (1, 1, "no-title"), "add 'title: ...'"),
+    "no-title": (b"---\nlang: en\nlicense: CC-BY-4.0\n---\nBody.\n", {}, (1, 1, "no-title"),
+                 "add 'title: ...'"),
     "non-utf8": (b"---\ntitle: T\n---\nfine line\nsecond fine\ncaf\xe9 au lait\n", {},
                  (6, 4, "encoding"), "byte 0xe9 is not UTF-8"),
-    "unknown-key": (b"---\ntitle: T\n---\nAs shown [@smiht2016].\n",
+    "unknown-key": (b"---\ntitle: T\nlicense: CC-BY-4.0\n---\nAs shown [@smiht2016].\n",
                     {"references.yaml": "references:\n  - id: smith2016\n    type: book\n"
                                         "    title: B\n"},
-                    (4, 10, "cite-unknown"), "did you mean '@smith2016'?"),
-    "missing-image": (b"---\ntitle: T\n---\nText.\n\n![A figure](assets/none.png)\n", {},
-                      (6, 1, "image-missing"), "'assets/none.png' does not exist"),
+                    (5, 10, "cite-unknown"), "did you mean '@smith2016'?"),
+    "missing-image": (("---\ntitle: T\n" + LIC + credited("assets/none.png") +
+                       "---\nText.\n\n![A figure](assets/none.png)\n").encode(), {},
+                      (9, 1, "image-missing"), "'assets/none.png' does not exist"),
 }
 
 
@@ -123,7 +132,7 @@ def test_a_source_that_does_not_exist_is_a_usage_error(tmp_path):
 
 
 def test_a_broken_style_file_is_a_located_error(tmp_path):
-    folder = make(tmp_path, "---\ntitle: T\ncsl: mine.csl\n---\nSee [@a].\n",
+    folder = make(tmp_path, "---\ntitle: T\ncsl: mine.csl\n" + LIC + "---\nSee [@a].\n",
                   **{"references.yaml": "references:\n  - id: a\n    type: book\n    title: B\n",
                      "mine.csl": "<?xml version='1.0'?>\n<style>\n<broken>\n</style>\n"})
     proc = publish("html", str(folder), cwd=tmp_path)
@@ -174,7 +183,7 @@ def test_front_matter_depth_and_size_are_bounded():
 
 
 def test_control_characters_and_lone_surrogates_in_yaml_become_replacement_characters(tmp_path):
-    folder = make(tmp_path, '---\ntitle: "A\\x01B \\ud800 C"\n---\nBody \x02 text.\n')
+    folder = make(tmp_path, '---\ntitle: "A\\x01B \\ud800 C"\n' + LIC + '---\nBody \x02 text.\n')
     result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
@@ -224,7 +233,7 @@ def hostile_article(root: Path) -> Path:
                       "lang: 'en\" onload=\"alert(1)'\n"
                       "author: '<img src=x onerror=alert(1)>'\n"
                       "keywords: ['{% raw %}', '\"onmouseover=\"x']\n"
-                      "disclaimer: '</p><script>alert(1)</script>'\n"
+                      "disclaimer: '</p><script>alert(1)</script>'\n" + LIC +
                       "---\n" + HOSTILE_BODY)
 
 
@@ -232,8 +241,13 @@ URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlin
 _INVISIBLE = re.compile(r"[\x00-\x20\u200b-\u200f\ufeff]")
 
 
+JSON_LD = '<script type="application/ld+json">'
+
+
 def _check_attribute(tag: str, name: str, value: str | None) -> None:
-    assert tag.lower() not in {"script", "iframe", "object", "embed", "style", "base", "form"}, tag
+    assert tag.lower() not in {"iframe", "object", "embed", "style", "base", "form"}, tag
+    if tag.lower() == "script":  # only the page's schema.org data block, which never runs
+        assert (name, value) in (("", None), ("type", "application/ld+json")), (tag, name, value)
     assert not name.lower().startswith("on"), (tag, name, value)
     if name.lower() in URL_ATTRIBUTES and value:
         probe = _INVISIBLE.sub("", value).lower()
@@ -254,12 +268,19 @@ class _Attributes(HTMLParser):
 
 
 def assert_inert(markup: str) -> None:
-    """No script element, no ``on…`` attribute, no URL attribute but http(s), mailto, relative.
+    """No script that runs, no ``on…`` attribute, no URL attribute but http(s), mailto, relative.
 
-    Checked on the parsed page (lxml, and the standard library's tokenizer): an article may
-    *say* "onload=" or "javascript:" in its text, which escaping keeps as text.
+    ``<script`` appears only as the page's JSON-LD data block (``type="application/ld+json"``,
+    which browsers never run), and its content is JSON with no ``<`` in it, so no value can
+    close it. Attributes are checked on the parsed page (lxml, and the standard library's
+    tokenizer): an article may *say* "onload=" or "javascript:" in its text, kept as text.
     """
-    assert "<script" not in markup.lower()
+    rest = markup
+    while (at := rest.lower().find("<script")) >= 0:
+        assert rest[at:at + len(JSON_LD)] == JSON_LD, rest[at:at + 80]
+        data, _, rest = rest[at + len(JSON_LD):].partition("</script>")
+        assert "<" not in data
+        json.loads(data)
     root = lxml_html.document_fromstring(markup)
     for el in root.iter():
         if isinstance(el.tag, str):
@@ -290,7 +311,8 @@ def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     assert root.findtext(".//title") == "<script>alert('t')</script> {{ 7 * 7 }}"
     assert root.get("lang") == "en"  # 'en" onload="alert(1)' is not a language tag
     # the safe links stay, the others are plain text
-    hrefs = [a.get("href") for a in root.xpath("//article//a")]
+    hrefs = [a.get("href") for a in root.xpath("//article//a")
+             if not a.xpath("ancestor::*[@class='attribution']")]
     assert hrefs == ["https://example.org/a?b=1&c=2", "mailto:someone@example.org",
                      "other/page.html", "#one", "https://example.org/auto"]
     # markdown-it already refuses some (they stay literal text); render drops the rest
@@ -317,21 +339,16 @@ def test_hostile_markup_is_inert_in_the_pdf(tmp_path):
     uris = [a.get_object().get("/A", {}).get("/URI") for p in reader.pages
             for a in p.get("/Annots", []) if a.get_object().get("/A")]
     # web links only: the relative 'other/page.html' would name a file of the build machine
-    assert uris == ["https://example.org/a?b=1&c=2", "mailto:someone@example.org",
+    body = list(dict.fromkeys(u for u in uris if "creativecommons.org" not in u))
+    assert body == ["https://example.org/a?b=1&c=2", "mailto:someone@example.org",
                     "https://example.org/auto"]
+    assert all(u.startswith(("https://", "mailto:")) for u in uris), uris
     assert "/JavaScript" not in str(reader.trailer["/Root"].get("/Names", {}))
     assert "/OpenAction" not in reader.trailer["/Root"]
 
 
-def test_source_url_must_be_http(tmp_path):
-    doc, diags = read("---\ntitle: T\nsource:\n  title: Page\n  url: 'jav&#x61;script:alert(1)'\n"
-                      "---\nBody.\n")
-    assert [(d.line, d.code) for d in diags] == [(3, "source-url")]
-    assert doc.meta.source.url == "" and doc.meta.source.title == "Page"
-
-
 def test_bibliography_markup_is_sanitised(tmp_path):
-    folder = make(tmp_path, "---\ntitle: T\n---\nSee [@a].\n", **{"references.yaml": (
+    folder = make(tmp_path, "---\ntitle: T\n" + LIC + "---\nSee [@a].\n", **{"references.yaml": (
         "references:\n  - id: a\n    type: book\n    issued: 2001\n"
         "    title: '<script>alert(1)</script><span style=\"background:url(https://evil.example/t)\">"
         "X</span> <a href=\"javascript:alert(2)\" onclick=\"y()\">Y</a>'\n")})
@@ -367,7 +384,8 @@ def walled(tmp_path):
 
 @pytest.mark.parametrize("src", REFUSED_IMAGES)
 def test_images_outside_the_article_folder_are_refused(walled, tmp_path, src):
-    (walled / "article.md").write_text(f"---\ntitle: T\n---\nText.\n\n![Leak]({src})\n")
+    (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited(src)}---\nText.\n\n"
+                                       f"![Leak]({src})\n")
     result = build(walled, out_root=tmp_path / "out")
     codes = [(d.line, d.code) for d in result.diagnostics if d.severity.value == "error"]
     if src.startswith("file:"):  # markdown-it itself does not take it for an image
@@ -375,27 +393,29 @@ def test_images_outside_the_article_folder_are_refused(walled, tmp_path, src):
         page = (tmp_path / "out" / "demo" / "index.html").read_text()
         assert f"![Leak]({src})" in page and "<img" not in page
         return
-    assert codes == [(6, "image-missing" if src == "assets/pipe.png" else "image-outside")]
+    assert codes == [(9, "image-missing" if src == "assets/pipe.png" else "image-outside")]
     assert result.written == [] and not (tmp_path / "out" / "demo").exists()
 
 
 def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, tmp_path):
     (walled / "index.html").write_text("<script>alert(1)</script>")
-    (walled / "article.md").write_text("---\ntitle: T\n---\n![page](index.html)\n")
+    (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('index.html')}---\n"
+                                       "![page](index.html)\n")
     result = build(walled, out_root=tmp_path / "out")
-    assert [(d.line, d.code) for d in result.diagnostics] == [(4, "image-type")]
+    assert [(d.line, d.code) for d in result.diagnostics] == [(7, "image-type")]
     assert not (tmp_path / "out" / "demo").exists()
 
 
 def test_an_image_inside_the_folder_reaches_every_format(walled, tmp_path):
-    (walled / "article.md").write_text("---\ntitle: T\n---\nText.\n\n![Grey](assets/ok.png)\n")
+    (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('assets/ok.png')}---\n"
+                                       "Text.\n\n![Grey](assets/ok.png)\n")
     result = build(walled, out_root=tmp_path / "out")
     assert not result.failed, [str(d) for d in result.diagnostics]
     out = tmp_path / "out" / "demo"
     assert (out / "assets" / "ok.png").read_bytes() == png()
     assert 'src="assets/ok.png"' in (out / "index.html").read_text()
     with zipfile.ZipFile(out / "demo.epub") as z:
-        assert any(n.endswith("assets/ok.png") for n in z.namelist())
+        assert png() in [z.read(n) for n in z.namelist() if n.endswith(".png")]
     reader = PdfReader(out / "demo.pdf")
     assert any(page.images for page in reader.pages)
 
@@ -432,7 +452,7 @@ def test_a_theme_reaching_outside_makes_a_located_pdf_error(walled, tmp_path):
 
 def test_no_attachments_reach_the_pdf(walled, tmp_path):
     (walled / "article.md").write_text(
-        "---\ntitle: T\n---\n<link rel=\"attachment\" href=\"article.md\">\n\n"
+        "---\ntitle: T\n" + LIC + "---\n<link rel=\"attachment\" href=\"article.md\">\n\n"
         "[source](article.md \"attachment\") <a rel=\"attachment\" href=\"article.md\">x</a>\n")
     result = build(walled, out_root=tmp_path / "out", formats=("pdf",))
     assert not result.failed, [str(d) for d in result.diagnostics]
@@ -486,7 +506,7 @@ def test_deep_nesting_is_a_limit_error_not_a_crash(body, line, what):
 
 def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     body = "".join("  " * i + f"- level {i + 1}\n" for i in range(16)) + "\n" + ">" * 16 + " quoted\n"
-    folder = make(tmp_path, "---\ntitle: Deep\n---\n" + body)
+    folder = make(tmp_path, "---\ntitle: Deep\n" + LIC + "---\n" + body)
     result = build(folder, out_root=tmp_path / "out")
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
@@ -511,7 +531,7 @@ def test_enormous_tables_are_a_limit_error():
 
 def test_very_long_lines_give_a_whole_page(tmp_path):
     words = " ".join(f"w{i}" for i in range(100_000))  # one 690 kB line
-    folder = make(tmp_path, "---\ntitle: Long\n---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
+    folder = make(tmp_path, "---\ntitle: Long\n" + LIC + "---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
     result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
@@ -536,23 +556,25 @@ def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch)
     assert not build(folder, out_root=out).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 3000
-    (folder / "article.md").write_text("---\ntitle: Slow\n---\n" + table)
+    (folder / "article.md").write_text("---\ntitle: Slow\n" + LIC + "---\n" + table)
     monkeypatch.setattr(sandbox, "PDF_TIMEOUT", 1.0)
     result = build(folder, out_root=out)
     assert [(d.code, d.line) for d in result.diagnostics] == [("pdf-timeout", 1)]
     assert "took longer than 1 s and was stopped" in result.diagnostics[0].message
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
-    assert after == before  # the HTML and EPUB of this failed build were not put in place
+    assert after["demo.pdf"] == before["demo.pdf"]  # the failed format keeps its earlier output
+    assert "Slow" in after["index.html"].decode()  # the others are built, as always
     assert no_temporaries(out)
 
 
 def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
-    folder = make(tmp_path, GOOD)
-    monkeypatch.setattr(sandbox, "PDF_MEMORY_MB", 8)
+    table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 2000  # needs far more than 16 MiB
+    folder = make(tmp_path, "---\ntitle: Big\n" + LIC + "---\n" + table)
+    monkeypatch.setattr(sandbox, "PDF_MEMORY_MB", 16)
     result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
     codes = [d.code for d in result.diagnostics]
     assert codes in (["pdf-memory"], ["pdf-crash"]), [str(d) for d in result.diagnostics]
-    assert "8 MiB" in result.diagnostics[0].message
+    assert "16 MiB" in result.diagnostics[0].message
     assert not (tmp_path / "out" / "demo" / "demo.pdf").exists()
 
 
@@ -565,7 +587,7 @@ def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, mo
     out = tmp_path / "out"
     assert not build(folder, out_root=out).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
-    (folder / "article.md").write_text("---\ntitle: Changed\n---\nNew text.\n")
+    (folder / "article.md").write_text("---\ntitle: Changed\n" + LIC + "---\nNew text.\n")
 
     from publisher.writers import epub
 
@@ -575,7 +597,12 @@ def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, mo
     with pytest.raises(KeyboardInterrupt):
         build(folder, out_root=out)
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
-    assert after == before and no_temporaries(out)
+    assert after["demo.epub"] == before["demo.epub"]  # interrupted: the earlier EPUB, whole
+    with zipfile.ZipFile(out / "demo" / "demo.epub") as z:
+        assert z.testzip() is None
+    assert "Changed" in after["index.html"].decode()  # finished before the interruption
+    assert PdfReader(out / "demo" / "demo.pdf").pages
+    assert no_temporaries(out)
 
 
 def test_temporaries_of_a_killed_build_are_swept(tmp_path):
@@ -600,7 +627,8 @@ def test_an_unwritable_output_is_one_located_line(tmp_path):
 
 
 def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
-    folder = make(tmp_path, "---\ntitle: Twice\n---\n## One\n\n" + "Some text. " * 400 + "\n",
+    folder = make(tmp_path, "---\ntitle: Twice\n" + LIC + credited("assets/ok.png") + "---\n## One\n\n"
+                  + "Some text. " * 400 + "\n",
                   **{"assets__ok.png": png()})
     (folder / "article.md").write_text((folder / "article.md").read_text() + "\n![Grey](assets/ok.png)\n")
     cmd = [sys.executable, "-c", "from publisher.cli import run; run()", "all", "source/demo"]
@@ -614,8 +642,8 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
     assert "Some text." in PdfReader(out / "demo.pdf").pages[0].extract_text()
     with zipfile.ZipFile(out / "demo.epub") as z:
         assert z.testzip() is None and z.read("mimetype") == b"application/epub+zip"
-    assert sorted(p.name for p in out.iterdir()) == ["assets", "demo.epub", "demo.pdf",
-                                                     "index.html", "style.css"]
+    assert sorted(p.name for p in out.iterdir()) == [".publish-cache.json", "assets", "demo.epub",
+                                                     "demo.pdf", "index.html", "style.css"]
 
 
 def test_the_output_lock_makes_builds_take_turns(tmp_path):
@@ -631,7 +659,7 @@ def test_the_output_lock_makes_builds_take_turns(tmp_path):
         child = subprocess.Popen([sys.executable, "-c", script])
         time.sleep(1.0)
         assert child.poll() is None  # still waiting for the lock
-        assert not (out / "a.txt").exists()  # ours is put in place only when the build ends
+        assert (out / "a.txt").read_text() == "first"  # it has not written yet
     assert child.wait(timeout=60) == 0
     assert (out / "a.txt").read_text() == "second"
     assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
