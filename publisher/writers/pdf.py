@@ -97,8 +97,6 @@ def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = Pdf
 def write(page: Page, theme: Path, article_dir: Path, out_dir: Path, *,
           paper: str | None = None, variant: str | None = None) -> list[Path]:
     options = PdfOptions(paper=paper, variant=variant or VARIANTS[0])
-    import weasyprint  # noqa: F401 - loaded here, so the fenced child inherits it, not maps it
-
     data = sandbox.run_limited(render, page, theme, article_dir, options,  # time and memory limits
                                article=article_dir / "article.md", what="rendering the PDF")
     return [write_atomic(out_dir / f"{page.slug}.pdf", data)]
