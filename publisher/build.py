@@ -106,26 +106,14 @@ def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Dia
     """
     from . import fetcher
 
-    folder = doc.path.parent
     assets: dict[str, Path] = {}
     diags: list[Diagnostic] = []
     for image in body.images:
-        src = image.src
-        rel = fetcher.local_path(src)
-        target = rel if isinstance(rel, str) else fetcher.resolve(rel, [folder])
-        if isinstance(target, Path) and rel.suffix.lower() not in fetcher.IMAGE_SUFFIXES:
-            diags.append(error(doc.path, image.line, 1, "image-type",
-                               f"'{src}' is not an image file; use one of "
-                               f"{', '.join(fetcher.IMAGE_SUFFIXES)}"))
-        elif isinstance(target, Path) and not isinstance(rel, str):
-            assets[rel.as_posix()] = target
-        elif target in ("it does not exist", "it is not a regular file"):
-            diags.append(error(doc.path, image.line, 1, "image-missing",
-                               f"image '{src}' does not exist in {doc.path.parent}/ ({target})"))
+        found = fetcher.image_file(image.src, doc.path.parent)
+        if isinstance(found, fetcher.Refusal):
+            diags.append(error(doc.path, image.line, 1, found.code, found.message))
         else:
-            diags.append(error(doc.path, image.line, 1, "image-outside",
-                               f"image '{src}' is refused: {target}; copy it into "
-                               f"{doc.path.parent}/assets/ and use a relative path"))
+            assets[found[0]] = found[1]
     return assets, diags
 
 

@@ -71,7 +71,19 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
                     f"citation style '{doc.meta.csl}': {what}")
 
 
+def check_images(doc: Document) -> Iterator[Diagnostic]:
+    """Every image is a regular image file inside the article's folder (``fetcher``'s rule, the
+    one the build and the PDF's fetcher keep), so ``publish check`` reports it too."""
+    from .fetcher import Refusal, image_file
+
+    for image in attribution.images(doc.blocks):
+        found = image_file(image.src, doc.path.parent)
+        if isinstance(found, Refusal):
+            yield error(doc.path, image.line, 1, found.code, found.message)
+
+
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
+                             check_images,
                              *refchecks.CHECKS, *attribution.CHECKS)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +29,8 @@ MAX_ARTICLE_BYTES = 1024 * 1024
 MAX_BIBLIOGRAPHY_BYTES = 4 * 1024 * 1024
 """The largest bibliography read (4 MiB)."""
 
+MISSING = "it does not exist"
+NOT_A_FILE = "it is not a regular file"
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
                         r"\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
@@ -89,17 +92,48 @@ def resolve(src: str | PurePosixPath, roots: list[Path]) -> Path | str:
     if isinstance(rel, str):
         return rel
     for root in roots:
-        root = root.resolve()
         try:
+            root = root.resolve()
             target = (root / rel).resolve()
-        except (OSError, RuntimeError):
-            return "it cannot be resolved (a symlink loop?)"
-        if not target.is_relative_to(root):
-            continue
-        if target.is_file():
-            return target
-        return "it does not exist" if not target.exists() else "it is not a regular file"
+            if not target.is_relative_to(root):
+                continue
+            if target.is_file():
+                return target
+            return MISSING if not target.exists() else NOT_A_FILE
+        except (OSError, RuntimeError, ValueError):
+            return "it cannot be resolved (a symlink loop, a name too long?)"
     return "it leads outside the article's folder"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why an image may not be used: a diagnostic code and message."""
+
+    code: str
+    message: str
+
+
+def image_file(src: str, folder: Path) -> tuple[str, Path] | Refusal:
+    """An image reference → (the path the page uses, the file), or why it is refused.
+
+    The one rule for images in every format: a regular image file under the article's folder.
+    """
+    rel = local_path(src)
+    target = rel if isinstance(rel, str) else resolve(rel, [folder])
+    if isinstance(target, str):
+        if target == MISSING:
+            return Refusal("image-missing", f"image '{src}' does not exist in {folder}/; add the "
+                                            "file or correct the path")
+        if target == NOT_A_FILE:
+            return Refusal("image-missing", f"image '{src}' in {folder}/ is not a regular file "
+                                            "(a folder, a pipe, a device); use an image file")
+        return Refusal("image-outside", f"image '{src}' is refused: {target}; copy it into "
+                                        f"{folder}/assets/ and use a relative path")
+    assert not isinstance(rel, str)
+    if rel.suffix.lower() not in IMAGE_SUFFIXES:
+        return Refusal("image-type", f"'{src}' is not an image file; use one of "
+                                     f"{', '.join(IMAGE_SUFFIXES)}")
+    return rel.as_posix(), target
 
 
 def read_source(path: Path, folder: Path, limit: int) -> bytes | str:

@@ -123,6 +123,18 @@ def test_broken_input_is_one_located_line_and_exit_1(name, tmp_path):
     assert not (tmp_path / "build" / "demo" / "index.html").exists()
 
 
+def test_check_alone_reports_image_problems(tmp_path):
+    folder = make(tmp_path, "---\ntitle: T\n" + LIC + credited("assets/none.png", "../x.png") +
+                  "---\n![A](assets/none.png)\n\n![B](../x.png)\n")
+    proc = publish("check", str(folder.relative_to(tmp_path)), cwd=tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stdout.splitlines() == [
+        "source/demo/article.md:8:1: error[image-missing] image 'assets/none.png' does not exist "
+        "in source/demo/; add the file or correct the path",
+        "source/demo/article.md:10:1: error[image-outside] image '../x.png' is refused: it climbs "
+        "out with '..'; copy it into source/demo/assets/ and use a relative path"]
+
+
 def test_a_source_that_does_not_exist_is_a_usage_error(tmp_path):
     proc = publish("all", "source/nowhere", cwd=tmp_path)
     assert proc.returncode == 2
