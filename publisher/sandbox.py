@@ -34,6 +34,22 @@ PRELOAD = ("weasyprint", "publisher.writers.pdf")
 """What the fork server imports once, so each fenced child starts with it loaded."""
 
 
+def _context():  # -> multiprocessing context or None
+    """The fork server, unless ``__main__`` cannot be re-imported there (a script read from
+    stdin): then a plain fork, whose memory limit also admits the build's free heap."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods and (getattr(main, "__spec__", None) is not None
+                                    or path is None or os.path.isfile(path)):
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts
+        return ctx
+    return multiprocessing.get_context("fork") if "fork" in methods else None
+
+
 def _address_space() -> int:
     """This process's current virtual size in bytes (Linux), or 0 when unknown."""
     try:
@@ -84,11 +100,9 @@ def run_limited(fn: Callable[..., bytes], *args: Any, article: Path, what: str,
     """``fn(*args)`` in a child process with limits; its bytes, or a ``PublishError``."""
     timeout = PDF_TIMEOUT if timeout is None else timeout
     memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
-    try:
-        ctx = multiprocessing.get_context("forkserver")
-    except ValueError:  # no forkserver on this platform: no fence either
+    ctx = _context()
+    if ctx is None:  # no fork on this platform: no fence either
         return fn(*args)
-    ctx.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts
     receive, send = ctx.Pipe(duplex=False)
     child = ctx.Process(target=_child, args=(send, fn, args, memory_mb, dict(os.environ), os.getcwd()),
                         daemon=True)
@@ -119,9 +133,11 @@ def run_limited(fn: Callable[..., bytes], *args: Any, article: Path, what: str,
                                       "stopped; split the article or shrink its largest table")])
         case "died":
             code = child.exitcode
-            how = f"signal {-code}" if code is not None and code < 0 else f"status {code}"
-            raise PublishError([error(article, 1, 1, "pdf-crash",
-                                      f"{what} died ({how}), probably out of memory "
-                                      f"(limit {memory_mb} MiB)")])
+            if code is not None and code < 0:
+                message = (f"{what} died (signal {-code}), probably out of memory "
+                           f"(limit {memory_mb} MiB)")
+            else:
+                message = f"{what} stopped with status {code} and no result"
+            raise PublishError([error(article, 1, 1, "pdf-crash", message)])
         case _:
             raise PublishError([error(article, 1, 1, "pdf-crash", f"{what} failed: {value}")])
