@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from . import cache
 from . import options as options_vocabulary
 from .diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
-from .model import Document, Metadata
 
-if TYPE_CHECKING:  # the stages below are imported when first needed: `publish --help` stays fast
+if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
+    from .model import Document
     from .render import Body
     from .templating import Page
 
@@ -72,6 +72,8 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     path = folder / ARTICLE
     data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
     if isinstance(data, str):
+        from .model import Document, Metadata
+
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
                         references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
     from . import reader
@@ -172,6 +174,10 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
             if not has_errors(result.diagnostics, strict=strict):
                 return result
             result.up_to_date = []
+    if "pdf" in formats:  # its renderer loads in another process while this one reads
+        from .sandbox import prestart
+
+        prestart()
     doc, result.diagnostics = check(folder)
     if has_errors(result.diagnostics, strict=strict):
         return result

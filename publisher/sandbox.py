@@ -50,6 +50,15 @@ def _context():  # -> multiprocessing context or None
     return multiprocessing.get_context("fork") if "fork" in methods else None
 
 
+def prestart() -> None:
+    """Start the fork server now, so its imports overlap the caller's own work."""
+    ctx = _context()
+    if ctx is not None and ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _address_space() -> int:
     """This process's current virtual size in bytes (Linux), or 0 when unknown."""
     try:

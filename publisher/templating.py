@@ -14,9 +14,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from .model import Document, Metadata
-
 if TYPE_CHECKING:
+    from .model import Document, Metadata
     from .attribution import Attribution
     from .render import Body, Section, TocEntry
 
