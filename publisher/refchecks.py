@@ -85,28 +85,27 @@ def _doi_problem(value: str) -> str | None:
     return None
 
 
-def _isbn_problem(value: str) -> str | None:
-    from stdnum import isbn
+def _stdnum_problem(value: str, module: str, name: str) -> str | None:
+    """The first number in ``value`` that python-stdnum's ``module`` rejects, and why."""
+    import importlib
+
     from stdnum.exceptions import ValidationError
 
+    validate = importlib.import_module(f"stdnum.{module}").validate
     for part in _split_numbers(value):
         try:
-            isbn.validate(part)
+            validate(part)
         except ValidationError as exc:
-            return f"'{part}' is not a valid ISBN-10 or ISBN-13 ({_reason(exc)})"
+            return f"'{part}' is not a valid {name} ({_reason(exc)})"
     return None
+
+
+def _isbn_problem(value: str) -> str | None:
+    return _stdnum_problem(value, "isbn", "ISBN-10 or ISBN-13")
 
 
 def _issn_problem(value: str) -> str | None:
-    from stdnum import issn
-    from stdnum.exceptions import ValidationError
-
-    for part in _split_numbers(value):
-        try:
-            issn.validate(part)
-        except ValidationError as exc:
-            return f"'{part}' is not a valid ISSN ({_reason(exc)})"
-    return None
+    return _stdnum_problem(value, "issn", "ISSN")
 
 
 def _split_numbers(value: str) -> list[str]:
