@@ -195,11 +195,15 @@ def check_image_credits(doc: Document) -> Iterator[Diagnostic]:
     """Every image the body shows needs a credit and a licence under ``images:``."""
     meta = doc.meta
     seen: set[str] = set()
+    from .fetcher import local_path
+
     for image in images(doc.blocks):
         key = _norm(image.src)
         if key in seen:
             continue
         seen.add(key)
+        if isinstance(local_path(image.src), str):
+            continue  # a refused reference gets image-outside instead: crediting it is no fix
         entry = credit_for(meta, image.src)
         if entry is None:
             yield error(doc.path, image.line, 1, "image-credit",

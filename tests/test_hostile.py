@@ -675,3 +675,10 @@ def test_the_output_lock_makes_builds_take_turns(tmp_path):
     assert child.wait(timeout=60) == 0
     assert (out / "a.txt").read_text() == "second"
     assert sorted(p.name for p in out.iterdir()) == ["a.txt"]
+
+
+def test_a_refused_image_is_not_also_asked_for_a_credit(tmp_path):
+    folder = make(tmp_path, "---\ntitle: T\n" + LIC + "---\n![secret](../../../etc/passwd)\n")
+    proc = publish("check", str(folder.relative_to(tmp_path)), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert [line.split(" ", 2)[1] for line in proc.stdout.splitlines()] == ["error[image-outside]"]
