@@ -28,7 +28,7 @@ REFS = ("references:\n  - id: a\n    type: book\n    author: [{family: Smith, gi
 def test_help_explains_every_command():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    for command in ("all", "html", "pdf", "epub", "check"):
+    for command in ("all", "html", "pdf", "epub", "check", "validate"):
         assert command in result.output
     result = runner.invoke(app, ["check", "--help"])
     assert result.exit_code == 0 and "--format" in result.output and "--strict" in result.output
