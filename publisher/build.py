@@ -56,13 +56,26 @@ def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]
         if not found:
             raise UsageError(f"no '{root}/<slug>/{ARTICLE}' found")
         return found
-    folders = []
+    folders: list[Path] = []
     for s in sources:
-        folder = s.parent if s.name == ARTICLE or s.suffix == ".md" else s
+        folder = s.parent if s.name == ARTICLE else s
         if not (folder / ARTICLE).is_file():
             raise UsageError(f"'{s}' is not an article: expected a folder holding {ARTICLE}")
+        if folder.name in ("", ".", ".."):  # '.', 'article.md': the slug is the folder's name
+            folder = Path(os.path.abspath(folder))
         folders.append(folder)
-    return folders
+    return _distinct_slugs(folders)
+
+
+def _distinct_slugs(folders: list[Path]) -> list[Path]:
+    """Each article writes to OUT/<slug>/: two folders with one name would overwrite each other."""
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        other = seen.setdefault(folder.name, folder)
+        if other != folder:
+            raise UsageError(f"'{other}' and '{folder}' would both be built into "
+                             f"<out>/{folder.name}/; rename one of the folders")
+    return list(dict.fromkeys(folders))
 
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
@@ -163,18 +176,22 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     out_dir = out_root / folder.name
     result = Result(source=folder)
     keys: dict[str, str] = {}
+    stale = formats
     if use_cache:
-        digest = cache.inputs_digest(folder, theme, options)
-        keys = {fmt: cache.format_key(digest, fmt) for fmt in formats}
+        digest = cache.inputs_digest(folder, theme, exclude=out_root)
+        keys = {fmt: cache.format_key(digest, fmt, options_vocabulary.for_format(fmt, options))
+                for fmt in formats}
         records = {fmt: cache.up_to_date(out_dir, fmt, keys[fmt]) for fmt in formats}
-        if formats and all(records.values()):
-            first = next(iter(records.values()))
-            result.diagnostics = [from_dict(d) for d in first.get("diagnostics", [])]
-            result.up_to_date = [out_dir / rel for r in records.values() for rel in r["outputs"]]
-            if not has_errors(result.diagnostics, strict=strict):
-                return result
-            result.up_to_date = []
-    if "pdf" in formats:  # its renderer loads in another process while this one reads
+        fresh = [fmt for fmt in formats if records[fmt]]
+        if fresh:
+            cached = [from_dict(d) for d in records[fresh[0]].get("diagnostics", [])]
+            if not has_errors(cached, strict=strict):  # else check again: the user wants the errors
+                result.up_to_date = [out_dir / rel for f in fresh for rel in records[f]["outputs"]]
+                stale = tuple(fmt for fmt in formats if not records[fmt])
+                if not stale:
+                    result.diagnostics = cached
+                    return result
+    if "pdf" in stale:  # its renderer loads in another process while this one reads
         from .sandbox import prestart
 
         prestart()
@@ -185,12 +202,13 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     result.diagnostics += diags
     if prepared is None:
         return result
+    remembered = [as_dict(d, absolute=True) for d in result.diagnostics]  # the article's, not a format's
     from . import verify
     from .output import publishing, verifying
 
     try:
         with publishing(out_dir, doc.path):  # locked: two builds of one article take turns
-            for fmt in formats:
+            for fmt in stale:
                 try:
                     with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
                         written = write_format(fmt, prepared, theme, out_dir, **options)
@@ -201,8 +219,7 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
                     continue
                 result.written += written
                 if use_cache:
-                    cache.remember(out_dir, fmt, keys[fmt], written,
-                                   [as_dict(d) for d in result.diagnostics])
+                    cache.remember(out_dir, fmt, keys[fmt], written, remembered)
     except PublishError as exc:  # the folder itself cannot be written
         result.diagnostics += exc.diagnostics
     return result

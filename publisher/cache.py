@@ -2,7 +2,7 @@
 
 In: an article folder, the theme folder, the format and its options. Out: a content hash of
 everything an output depends on (the article folder's files, the theme's files, publisher's own
-code and version, the options, SOURCE_DATE_EPOCH), and a small record in the output folder
+code and version, the options, the build time), and a small record in the output folder
 (``.publish-cache.json``) of which outputs were built from which hash, with their own hashes and
 the diagnostics of that build. An output is up to date when its hash matches and the files it
 wrote are still there, byte for byte. This module imports nothing heavy.
@@ -20,33 +20,37 @@ RECORD = ".publish-cache.json"
 PACKAGE = Path(__file__).resolve().parent
 
 
-def _files(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+def _files(root: Path, exclude: Path | None = None) -> list[Path]:
+    skip = exclude.resolve() if exclude is not None else None
+    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                  and not (skip is not None and p.resolve().is_relative_to(skip)))
 
 
-def _digest_tree(h: Any, root: Path, label: str) -> None:
-    for path in _files(root):
+def _digest_tree(h: Any, root: Path, label: str, exclude: Path | None = None) -> None:
+    for path in _files(root, exclude):
         h.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-def inputs_digest(folder: Path, theme: Path, options: dict[str, Any]) -> str:
-    """The hash of everything an article's outputs depend on, whatever the format."""
+def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None) -> str:
+    """The hash of everything an article's outputs depend on, whatever the format and options:
+    its folder (less ``exclude``, the output root, when it lies inside), the theme, publisher's
+    code and version, and the build time the outputs are stamped with."""
     from . import __version__
+    from .reproducible import source_date_epoch
 
     h = hashlib.sha256()
-    h.update(f"publisher {__version__}\0".encode())
-    h.update(json.dumps(options, sort_keys=True, default=str).encode())
-    h.update(f"\0SOURCE_DATE_EPOCH={os.environ.get('SOURCE_DATE_EPOCH', '')}\0".encode())
-    _digest_tree(h, folder, "source")
+    h.update(f"publisher {__version__}\0time={source_date_epoch(folder)}\0".encode())
+    _digest_tree(h, folder, "source", exclude)
     _digest_tree(h, theme, "theme")
     _digest_tree(h, PACKAGE, "code")
     return h.hexdigest()
 
 
-def format_key(digest: str, fmt: str) -> str:
-    """The key of one format's outputs."""
-    return hashlib.sha256(f"{digest}\0{fmt}".encode()).hexdigest()
+def format_key(digest: str, fmt: str, options: dict[str, Any] | None = None) -> str:
+    """The key of one format's outputs: the inputs, the format and its own options."""
+    text = json.dumps(options or {}, sort_keys=True, default=str)
+    return hashlib.sha256(f"{digest}\0{fmt}\0{text}".encode()).hexdigest()
 
 
 def _load(out_dir: Path) -> dict[str, Any]:

@@ -82,8 +82,17 @@ def check_images(doc: Document) -> Iterator[Diagnostic]:
             yield error(doc.path, image.line, 1, found.code, found.message)
 
 
+def check_paper(doc: Document) -> Iterator[Diagnostic]:
+    """``paper:`` must name a paper size the print PDF knows."""
+    from .options import PAPERS
+
+    if doc.meta.paper and doc.meta.paper not in PAPERS:
+        yield error(doc.path, doc.meta.lines.get("paper", 1), 1, "paper",
+                    f"paper '{doc.meta.paper}' is not supported; use one of {', '.join(PAPERS)}")
+
+
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
-                             check_images,
+                             check_images, check_paper,
                              *refchecks.CHECKS, *attribution.CHECKS)
 
 

@@ -80,13 +80,18 @@ def to_json(diagnostics: Iterable[Diagnostic]) -> str:
 
 def from_dict(data: dict) -> Diagnostic:
     """The inverse of the JSON form (the build cache stores diagnostics that way)."""
-    return Diagnostic(path=str(data["path"]), line=int(data["line"]), column=int(data["column"]),
+    return Diagnostic(path=display_path(str(data["path"])), line=int(data["line"]),
+                      column=int(data["column"]),
                       severity=Severity(data["severity"]), code=str(data["code"]),
                       message=str(data["message"]))
 
 
-def as_dict(d: Diagnostic) -> dict:
-    return {**asdict(d), "severity": d.severity.value}
+def as_dict(d: Diagnostic, *, absolute: bool = False) -> dict:
+    """The JSON form; ``absolute`` paths for storing (shown relative to wherever it is read)."""
+    data = {**asdict(d), "severity": d.severity.value}
+    if absolute:
+        data["path"] = os.path.abspath(d.path)
+    return data
 
 
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:

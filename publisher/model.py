@@ -257,6 +257,10 @@ class FootnoteDef:
     line: int
 
 
+RESERVED_IDS = frozenset({"article-body", "attribution", "attribution-title", "disclaimer-title",
+                          "image-credits-title", "toc-title"})
+"""Ids the default theme's templates use; heading ids never take them."""
+
 Block = Union[
     Heading, Paragraph, BulletList, OrderedList, BlockQuote, CodeBlock, Table, Figure,
     ThematicBreak, HTMLBlock, FootnoteDef,

@@ -24,6 +24,7 @@ from . import bibliography, frontmatter
 from .citesyntax import citation_plugin
 from .diagnostics import Diagnostic, error
 from .model import (
+    RESERVED_IDS,
     Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
     FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem,
     ImageCredit, Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table,
@@ -185,8 +186,8 @@ def plain_text(inlines: Sequence[Inline]) -> str:
                 out.append(plain_text(cs))
             case Image(alt=a):
                 out.append(a)
-            case Citation(source=s):
-                out.append(s)
+            case Citation():
+                pass  # a citation is no part of a heading's name (its id, its TOC entry)
             case SoftBreak() | HardBreak():
                 out.append(" ")
             case FootnoteRef():
@@ -198,7 +199,9 @@ class _Converter:
     """Walks markdown-it's syntax tree once and builds model nodes."""
 
     def __init__(self, footnote_numbers: dict[int, int], path: Path):
-        self.ids: set[str] = set()
+        self.lines: list[str] = []
+        """The body's lines (file lines: the front matter is blanked, not removed)."""
+        self.ids: set[str] = set(RESERVED_IDS)  # the theme's own ids: a heading never takes one
         self.next_suffix: dict[str, int] = {}
         self.footnote_numbers = footnote_numbers
         self.path = path
@@ -349,6 +352,12 @@ class _Converter:
                     offset = node.meta.get("offset", 0)
                     before = self.src[:offset]
                     column = offset - (before.rfind("\n") + 1) + 1
+                    # in a quote, list, table or footnote markdown-it strips the line's prefix:
+                    # find the citation in the file's own line for its true column
+                    text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
+                    found = text.find(node.meta["source"], max(0, column - 1))
+                    if found >= 0:
+                        column = found + 1
                     out.append(Citation(items=node.meta["items"], in_text=node.meta["in_text"],
                                         source=node.meta["source"], line=line, column=column))
                 case "footnote_anchor":
@@ -435,6 +444,7 @@ def parse_markdown(body: str, path: Path = Path("article.md")) -> tuple[tuple[Bl
     limits it broke (``MAX_NESTING``, the table limits)."""
     tokens, diags = _limit_nesting(markdown().parse(body), path)
     converter = _Converter(_footnote_numbers(tokens), path)
+    converter.lines = body.split("\n")
     blocks = converter.blocks(SyntaxTreeNode(tokens).children)
     notes = sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda f: f.number)
     return (tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes),

@@ -52,7 +52,7 @@ def test_cache_key_changes_with_any_input(tmp_path: Path):
     (theme / "x.css").write_text("b")
 
     def key(fmt: str = "pdf", paper: str = "a4") -> str:
-        return cache.format_key(cache.inputs_digest(src, theme, {"paper": paper}), fmt)
+        return cache.format_key(cache.inputs_digest(src, theme), fmt, {"paper": paper})
 
     first = key()
     assert first == key()
@@ -119,3 +119,54 @@ def test_several_articles_build_in_parallel_in_order(article, tmp_path: Path):
     for i, r in enumerate(results):
         assert not r.failed
         assert f"Article {i}" in (tmp_path / "out" / f"a{i}" / "index.html").read_text()
+
+
+def test_only_the_formats_an_option_touches_are_rebuilt(article, tmp_path: Path):
+    from publisher.build import build
+
+    folder = article("---\ntitle: Partial\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
+    out = tmp_path / "out"
+    assert not build(folder, out_root=out, formats=("html", "epub")).failed
+    again = build(folder, out_root=out, formats=("html", "epub"), self_contained=True)
+    assert again.written == [out / "demo" / "demo.html"]
+    assert out / "demo" / "demo.epub" in again.up_to_date
+
+
+def test_a_build_from_inside_the_article_folder_uses_its_name(article, tmp_path: Path, monkeypatch):
+    from publisher.build import build, discover
+
+    folder = article("---\ntitle: Here\nlicense: CC0-1.0\n---\nText.\n")
+    monkeypatch.chdir(folder)
+    (found,) = discover([Path(".")])
+    assert found.name == "demo"
+    result = build(found, out_root=Path("build"), formats=("html",))
+    assert (folder / "build" / "demo" / "index.html").is_file()
+    # the output root inside the article folder is no input: the next build is a no-op
+    assert build(found, out_root=Path("build"), formats=("html",)).written == []
+
+
+def test_two_articles_with_one_slug_are_a_usage_error(tmp_path: Path):
+    import pytest
+
+    from publisher.build import UsageError, discover
+
+    for parent in ("a", "b"):
+        (tmp_path / parent / "same").mkdir(parents=True)
+        (tmp_path / parent / "same" / "article.md").write_text("---\ntitle: T\n---\n")
+    with pytest.raises(UsageError, match="both be built into"):
+        discover([tmp_path / "a" / "same", tmp_path / "b" / "same"])
+
+
+def test_cached_warnings_are_shown_relative_to_where_publish_runs(article, tmp_path: Path, monkeypatch):
+    from publisher.build import build
+
+    refs = "references:\n  - id: a\n    type: book\n    title: A\n"
+    folder = article("---\ntitle: Warned\nlicense: CC0-1.0\n---\nNo citations.\n", refs)
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    first = build(Path("source/demo"), out_root=out, formats=("html",))
+    monkeypatch.chdir(tmp_path / "source")
+    second = build(Path("demo"), out_root=out, formats=("html",))
+    assert second.written == [] and second.up_to_date
+    assert {d.path for d in first.diagnostics if d.code == "ref-uncited"} == {"source/demo/references.yaml"}
+    assert {d.path for d in second.diagnostics if d.code == "ref-uncited"} == {"demo/references.yaml"}

@@ -81,3 +81,9 @@ def test_the_il2_article_reports_its_uncited_references():
     _, diags = check(IL2)
     refs = [(d.code, d.severity.value) for d in diags if d.path.endswith("references.yaml")]
     assert refs == [("ref-uncited", "warning"), ("ref-unverifiable", "warning")] * 2
+
+
+def test_unknown_paper_is_an_error_before_any_build(article):
+    _, diags = check(article("---\ntitle: T\nlicense: CC0-1.0\npaper: a5\n---\nBody.\n"))
+    assert codes(diags) == [("paper", "error", 4)]
+    assert "use one of a4, letter" in diags[0].message

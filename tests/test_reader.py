@@ -100,3 +100,12 @@ def test_unterminated_front_matter_and_empty_file():
 def test_non_utf8_is_located():
     doc, diags = parse(b"---\ntitle: x\n---\nok\nbad \xff byte\n", P)
     assert [(d.code, d.line, d.column) for d in diags] == [("encoding", 5, 5)]
+
+
+def test_citation_columns_are_file_columns_inside_containers():
+    doc, _ = read("---\ntitle: T\n---\n> quote with [@q]\n\n- item\n  more [@l]\n\n"
+                  "| a | b |\n|---|---|\n| x | [@t] |\n")
+    from publisher.bibliography import citations
+
+    found = {c.items[0].key: (c.line, c.column) for c in citations(doc.blocks)}
+    assert found == {"q": (4, 14), "l": (7, 8), "t": (11, 7)}

@@ -41,7 +41,7 @@ def test_head_has_language_viewport_description_and_open_graph(il2):
     assert meta(root, "property", "og:description") == [description]
     assert meta(root, "property", "og:title") == ["Interleukin-2"]
     assert meta(root, "property", "og:type") == ["article"]
-    assert meta(root, "name", "author") == ["Prab R. Tumpati, MD"]
+    assert meta(root, "name", "author") == []  # a contributor to the source is not the author
 
 
 def test_head_uses_front_matter_description_date_author_keywords(sample):
