@@ -20,7 +20,7 @@ from typing import Any
 
 from .citeproc_mends import END_NAMES as _END_NAMES, NAMES as _NAMES, STATE as _STATE, mend
 from .diagnostics import Diagnostic, error
-from .model import Citation, CitationItem, Document, Reference
+from .model import Citation, CitationItem, Document, Reference, walk
 
 DEFAULT_STYLE = "american-medical-association"
 BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
@@ -131,25 +131,7 @@ def _json_positions(text: str) -> Positions:
 
 def citations(blocks: Any) -> Iterator[Citation]:
     """Every citation node in document order, at any depth."""
-    from dataclasses import fields, is_dataclass
-
-    stack = list(reversed(blocks if isinstance(blocks, (list, tuple)) else [blocks]))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Citation):
-            yield node
-            continue
-        if is_dataclass(node):
-            children = []
-            for f in fields(node):
-                value = getattr(node, f.name)
-                if isinstance(value, tuple):
-                    children.extend(v for v in value if is_dataclass(v) or isinstance(v, tuple))
-                elif is_dataclass(value):
-                    children.append(value)
-            stack.extend(reversed(children))
-        elif isinstance(node, tuple):
-            stack.extend(reversed(node))
+    return (node for node in walk(blocks) if isinstance(node, Citation))
 
 
 # --------------------------------------------------------------------------------------------

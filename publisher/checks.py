@@ -9,12 +9,13 @@ Each check is a generator registered in ``CHECKS``; ``run`` runs them all. Later
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterator
 
 from . import attribution, refchecks
 from .bibliography import citations, resolve_style
 from .diagnostics import Diagnostic, error, warning
-from .model import Document
+from .model import Document, Heading, Link, Text, walk
 
 Check = Callable[[Document], Iterator[Diagnostic]]
 
@@ -82,6 +83,31 @@ def check_images(doc: Document) -> Iterator[Diagnostic]:
             yield error(doc.path, image.line, 1, found.code, found.message)
 
 
+_NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
+
+
+def check_structure(doc: Document) -> Iterator[Diagnostic]:
+    """What markdown shows wrongly without a word: a footnote reference with no definition
+    (printed as text), a link to an anchor that no heading has, a second level-1 heading."""
+    ids = {b.id for b in doc.blocks if isinstance(b, Heading)}
+    for node in walk(doc.blocks):
+        match node:
+            case Text(text=t, line=line):
+                for m in _NOTE_REF.finditer(t):
+                    yield warning(doc.path, line, 1, "footnote-undefined",
+                                  f"footnote reference '{m.group(0)}' has no definition, so it is "
+                                  f"printed as text; add a line '{m.group(0)}: ...'")
+            case Link(url=url, line=line) if url.startswith("#") and url[1:] not in ids:
+                close = difflib.get_close_matches(url[1:], sorted(ids), n=1)
+                hint = f"did you mean '#{close[0]}'?" if close else "no heading has that id"
+                yield warning(doc.path, line, 1, "link-anchor",
+                              f"link to '{url}' leads nowhere; {hint}")
+            case Heading(level=1, line=line):
+                yield warning(doc.path, line, 1, "heading-level",
+                              "a level-1 heading in the body: the title is the only one; "
+                              "start sections with '##'")
+
+
 def check_paper(doc: Document) -> Iterator[Diagnostic]:
     """``paper:`` must name a paper size the print PDF knows."""
     from .options import PAPERS
@@ -92,7 +118,7 @@ def check_paper(doc: Document) -> Iterator[Diagnostic]:
 
 
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
-                             check_images, check_paper,
+                             check_images, check_paper, check_structure,
                              *refchecks.CHECKS, *attribution.CHECKS)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Union
 
 # --------------------------------------------------------------------------------------------
@@ -351,3 +352,18 @@ class Document:
     blocks: tuple[Block, ...]
     references: tuple[Reference, ...]
     bibliography_path: Path | None
+
+
+def walk(nodes: Any) -> Iterator[Any]:
+    """Every node under ``nodes`` (a node or a tuple of them), at any depth, in document order."""
+    from dataclasses import fields, is_dataclass
+
+    stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple):
+            stack.extend(reversed(node))
+        elif is_dataclass(node) and not isinstance(node, (CitationItem, Reference, Metadata)):
+            yield node
+            children = [getattr(node, f.name) for f in fields(node)]
+            stack.extend(reversed([c for c in children if isinstance(c, tuple) or is_dataclass(c)]))

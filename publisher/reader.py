@@ -22,7 +22,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 
 from . import bibliography, frontmatter
 from .citesyntax import citation_plugin
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, error, warning
 from .model import (
     RESERVED_IDS,
     Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
@@ -442,13 +442,29 @@ def _limit_nesting(tokens: list[Any], path: Path) -> tuple[list[Any], list[Diagn
 def parse_markdown(body: str, path: Path = Path("article.md")) -> tuple[tuple[Block, ...], list[Diagnostic]]:
     """Markdown text → model blocks (footnote definitions last, in number order) and the
     limits it broke (``MAX_NESTING``, the table limits)."""
-    tokens, diags = _limit_nesting(markdown().parse(body), path)
+    env: dict[str, Any] = {}
+    tokens, diags = _limit_nesting(markdown().parse(body, env), path)
     converter = _Converter(_footnote_numbers(tokens), path)
     converter.lines = body.split("\n")
     blocks = converter.blocks(SyntaxTreeNode(tokens).children)
     notes = sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda f: f.number)
     return (tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes),
-            diags + converter.diagnostics)
+            diags + converter.diagnostics + _unused_footnotes(env, converter.lines, path))
+
+
+def _unused_footnotes(env: dict[str, Any], lines: list[str], path: Path) -> list[Diagnostic]:
+    """Footnote definitions no ``[^label]`` refers to: markdown drops them from the output."""
+    out = []
+    for key, fid in env.get("footnotes", {}).get("refs", {}).items():
+        if fid != -1:
+            continue
+        label = key[1:]
+        line = next((n for n, text in enumerate(lines, 1)
+                     if text.lstrip().startswith(f"[^{label}]:")), 1)
+        out.append(warning(path, line, 1, "footnote-unused",
+                           f"footnote '[^{label}]' is defined but never referred to, so no output "
+                           f"shows it; refer to it with [^{label}] or remove it"))
+    return out
 
 
 # --------------------------------------------------------------------------------------------

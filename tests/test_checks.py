@@ -87,3 +87,12 @@ def test_unknown_paper_is_an_error_before_any_build(article):
     _, diags = check(article("---\ntitle: T\nlicense: CC0-1.0\npaper: a5\n---\nBody.\n"))
     assert codes(diags) == [("paper", "error", 4)]
     assert "use one of a4, letter" in diags[0].message
+
+
+def test_markdown_that_would_show_wrongly_is_reported(article):
+    text = ("---\ntitle: T\nlicense: CC0-1.0\n---\n## One\n\nA note[^a] and a missing one[^zz].\n\n"
+            "[Back](#onee) and [fine](#one).\n\n# Second title\n\n[^a]: Used.\n\n[^b]: Never used.\n")
+    _, diags = check(article(text))
+    assert codes(diags) == [("footnote-undefined", "warning", 7), ("link-anchor", "warning", 9),
+                            ("heading-level", "warning", 11), ("footnote-unused", "warning", 15)]
+    assert "did you mean '#one'" in diags[1].message

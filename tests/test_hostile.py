@@ -307,7 +307,7 @@ def assert_inert(markup: str) -> None:
 def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     folder = hostile_article(tmp_path)
     doc, diags = build_mod.check(folder)
-    assert [(d.line, d.code) for d in diags] == [(4, "front-matter-lang")]
+    assert [(d.line, d.code) for d in diags] == [(4, "front-matter-lang"), (28, "link-anchor")]  # its #one names no heading
     prepared, _ = build_mod.prepare(doc)  # build the outputs despite the error, to look at them
     out = tmp_path / "out" / "demo"
     for fmt in ("html", "epub"):
