@@ -22,7 +22,7 @@ from urllib.parse import unquote
 from . import licenses
 from .diagnostics import Diagnostic, error, warning
 from .licenses import License, Parsed
-from .model import Document, Image, ImageCredit, Metadata
+from .model import Document, Image, ImageCredit, Metadata, walk
 from .render import safe_url
 
 # --------------------------------------------------------------------------------------------
@@ -37,18 +37,7 @@ def adapted(meta: Metadata) -> bool:
 
 def images(blocks: Any) -> Iterator[Image]:
     """Every image node in document order, at any depth (figures, links, tables, notes)."""
-    from dataclasses import fields, is_dataclass
-
-    stack = list(reversed(blocks if isinstance(blocks, (list, tuple)) else [blocks]))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Image):
-            yield node
-        elif is_dataclass(node):
-            children = [getattr(node, f.name) for f in fields(node)]
-            stack.extend(reversed([c for c in children if is_dataclass(c) or isinstance(c, tuple)]))
-        elif isinstance(node, tuple):
-            stack.extend(reversed(node))
+    return (node for node in walk(blocks) if isinstance(node, Image))
 
 
 def _norm(src: str) -> str:
