@@ -218,15 +218,15 @@ class _Converter:
         return candidate
 
     # blocks ---------------------------------------------------------------------------------
-    def blocks(self, nodes: Sequence[SyntaxTreeNode], tight: bool = False) -> tuple[Block, ...]:
+    def blocks(self, nodes: Sequence[SyntaxTreeNode]) -> tuple[Block, ...]:
         out: list[Block] = []
         for node in nodes:
-            block = self.block(node, tight)
+            block = self.block(node)
             if block is not None:
                 out.extend(block if isinstance(block, list) else [block])
         return tuple(out)
 
-    def block(self, node: SyntaxTreeNode, tight: bool) -> Block | list[Block] | None:
+    def block(self, node: SyntaxTreeNode) -> Block | list[Block] | None:
         line = (node.map[0] + 1) if node.map else 0
         match node.type:
             case "heading":
@@ -241,7 +241,7 @@ class _Converter:
             case "bullet_list" | "ordered_list":
                 is_tight = not any(not p.hidden for item in node.children for p in item.children
                                    if p.type == "paragraph")
-                items = tuple(ListItem(children=self.blocks(item.children, is_tight),
+                items = tuple(ListItem(children=self.blocks(item.children),
                                        line=(item.map[0] + 1) if item.map else line)
                               for item in node.children)
                 if node.type == "bullet_list":

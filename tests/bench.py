@@ -68,7 +68,7 @@ def run(cmds: list[list[str]], env: dict[str, str] | None = None, cwd: Path | No
                                 env=env, cwd=cwd)
         done = threading.Event()
 
-        def sample(pid: int = proc.pid) -> None:
+        def sample(pid: int = proc.pid, done: threading.Event = done) -> None:
             nonlocal peak
             while not done.is_set():
                 peak = max(peak, _tree_rss_kib(pid))
@@ -112,7 +112,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
         tmp_path = Path(tmp)
 
-        def ours(name: str, folders: list[Path], out: Path) -> Run:
+        def ours(folders: list[Path], out: Path) -> Run:
             return run([[PUBLISH, "all", *map(str, folders), "--out", str(out)]], env)
 
         def theirs(folders: list[Path], out: Path) -> Run | None:
@@ -123,12 +123,12 @@ def main() -> None:
 
         one = corpus(tmp_path / "one", 1)
         pandoc_one = theirs(one, tmp_path / "pandoc-one")
-        rows.append(("cold", ours("cold", one, tmp_path / "out-one"), pandoc_one))
-        rows.append(("no-op", ours("no-op", one, tmp_path / "out-one"), pandoc_one))
+        rows.append(("cold", ours(one, tmp_path / "out-one"), pandoc_one))
+        rows.append(("no-op", ours(one, tmp_path / "out-one"), pandoc_one))
         growth: list[tuple[int, Run]] = [(1, rows[0][1])]
         for n in (16, 64):
             folders = corpus(tmp_path / f"c{n}", n)
-            mine = ours(f"corpus {n}", folders, tmp_path / f"out-{n}")
+            mine = ours(folders, tmp_path / f"out-{n}")
             growth.append((n, mine))
             if n == 16:
                 rows.append((f"corpus {n}", mine, theirs(folders, tmp_path / f"pandoc-{n}")))

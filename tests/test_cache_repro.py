@@ -139,7 +139,7 @@ def test_a_build_from_inside_the_article_folder_uses_its_name(article, tmp_path:
     monkeypatch.chdir(folder)
     (found,) = discover([Path(".")])
     assert found.name == "demo"
-    result = build(found, out_root=Path("build"), formats=("html",))
+    assert not build(found, out_root=Path("build"), formats=("html",)).failed
     assert (folder / "build" / "demo" / "index.html").is_file()
     # the output root inside the article folder is no input: the next build is a no-op
     assert build(found, out_root=Path("build"), formats=("html",)).written == []
@@ -161,7 +161,7 @@ def test_cached_warnings_are_shown_relative_to_where_publish_runs(article, tmp_p
     from publisher.build import build
 
     refs = "references:\n  - id: a\n    type: book\n    title: A\n"
-    folder = article("---\ntitle: Warned\nlicense: CC0-1.0\n---\nNo citations.\n", refs)
+    article("---\ntitle: Warned\nlicense: CC0-1.0\n---\nNo citations.\n", refs)
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
     first = build(Path("source/demo"), out_root=out, formats=("html",))

@@ -629,7 +629,7 @@ def test_temporaries_of_a_killed_build_are_swept(tmp_path):
 
 
 def test_an_unwritable_output_is_one_located_line(tmp_path):
-    folder = make(tmp_path, GOOD)
+    make(tmp_path, GOOD)
     (tmp_path / "blocked").write_text("a file where the output folder should be")
     proc = publish("html", "source/demo", "--out", "blocked", cwd=tmp_path)
     assert proc.returncode == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader

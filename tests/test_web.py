@@ -219,8 +219,6 @@ def test_nu_checker_without_its_jar_says_what_to_install(tmp_path, monkeypatch):
 def test_self_contained_inlines_images_whose_names_need_escaping(article, tmp_path):
     from PIL import Image
 
-    from publisher.build import build
-
     folder = article("---\ntitle: Odd names\nlicense: CC0-1.0\nimages:\n"
                      "  assets/my cell.png: {credit: Test, license: CC0-1.0}\n---\n"
                      "![A cell](assets/my%20cell.png)\n")
