@@ -30,7 +30,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test check bench clean distclean pdf-deps bench-deps browser-deps
+.PHONY: all build test check bench clean distclean pdf-deps bench-deps browser-deps bytecode
 
 all: build
 
@@ -39,6 +39,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The editable install leaves publisher's own modules uncompiled, and where
+# PYTHONDONTWRITEBYTECODE is set every run would compile them again; compileall writes only what
+# changed.
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q publisher
 
 pdf-deps:
 	$(call apt_install,$(PDF_DEBS),the print PDF's fonts and tests)
@@ -54,7 +60,7 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	  cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js; \
 	else echo "note: install npm (Node.js) for axe-core, which the browser tests need" >&2; fi
 
-build: $(STAMP) pdf-deps
+build: $(STAMP) pdf-deps bytecode
 	$(BIN)/publish all
 
 check: $(STAMP)
@@ -63,7 +69,7 @@ check: $(STAMP)
 test: $(STAMP) pdf-deps browser-deps
 	$(BIN)/python -m pytest
 
-bench: $(STAMP) pdf-deps bench-deps
+bench: $(STAMP) pdf-deps bench-deps bytecode
 	$(BIN)/python tests/bench.py
 
 clean:

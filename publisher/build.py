@@ -169,16 +169,18 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     imported when every format is current. ``options`` go to the writers:
     ``self_contained=True`` makes the web page one file, ``<slug>.html``, CSS and images inside.
     """
+    from .reproducible import source_date_epoch
     from .templating import default_theme
 
     theme = theme or default_theme()
+    epoch = source_date_epoch(folder)  # once: it may ask git twice
     formats = tuple(formats)
     out_dir = out_root / folder.name
     result = Result(source=folder)
     keys: dict[str, str] = {}
     stale = formats
     if use_cache:
-        digest = cache.inputs_digest(folder, theme, exclude=out_root)
+        digest = cache.inputs_digest(folder, theme, exclude=out_root, epoch=epoch)
         keys = {fmt: cache.format_key(digest, fmt, options_vocabulary.for_format(fmt, options))
                 for fmt in formats}
         records = {fmt: cache.up_to_date(out_dir, fmt, keys[fmt]) for fmt in formats}
@@ -206,23 +208,43 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     from . import verify
     from .output import publishing, verifying
 
+    written: dict[str, list[Path]] = {}
+
+    started: dict[str, Any] = {}
+    if "pdf" in stale:  # it renders in the fenced child while this process writes the others
+        started["pdf"] = _start_pdf(prepared, theme, epoch, **options)
+        verify.preload(".pdf")
     try:
         with publishing(out_dir, doc.path):  # locked: two builds of one article take turns
-            for fmt in stale:
+            for fmt in sorted(stale, key=lambda f: f in started):  # the started ones last
                 try:
                     with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
-                        written = write_format(fmt, prepared, theme, out_dir, **options)
+                        if isinstance(started.get(fmt), PublishError):
+                            raise started[fmt]
+                        written[fmt] = write_format(fmt, prepared, theme, out_dir, epoch=epoch,
+                                                    job=started.get(fmt), **options)
                 except PublishError as exc:  # report it, and still try the other formats
                     result.diagnostics += exc.diagnostics
                     if use_cache:
                         cache.forget(out_dir, fmt)
                     continue
-                result.written += written
                 if use_cache:
-                    cache.remember(out_dir, fmt, keys[fmt], written, remembered)
+                    cache.remember(out_dir, fmt, keys[fmt], written[fmt], remembered)
     except PublishError as exc:  # the folder itself cannot be written
         result.diagnostics += exc.diagnostics
+    result.written = [path for fmt in stale for path in written.get(fmt, [])]
     return result
+
+
+def _start_pdf(p: Prepared, theme: Path, epoch: int, **options: Any) -> Any:
+    """The PDF's rendering job, started; or the ``PublishError`` its options make."""
+    from .writers import pdf
+
+    try:
+        return pdf.start(p.page, theme, p.doc.path.parent, paper=options.get("paper"),
+                         variant=options.get("variant"), epoch=epoch)
+    except PublishError as exc:
+        return exc
 
 
 def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: Any) -> Iterator[Result]:
@@ -242,7 +264,10 @@ def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: An
             yield future.result()
 
 
-def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: Any) -> list[Path]:
+def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *, job: Any = None,
+                 epoch: int | None = None, **options: Any) -> list[Path]:
+    """Write one format; ``job`` is the PDF's rendering, when it was started already, and
+    ``epoch`` the build time (else each writer finds it)."""
     match fmt:
         case "html":
             from .writers import html
@@ -251,9 +276,10 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, **options: A
         case "pdf":
             from .writers import pdf
             return pdf.write(p.page, theme, p.doc.path.parent, out_dir,
-                             paper=options.get("paper"), variant=options.get("variant"))
+                             paper=options.get("paper"), variant=options.get("variant"), job=job,
+                             epoch=epoch)
         case "epub":
             from .writers import epub
-            return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent)
+            return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent, epoch=epoch)
         case _:
             raise ValueError(f"unknown format {fmt!r}")

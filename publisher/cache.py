@@ -31,15 +31,18 @@ def _digest_tree(h: Any, root: Path, label: str, exclude: Path | None = None) ->
         h.update(hashlib.sha256(path.read_bytes()).digest())
 
 
-def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None) -> str:
+def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
+                  epoch: int | None = None) -> str:
     """The hash of everything an article's outputs depend on, whatever the format and options:
     its folder (less ``exclude``, the output root, when it lies inside), the theme, publisher's
-    code and version, and the build time the outputs are stamped with."""
+    code and version, and the build time the outputs are stamped with (``epoch``, else the
+    folder's ``source_date_epoch``)."""
     from . import __version__
     from .reproducible import source_date_epoch
 
     h = hashlib.sha256()
-    h.update(f"publisher {__version__}\0time={source_date_epoch(folder)}\0".encode())
+    epoch = source_date_epoch(folder) if epoch is None else epoch
+    h.update(f"publisher {__version__}\0time={epoch}\0".encode())
     _digest_tree(h, folder, "source", exclude)
     _digest_tree(h, theme, "theme")
     _digest_tree(h, PACKAGE, "code")

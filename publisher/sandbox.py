@@ -1,15 +1,19 @@
-"""A fenced worker: run one function in a child process under a wall-clock and memory limit.
+"""A fenced worker: run one function at a time in a child process, under a wall-clock and a
+memory limit.
 
 In: a function returning bytes (PDF rendering), its arguments, the limits, and the article the
 work is for. Out: the bytes, or a ``PublishError`` with one located diagnostic when the child
 raised one, ran out of time (it is killed), ran out of memory, or died. A pathological article
 can so neither hang nor kill the whole build.
 
-The child comes from a fork server that has imported WeasyPrint once (``PRELOAD``), so it
-starts small and quickly; the function and its arguments are pickled to it. Its address space is
-capped with ``RLIMIT_AS`` at what it started with plus the memory limit. (A plain ``fork`` of the
-build would inherit the build's whole heap, whose free space the limit would not see.) Where no
-fork server or ``resource`` exists, the function runs in-process without limits.
+The child is forked early (``prestart``, before the article is read) and imports ``PRELOAD``
+(WeasyPrint) while this process reads and checks the article; it then stays, warm, for the
+next job: the second PDF a process renders skips both the import and the first rendering's
+set-up (fontconfig, the hyphenation dictionary, cffi's type parsing). Each process (a build
+worker, say) has its own. For each job its address space is capped with ``RLIMIT_AS`` at what
+it holds plus the memory limit. A child that ran out of time or memory, or crashed, is
+replaced by a fresh one for the next job. Where ``fork`` or ``resource`` is missing, the
+function runs in this process without limits.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import errno
 import multiprocessing
 import os
 import pickle
+import signal
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,36 +33,14 @@ from .diagnostics import PublishError, error
 PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
 """Seconds one PDF may take to render before it is stopped."""
 PDF_MEMORY_MB = int(os.environ.get("PUBLISHER_PDF_MEMORY_MB", "2048"))
-"""Mebibytes of address space one PDF rendering may add to what the build already holds."""
+"""Mebibytes of address space one PDF rendering may add to what its process already holds."""
+START_TIMEOUT = 120.0
+"""Seconds the child may take to import ``PRELOAD`` before the build gives up on it."""
 
+PRELOAD = ("publisher.weasy", "publisher.writers.pdf")
+"""What the child imports as soon as it starts, while the build reads the article."""
 
-PRELOAD = ("weasyprint", "publisher.writers.pdf")
-"""What the fork server imports once, so each fenced child starts with it loaded."""
-
-
-def _context():  # -> multiprocessing context or None
-    """The fork server, unless ``__main__`` cannot be re-imported there (a script read from
-    stdin): then a plain fork, whose memory limit also admits the build's free heap."""
-    import sys
-
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    methods = multiprocessing.get_all_start_methods()
-    if "forkserver" in methods and (getattr(main, "__spec__", None) is not None
-                                    or path is None or os.path.isfile(path)):
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(list(PRELOAD))  # takes effect when the server starts
-        return ctx
-    return multiprocessing.get_context("fork") if "fork" in methods else None
-
-
-def prestart() -> None:
-    """Start the fork server now, so its imports overlap the caller's own work."""
-    ctx = _context()
-    if ctx is not None and ctx.get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+_READY = b"ready"
 
 
 def _address_space() -> int:
@@ -68,85 +52,222 @@ def _address_space() -> int:
         return 0
 
 
-def _child(conn: Any, fn: Callable[..., bytes], args: tuple[Any, ...], memory_mb: int,
-           environ: dict[str, str], cwd: str) -> None:
-    os.environ.clear()  # the build's, not the fork server's (SOURCE_DATE_EPOCH, say)
-    os.environ.update(environ)
-    os.chdir(cwd)
+def _limit_memory(memory_mb: int) -> None:
+    try:
+        import resource
+
+        limit = _address_space() + memory_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _unlimit_memory() -> None:
+    try:
+        import resource
+
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _run(fn: Callable[..., bytes], args: tuple[Any, ...]) -> tuple[str, Any]:
+    try:
+        return "ok", fn(*args)
+    except PublishError as exc:
+        return "diagnostics", exc.diagnostics
+    except MemoryError:
+        return "memory", None
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
+        text = f"{type(exc).__name__}: {exc}"
+        # Under the memory limit a C library's failed allocation surfaces in many shapes; a
+        # SystemError ("error return without exception set") is one of them.
+        out_of_memory = (isinstance(exc, SystemError) or getattr(exc, "errno", None) == errno.ENOMEM
+                         or "failed to map" in text or "Cannot allocate memory" in text)
+        return ("memory", None) if out_of_memory else ("crash", text)
+
+
+def _serve(conn: Any, parents_end: Any) -> None:
+    """The child: import the renderer, then run jobs until the parent goes away."""
+    parents_end.close()  # else the parent's death would not end this child's wait
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports an interruption
     try:  # C libraries dying at the limit print to stderr; the parent reports for them
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
     except OSError:
         pass
-    try:
-        import resource
+    for name in PRELOAD:
+        __import__(name)
+    conn.send_bytes(_READY)
+    while True:
+        try:
+            fn, args, memory_mb, environ, cwd = pickle.loads(conn.recv_bytes())
+        except (EOFError, OSError):
+            return
+        os.environ.clear()  # the build's at the time of the job (SOURCE_DATE_EPOCH, say)
+        os.environ.update(environ)
+        os.chdir(cwd)
+        _limit_memory(memory_mb)
+        try:
+            result = _run(fn, args)
+            message = pickle.dumps(result)
+        except MemoryError:
+            result, message = ("memory", None), pickle.dumps(("memory", None))
+        finally:
+            _unlimit_memory()
+        conn.send_bytes(message)
+        if result[0] in ("memory", "crash"):  # its state is not to be trusted: a fresh one next
+            return
 
-        limit = _address_space() + memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ImportError, ValueError, OSError):
-        pass
+
+@dataclass
+class _Child:
+    process: Any
+    conn: Any
+    owner: int
+    """The process that started it (a forked build worker starts its own)."""
+    ready: bool = False
+    busy: bool = False
+    """A job was sent and its answer not yet read (whoever sent it gave up on it)."""
+
+    def stop(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+
+
+_child: _Child | None = None
+
+
+def _fork_context():  # -> multiprocessing context or None
     try:
-        result: tuple[str, Any] = ("ok", fn(*args))
-    except PublishError as exc:
-        result = ("diagnostics", exc.diagnostics)
-    except MemoryError:
-        result = ("memory", None)
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
-        text = f"{type(exc).__name__}: {exc}"
-        out_of_memory = (getattr(exc, "errno", None) == errno.ENOMEM
-                         or "failed to map" in text or "Cannot allocate memory" in text)
-        result = ("memory", None) if out_of_memory else ("crash", text)
-    try:
-        conn.send_bytes(pickle.dumps(result))
-    except MemoryError:
-        conn.send_bytes(pickle.dumps(("memory", None)))
-    finally:
-        conn.close()
+        import resource  # noqa: F401 - without it there are no limits to fence with
+    except ImportError:
+        return None
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context("fork")
+
+
+def _current() -> _Child | None:
+    """This process's child, started if need be; ``None`` where there is no fork."""
+    global _child
+    if _child is not None and (_child.owner != os.getpid() or _child.busy
+                               or not _child.process.is_alive()):
+        if _child.owner == os.getpid():
+            _child.stop()
+        _child = None  # a forked worker's copy of its parent's child is not its own
+    if _child is None:
+        ctx = _fork_context()
+        if ctx is None:
+            return None
+        parent, child = ctx.Pipe(duplex=True)
+        process = ctx.Process(target=_serve, args=(child, parent), daemon=True,
+                              name="publisher-renderer")
+        process.start()
+        child.close()
+        _child = _Child(process=process, conn=parent, owner=os.getpid())
+    return _child
+
+
+def prestart() -> None:
+    """Start the child now, so its imports overlap the caller's own work."""
+    _current()
+
+
+def shutdown() -> None:
+    """Stop this process's child, if it has one."""
+    if _child is not None and _child.owner == os.getpid():
+        _retire(_child)
+
+
+def _retire(child: _Child) -> None:
+    global _child
+    child.stop()
+    if _child is child:
+        _child = None
+
+
+class Job:
+    """A function sent to the child at once; ``result()`` waits for its bytes."""
+
+    def __init__(self, fn: Callable[..., bytes], args: tuple[Any, ...], *, article: Path,
+                 what: str, timeout: float | None = None, memory_mb: int | None = None) -> None:
+        self.article, self.what = article, what
+        self.timeout = PDF_TIMEOUT if timeout is None else timeout
+        self.memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
+        self._local = (fn, args)
+        self._child = _current()
+        self._sent = False
+        if self._child is not None:
+            try:  # a child still importing reads it when ready (a large job waits for that)
+                self._child.conn.send_bytes(pickle.dumps(
+                    (fn, args, self.memory_mb, dict(os.environ), os.getcwd())))
+                self._sent = self._child.busy = True
+            except OSError:  # it died: result() reports it
+                pass
+
+    def result(self) -> bytes:
+        """The function's bytes, or a ``PublishError`` saying why there are none."""
+        child = self._child
+        if child is None:  # no fork on this platform: no fence either
+            fn, args = self._local
+            return fn(*args)
+        kind: str
+        value: Any
+        try:
+            if not self._sent:
+                raise EOFError
+            if not child.ready:  # its import is not the job's: the clock starts after it
+                if not child.conn.poll(START_TIMEOUT) or child.conn.recv_bytes() != _READY:
+                    raise EOFError
+                child.ready = True
+            if not child.conn.poll(self.timeout):
+                _retire(child)
+                raise PublishError([error(self.article, 1, 1, "pdf-timeout",
+                                          f"{self.what} took longer than {self.timeout:g} s and "
+                                          "was stopped; split the article or shrink its largest "
+                                          "table")])
+            kind, value = pickle.loads(child.conn.recv_bytes())
+            child.busy = False
+        except (EOFError, OSError):
+            kind, value = "died", None
+        except BaseException:  # interrupted while it works: its answer would go to the next job
+            _retire(child)
+            raise
+        return self._outcome(child, kind, value)
+
+    def _outcome(self, child: _Child, kind: str, value: Any) -> bytes:
+        what, article, memory_mb = self.what, self.article, self.memory_mb
+        if kind == "ok":
+            return value
+        if kind == "diagnostics":
+            raise PublishError(value)
+        code = None
+        if kind == "died":
+            child.process.join(1)
+            code = child.process.exitcode
+        _retire(child)  # out of memory, crashed or dead: a fresh child for the next job
+        if kind == "memory":
+            raise PublishError([error(article, 1, 1, "pdf-memory",
+                                      f"{what} needed more than {memory_mb} MiB of memory and was "
+                                      "stopped; split the article or shrink its largest table")])
+        if kind == "crash":
+            raise PublishError([error(article, 1, 1, "pdf-crash", f"{what} failed: {value}")])
+        if code is not None and code < 0:
+            message = (f"{what} died (signal {-code}), probably out of memory "
+                       f"(limit {memory_mb} MiB)")
+        else:
+            message = f"{what} stopped with status {code} and no result"
+        raise PublishError([error(article, 1, 1, "pdf-crash", message)])
 
 
 def run_limited(fn: Callable[..., bytes], *args: Any, article: Path, what: str,
                 timeout: float | None = None, memory_mb: int | None = None) -> bytes:
-    """``fn(*args)`` in a child process with limits; its bytes, or a ``PublishError``."""
-    timeout = PDF_TIMEOUT if timeout is None else timeout
-    memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
-    ctx = _context()
-    if ctx is None:  # no fork on this platform: no fence either
-        return fn(*args)
-    receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, fn, args, memory_mb, dict(os.environ), os.getcwd()),
-                        daemon=True)
-    child.start()
-    send.close()
-    try:
-        if not receive.poll(timeout):
-            raise PublishError([error(article, 1, 1, "pdf-timeout",
-                                      f"{what} took longer than {timeout:g} s and was stopped; "
-                                      "split the article or shrink its largest table")])
-        try:
-            kind, value = pickle.loads(receive.recv_bytes())
-        except (EOFError, OSError):
-            kind, value = "died", child.exitcode
-    finally:
-        receive.close()
-        if child.is_alive():
-            child.kill()
-        child.join()
-    match kind:
-        case "ok":
-            return value
-        case "diagnostics":
-            raise PublishError(value)
-        case "memory":
-            raise PublishError([error(article, 1, 1, "pdf-memory",
-                                      f"{what} needed more than {memory_mb} MiB of memory and was "
-                                      "stopped; split the article or shrink its largest table")])
-        case "died":
-            code = child.exitcode
-            if code is not None and code < 0:
-                message = (f"{what} died (signal {-code}), probably out of memory "
-                           f"(limit {memory_mb} MiB)")
-            else:
-                message = f"{what} stopped with status {code} and no result"
-            raise PublishError([error(article, 1, 1, "pdf-crash", message)])
-        case _:
-            raise PublishError([error(article, 1, 1, "pdf-crash", f"{what} failed: {value}")])
+    """``fn(*args)`` in the child with limits; its bytes, or a ``PublishError``."""
+    return Job(fn, args, article=article, what=what, timeout=timeout, memory_mb=memory_mb).result()

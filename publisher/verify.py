@@ -246,6 +246,16 @@ READERS: dict[str, Callable[[bytes, Page], Seen]] = {
     ".html": read_html, ".pdf": read_pdf, ".epub": read_epub}
 
 
+_LIBRARIES = {".pdf": "pypdf", ".epub": "lxml.etree", ".html": "lxml.html"}
+
+
+def preload(suffix: str) -> None:
+    """Import the reader's library now (while the output is still being made elsewhere)."""
+    import importlib
+
+    importlib.import_module(_LIBRARIES[suffix])
+
+
 def verify(data: bytes, suffix: str, page: Page, path: Path) -> list[Diagnostic]:
     """Diagnostics for what the output at ``path`` (a ``suffix`` file) lacks."""
     try:

@@ -447,11 +447,12 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
 
 
 def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path],
-          article_dir: Path) -> list[Path]:
-    """Build the book in memory, normalise its zip, and write it atomically."""
+          article_dir: Path, *, epoch: int | None = None) -> list[Path]:
+    """Build the book in memory, normalise its zip, and write it atomically; ``epoch`` is the
+    build time (else the article folder's ``source_date_epoch``)."""
     _, Writer = _classes()
     dest = out_dir / f"{page.slug}.epub"
-    epoch = source_date_epoch(article_dir)
+    epoch = source_date_epoch(article_dir) if epoch is None else epoch
     made = build_book(page, theme, assets)
     buffer = io.BytesIO()
     writer = Writer(buffer, made.book, {"epub3_pages": False}, landmarks=made.landmarks,

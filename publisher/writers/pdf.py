@@ -15,16 +15,17 @@ URLs: WeasyPrint finds the theme's families (``print.css``) through fontconfig.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import fetcher as fetchers, sandbox
 from ..diagnostics import PublishError, error
+from ..model import Metadata
 from ..options import PAPERS, VARIANTS
 from ..output import write_atomic
 from ..reproducible import source_date_epoch, timestamp
 from ..templating import Page, render_template
-
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,10 +47,9 @@ def paper_size(page: Page, options: PdfOptions, article: Path) -> str:
     return PAPERS[name]
 
 
-def _metadata(document, page: Page, article_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def _metadata(document, meta: Metadata, epoch: int) -> None:  # type: ignore[no-untyped-def]
     """Fill what the HTML head leaves out: the build date, keywords from the title and aliases."""
-    meta = page.meta
-    date = timestamp(source_date_epoch(article_dir)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    date = timestamp(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = document.metadata.modified = date
     document.metadata.lang = document.metadata.lang or meta.lang
     if not document.metadata.title:
@@ -60,27 +60,57 @@ def _metadata(document, page: Page, article_dir: Path) -> None:  # type: ignore[
         document.metadata.keywords = list(dict.fromkeys(k for k in (meta.title, *meta.alias) if k))
 
 
-def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = PdfOptions()) -> bytes:
-    """The PDF's bytes (so the caller can write them atomically)."""
+def print_html(page: Page, theme: Path, article_dir: Path, options: PdfOptions) -> tuple[str, str]:
+    """The print template filled in, and the CSS page size; bad options are located errors."""
     article = article_dir / "article.md"
     if options.variant not in VARIANTS:
         raise PublishError([error(article, 1, 1, "pdf-variant",
                                   f"PDF variant '{options.variant}' is not supported; use one of "
                                   f"{', '.join(VARIANTS)}")])
     size = paper_size(page, options, article)
+    return render_template(theme, "print.html.j2", page=page, meta=page.meta), size
 
-    import weasyprint
 
+_PARSED: dict[Path, tuple[bytes, object]] = {}
+"""The theme's print.css as WeasyPrint parsed it, by path, with the bytes it was parsed from:
+the renderer keeps it for the next PDF, as long as the file is unchanged."""
+
+
+def _stylesheet(path: Path, fetcher: object):  # -> weasyprint.CSS
+    from ..weasy import weasyprint
+
+    data = path.read_bytes()
+    known = _PARSED.get(path)
+    if known is not None and known[0] == data:
+        return known[1]
+    # The fetcher is used while parsing (an @import); parsing fails when it refuses one.
+    css = weasyprint.CSS(filename=str(path), url_fetcher=fetcher)
+    _PARSED[path] = (data, css)
+    return css
+
+
+@functools.lru_cache(maxsize=4)
+def _page_size(size: str):  # -> weasyprint.CSS
+    from ..weasy import weasyprint
+
+    return weasyprint.CSS(string=f"@page {{ size: {size}; }}")
+
+
+def render_html(html: str, size: str, meta: Metadata, theme: Path, article_dir: Path,
+                variant: str, epoch: int) -> bytes:
+    """WeasyPrint's PDF of the filled-in print template (the part that runs fenced), dated
+    ``epoch``."""
+    from ..weasy import weasyprint  # quickly: see weasy.py
+
+    article = article_dir / "article.md"
     fetcher = fetchers.weasyprint_fetcher([article_dir, theme])
-    html = render_template(theme, "print.html.j2", page=page, meta=page.meta)
-    stylesheets = [weasyprint.CSS(filename=str(theme / "print.css"), url_fetcher=fetcher),
-                   weasyprint.CSS(string=f"@page {{ size: {size}; }}")]
-    pdf_options = {"pdf_variant": options.variant, "pdf_tags": True, "pdf_identifier": True}
+    stylesheets = [_stylesheet(theme / "print.css", fetcher), _page_size(size)]
+    pdf_options = {"pdf_variant": variant, "pdf_tags": True, "pdf_identifier": True}
     try:  # a refused URL stops the rendering (FatalURLFetchingError): report it instead
         document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
                                    url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
         fetchers.web_links_only(document)  # no file: paths of this machine, no attachments
-        _metadata(document, page, article_dir)
+        _metadata(document, meta, epoch)
         # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
         data = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
     except BaseException:
@@ -94,9 +124,29 @@ def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = Pdf
     return data
 
 
-def write(page: Page, theme: Path, article_dir: Path, out_dir: Path, *,
-          paper: str | None = None, variant: str | None = None) -> list[Path]:
+def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = PdfOptions()) -> bytes:
+    """The PDF's bytes, rendered in this process (so the caller can write them atomically)."""
+    html, size = print_html(page, theme, article_dir, options)
+    return render_html(html, size, page.meta, theme, article_dir, options.variant,
+                       source_date_epoch(article_dir))
+
+
+def start(page: Page, theme: Path, article_dir: Path, *, paper: str | None = None,
+          variant: str | None = None, epoch: int | None = None) -> sandbox.Job:
+    """Fill in the template here and send WeasyPrint's part to the fenced child (``sandbox``),
+    which renders while this process goes on; ``write`` collects it. ``epoch`` is the build
+    time (else the article folder's ``source_date_epoch``)."""
     options = PdfOptions(paper=paper, variant=variant or VARIANTS[0])
-    data = sandbox.run_limited(render, page, theme, article_dir, options,  # time and memory limits
-                               article=article_dir / "article.md", what="rendering the PDF")
-    return [write_atomic(out_dir / f"{page.slug}.pdf", data)]
+    html, size = print_html(page, theme, article_dir, options)
+    epoch = source_date_epoch(article_dir) if epoch is None else epoch
+    return sandbox.Job(render_html, (html, size, page.meta, theme, article_dir, options.variant,
+                                     epoch),
+                       article=article_dir / "article.md", what="rendering the PDF")
+
+
+def write(page: Page, theme: Path, article_dir: Path, out_dir: Path, *,
+          paper: str | None = None, variant: str | None = None,
+          job: sandbox.Job | None = None, epoch: int | None = None) -> list[Path]:
+    """The PDF of ``start``'s ``job`` (started now when not given), written atomically."""
+    job = job or start(page, theme, article_dir, paper=paper, variant=variant, epoch=epoch)
+    return [write_atomic(out_dir / f"{page.slug}.pdf", job.result())]

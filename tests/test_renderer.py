@@ -1,0 +1,222 @@
+"""The fenced PDF renderer (``sandbox``) and WeasyPrint's quick import (``weasy``).
+
+The renderer is a child process forked early and kept warm between jobs: these tests pin that
+it is reused, that each job runs under the build's environment of the time, and that a child
+that timed out, ran out of memory, crashed or was abandoned is replaced, never reused.
+Speed itself is measured by ``make bench``, not here.
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from publisher import sandbox
+from publisher.diagnostics import PublishError
+
+ARTICLE = Path("source/demo/article.md")
+
+
+def child_pid() -> bytes:
+    return str(os.getpid()).encode()
+
+
+def environment_value(name: str) -> bytes:
+    return os.environ.get(name, "").encode()
+
+
+def sleep_then(seconds: float, data: bytes) -> bytes:
+    time.sleep(seconds)
+    return data
+
+
+def allocate(mib: int) -> bytes:
+    blocks = [bytearray(1024 * 1024) for _ in range(mib)]
+    return str(len(blocks)).encode()
+
+
+def fail() -> bytes:
+    raise ValueError("bad value")
+
+
+def refuse() -> bytes:
+    from publisher.diagnostics import error
+
+    raise PublishError([error(ARTICLE, 3, 1, "pdf-resource", "refused")])
+
+
+def run(fn, *args, **limits) -> bytes:  # type: ignore[no-untyped-def]
+    return sandbox.run_limited(fn, *args, article=ARTICLE, what="the job", **limits)
+
+
+@pytest.fixture
+def fresh():
+    """Each test starts and ends without a renderer child in this process."""
+    sandbox.shutdown()
+    yield
+    sandbox.shutdown()
+
+
+def test_the_child_is_another_process_and_stays_for_the_next_job(fresh):
+    first = run(child_pid)
+    assert first != str(os.getpid()).encode()
+    assert run(child_pid) == first
+
+
+def test_each_job_sees_the_environment_of_its_time(fresh, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    assert run(environment_value, "SOURCE_DATE_EPOCH") == b"1700000000"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    assert run(environment_value, "SOURCE_DATE_EPOCH") == b"0"
+
+
+def test_a_job_over_time_is_stopped_and_the_next_gets_a_new_child(fresh):
+    before = run(child_pid)
+    with pytest.raises(PublishError) as caught:
+        run(sleep_then, 30, b"late", timeout=0.5)
+    (d,) = caught.value.diagnostics
+    assert (d.code, str(d.path), d.line) == ("pdf-timeout", str(ARTICLE), 1)
+    assert "took longer than 0.5 s and was stopped" in d.message
+    after = run(child_pid)
+    assert after != before
+    assert run(sleep_then, 0, b"on time") == b"on time"
+
+
+def test_the_time_limit_does_not_count_the_childs_start(fresh, monkeypatch):
+    """A cold child imports WeasyPrint first; a tight limit is for the job alone."""
+    assert run(sleep_then, 0.2, b"done", timeout=0.6) == b"done"
+
+
+def test_a_job_over_memory_is_stopped_and_the_child_replaced(fresh):
+    before = run(child_pid)
+    with pytest.raises(PublishError) as caught:
+        run(allocate, 400, memory_mb=64)
+    assert [d.code for d in caught.value.diagnostics] == ["pdf-memory"]
+    assert "64 MiB" in caught.value.diagnostics[0].message
+    assert run(child_pid) != before
+    assert run(allocate, 8) == b"8"  # the limit was the job's, not the next one's
+
+
+def test_a_crash_is_one_line_and_the_child_replaced(fresh):
+    before = run(child_pid)
+    with pytest.raises(PublishError) as caught:
+        run(fail)
+    assert [(d.code, d.message) for d in caught.value.diagnostics] == [
+        ("pdf-crash", "the job failed: ValueError: bad value")]
+    assert run(child_pid) != before
+
+
+def test_a_located_error_passes_through_and_the_child_stays(fresh):
+    before = run(child_pid)
+    with pytest.raises(PublishError) as caught:
+        run(refuse)
+    assert [(d.code, d.line) for d in caught.value.diagnostics] == [("pdf-resource", 3)]
+    assert run(child_pid) == before
+
+
+def test_an_abandoned_job_never_answers_the_next(fresh):
+    sandbox.Job(sleep_then, (0.3, b"abandoned"), article=ARTICLE, what="the job")
+    assert run(sleep_then, 0, b"mine") == b"mine"
+
+
+def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
+    pid = int(run(child_pid))
+    job = sandbox.Job(sleep_then, (30, b"never"), article=ARTICLE, what="the job")
+    time.sleep(0.2)
+    os.kill(pid, 9)
+    with pytest.raises(PublishError) as caught:
+        job.result()
+    (d,) = caught.value.diagnostics
+    assert d.code == "pdf-crash" and "died (signal 9)" in d.message
+    assert int(run(child_pid)) != pid
+
+
+def test_a_forked_build_worker_starts_its_own_child(fresh):
+    parent_child = run(child_pid)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: its copy of the parent's child is not its to use
+        try:
+            os.write(write, run(child_pid))
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read, "rb") as f:
+        worker_child = f.read()
+    assert worker_child and worker_child != parent_child
+    assert run(child_pid) == parent_child
+
+
+# --------------------------------------------------------------------------------------------
+# weasy.py: WeasyPrint's libraries found without a process per name
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's find_library")
+@pytest.mark.parametrize("name", ["gobject-2.0", "pango-1.0", "harfbuzz", "fontconfig",
+                                  "pangoft2-1.0", "c", "libgobject-2.0-0", "gobject-2.0-0",
+                                  "harfbuzz-vector", "no-such-library-anywhere"])
+def test_find_library_answers_as_ctypes_does(name):
+    from publisher import weasy
+
+    assert weasy.find_library(name) == ctypes.util.find_library(name)
+
+
+def test_find_library_looks_in_ld_library_path(tmp_path, monkeypatch):
+    from publisher import weasy
+
+    (tmp_path / "libpublisher-test-only.so.3").write_bytes(b"")
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
+    weasy.find_library.cache_clear()
+    try:
+        assert weasy.find_library("publisher-test-only") == "libpublisher-test-only.so.3"
+    finally:
+        weasy.find_library.cache_clear()
+
+
+def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
+    script = (
+        "import ctypes.util, subprocess\n"
+        "standard = ctypes.util.find_library\n"
+        "started = []\n"
+        "init = subprocess.Popen.__init__\n"
+        "def counting(self, args, *a, **k):\n"
+        "    started.append(args)\n"
+        "    init(self, args, *a, **k)\n"
+        "subprocess.Popen.__init__ = counting\n"
+        "import publisher.weasy, weasyprint\n"
+        "assert ctypes.util.find_library is standard\n"
+        "print(len(started), weasyprint.__version__)\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    count = int(proc.stdout.split()[0])
+    assert count <= 1  # one `ldconfig -p` at most, where WeasyPrint alone starts dozens
+
+
+def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp_path):
+    """The renderer keeps the theme's parsed print.css between PDFs; what it refuses to fetch
+    is still refused, and reported, each time."""
+    import shutil
+
+    from publisher.build import build
+    from publisher.templating import default_theme
+
+    theme = tmp_path / "theme"
+    shutil.copytree(default_theme(), theme)
+    with open(theme / "print.css", "a") as f:
+        f.write('\nbody { background: url("file:///etc/hostname"); }\n')
+    folder = tmp_path / "source" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "article.md").write_text("---\ntitle: T\nlicense: CC-BY-4.0\n---\nText.\n")
+    for n in range(2):
+        result = build(folder, out_root=tmp_path / f"out{n}", formats=("pdf",), theme=theme)
+        assert [d.code for d in result.diagnostics if d.severity.value == "error"] == [
+            "pdf-resource"]
+        assert not (tmp_path / f"out{n}" / "demo" / "demo.pdf").exists()
