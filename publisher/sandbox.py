@@ -18,6 +18,7 @@ function runs in this process without limits.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
@@ -91,9 +92,10 @@ def _run(fn: Callable[..., bytes], args: tuple[Any, ...]) -> tuple[str, Any]:
         return ("memory", None) if out_of_memory else ("crash", text)
 
 
-def _serve(conn: Any, parents_end: Any) -> None:
+def _serve(conn: Any, parents_end: Any = None) -> None:
     """The child: import the renderer, then run jobs until the parent goes away."""
-    parents_end.close()  # else the parent's death would not end this child's wait
+    if parents_end is not None:
+        parents_end.close()  # else the parent's death would not end this child's wait
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports an interruption
     try:  # C libraries dying at the limit print to stderr; the parent reports for them
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -102,7 +104,7 @@ def _serve(conn: Any, parents_end: Any) -> None:
         pass
     for name in PRELOAD:
         __import__(name)
-    conn.send_bytes(_READY)
+    conn.send_bytes(_READY + b" %d" % os.getpid())
     while True:
         try:
             fn, args, memory_mb, environ, cwd = pickle.loads(conn.recv_bytes())
@@ -127,18 +129,47 @@ def _serve(conn: Any, parents_end: Any) -> None:
 @dataclass
 class _Child:
     process: Any
+    """The ``multiprocessing.Process`` when this process forked it; ``None`` when the zygote
+    did (it is then known by ``pid`` once ready)."""
     conn: Any
     owner: int
     """The process that started it (a forked build worker starts its own)."""
     ready: bool = False
     busy: bool = False
     """A job was sent and its answer not yet read (whoever sent it gave up on it)."""
+    pid: int | None = None
+
+    def usable(self) -> bool:
+        if self.owner != os.getpid() or self.busy:
+            return False
+        if self.process is not None:
+            return self.process.is_alive()
+        return not (self.ready and self.conn.poll(0))  # idle and readable: it ended
+
+    def wait_ready(self) -> None:
+        if not self.ready:  # its import is not the job's: the clock starts after it
+            if not self.conn.poll(START_TIMEOUT):
+                raise EOFError
+            word, _, pid = self.conn.recv_bytes().partition(b" ")
+            if word != _READY:
+                raise EOFError
+            self.ready, self.pid = True, int(pid)
+
+    def exitcode(self) -> int | None:
+        if self.process is None:
+            return None  # the zygote's child: the zygote reaps it
+        self.process.join(1)
+        return self.process.exitcode
 
     def stop(self) -> None:
         self.conn.close()
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join()
+        if self.process is not None:
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+        elif self.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
 
 
 _child: _Child | None = None
@@ -157,8 +188,7 @@ def _fork_context():  # -> multiprocessing context or None
 def _current() -> _Child | None:
     """This process's child, started if need be; ``None`` where there is no fork."""
     global _child
-    if _child is not None and (_child.owner != os.getpid() or _child.busy
-                               or not _child.process.is_alive()):
+    if _child is not None and not _child.usable():
         if _child.owner == os.getpid():
             _child.stop()
         _child = None  # a forked worker's copy of its parent's child is not its own
@@ -167,12 +197,123 @@ def _current() -> _Child | None:
         if ctx is None:
             return None
         parent, child = ctx.Pipe(duplex=True)
-        process = ctx.Process(target=_serve, args=(child, parent), daemon=True,
-                              name="publisher-renderer")
-        process.start()
-        child.close()
-        _child = _Child(process=process, conn=parent, owner=os.getpid())
+        if _zygote is not None and _zygote.ask(child):
+            child.close()
+            _child = _Child(process=None, conn=parent, owner=os.getpid())
+        else:
+            process = ctx.Process(target=_serve, args=(child, parent), daemon=True,
+                                  name="publisher-renderer")
+            process.start()
+            child.close()
+            _child = _Child(process=process, conn=parent, owner=os.getpid())
     return _child
+
+
+class _Zygote:
+    """A process that imports the renderer once and forks from that warm state each build
+    worker's child (``start_zygote``): the workers' PDFs skip WeasyPrint's start-up, and its
+    first rendering's set-up, which it did once with a small page (``_warm_up``)."""
+
+    def __init__(self, ctx: Any) -> None:
+        import socket
+
+        self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.process = ctx.Process(target=_zygote_main, args=(theirs, self.socket), daemon=True,
+                                   name="publisher-zygote")
+        self.process.start()
+        theirs.close()
+        self.owner = os.getpid()
+
+    def ask(self, conn: Any) -> bool:
+        """Have the zygote fork a child that serves ``conn``; ``False`` when it cannot."""
+        import socket
+
+        try:
+            socket.send_fds(self.socket, [b"child"], [conn.fileno()])
+            return True
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.socket.close()
+        if self.owner == os.getpid():
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join()
+
+
+_zygote: _Zygote | None = None
+
+
+def _warm_up() -> None:
+    """Render a small page with the default theme, so the zygote's children start with
+    WeasyPrint's per-process set-up done: fontconfig, the theme's fonts, English hyphenation,
+    cffi's parsed types."""
+    try:
+        from .templating import default_theme
+        from .writers import pdf
+        from .weasy import weasyprint
+
+        html = ('<html lang="en"><head><title>Warm</title></head><body><h1>Warm</h1><nav '
+                'class="toc"><ol><li><a href="#s">S</a></li></ol></nav><h2 id="s">S</h2>'
+                '<p>Hyphenation <em>and</em> <strong>fonts</strong> '
+                '<code>x</code>.</p></body></html>')
+        weasyprint.HTML(string=html).write_pdf(
+            stylesheets=[weasyprint.CSS(filename=str(default_theme() / "print.css"))],
+            pdf_variant=pdf.VARIANTS[0], pdf_tags=True)
+    except Exception:  # noqa: BLE001 - a warm-up only: the real job reports its own errors
+        pass
+
+
+def _zygote_main(sock: Any, parents_end: Any) -> None:
+    import socket
+
+    parents_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its children are reaped for it
+    warm = False
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(sock, 16, 4)
+        except OSError:
+            return
+        if not message:  # every build worker and the build are gone
+            return
+        if not warm:  # the first request: import and warm up now, not before (a no-op build
+            for name in PRELOAD:  # sends none)
+                __import__(name)
+            _warm_up()
+            warm = True
+        for fd in fds[1:]:
+            os.close(fd)
+        if not fds:
+            continue
+        if os.fork() == 0:
+            try:
+                sock.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                from multiprocessing.connection import Connection
+
+                _serve(Connection(fds[0]))
+            finally:
+                os._exit(0)
+        os.close(fds[0])
+
+
+def start_zygote() -> None:
+    """Before forking build workers: start the zygote they will ask for their children. It
+    imports nothing until the first asks, so an up-to-date build still imports no WeasyPrint."""
+    global _zygote
+    ctx = _fork_context()
+    if ctx is not None and _zygote is None:
+        _zygote = _Zygote(ctx)
+
+
+def stop_zygote() -> None:
+    global _zygote
+    if _zygote is not None:
+        _zygote.stop()
+        _zygote = None
 
 
 def prestart() -> None:
@@ -223,10 +364,7 @@ class Job:
         try:
             if not self._sent:
                 raise EOFError
-            if not child.ready:  # its import is not the job's: the clock starts after it
-                if not child.conn.poll(START_TIMEOUT) or child.conn.recv_bytes() != _READY:
-                    raise EOFError
-                child.ready = True
+            child.wait_ready()
             if not child.conn.poll(self.timeout):
                 _retire(child)
                 raise PublishError([error(self.article, 1, 1, "pdf-timeout",
@@ -248,10 +386,7 @@ class Job:
             return value
         if kind == "diagnostics":
             raise PublishError(value)
-        code = None
-        if kind == "died":
-            child.process.join(1)
-            code = child.process.exitcode
+        code = child.exitcode() if kind == "died" else None
         _retire(child)  # out of memory, crashed or dead: a fresh child for the next job
         if kind == "memory":
             raise PublishError([error(article, 1, 1, "pdf-memory",
@@ -262,8 +397,10 @@ class Job:
         if code is not None and code < 0:
             message = (f"{what} died (signal {-code}), probably out of memory "
                        f"(limit {memory_mb} MiB)")
-        else:
+        elif code is not None:
             message = f"{what} stopped with status {code} and no result"
+        else:
+            message = f"{what} stopped with no result: its process ended"
         raise PublishError([error(article, 1, 1, "pdf-crash", message)])
 
 

@@ -176,26 +176,31 @@ def read_html(data: bytes, page: Page) -> Seen:
 
 
 def read_pdf(data: bytes, page: Page) -> Seen:
-    from pypdf import PdfReader
+    """The PDF as PDFium (the engine of Chrome's viewer) reads it: text, link targets and the
+    document information dictionary."""
+    import pypdfium2 as pdfium
 
-    reader = PdfReader(io.BytesIO(data))
-    seen = Seen()
-    # Text extraction is the slow part: read from the end (the colophon) and stop once every
-    # passage is found; only an output that lacks one is read whole.
-    texts: list[str] = []
-    for p in reversed(reader.pages):
-        texts.insert(0, p.extract_text() or "")
-        seen.text = "\n".join(texts)
-        if all(contains(seen.text, passage) for _, passage in expected(page)):
-            break
-    for p in reader.pages:
-        for annot in p.get("/Annots") or []:
-            action = annot.get_object().get("/A")
-            uri = action.get_object().get("/URI") if action is not None else None
-            if uri:
-                seen.license_links.add(str(uri))
-    meta = reader.metadata or {}
-    seen.metadata = {k: str(v) for k, v in meta.items()}
+    pdf = pdfium.PdfDocument(data)
+    try:
+        seen = Seen()
+        pages = [pdf[i] for i in range(len(pdf))]
+        # The colophon is at the end: read from there and stop once every passage is found;
+        # only an output that lacks one is read whole.
+        texts: list[str] = []
+        for p in reversed(pages):
+            textpage = p.get_textpage()
+            texts.insert(0, textpage.get_text_range())
+            textpage.close()
+            seen.text = "\n".join(texts)
+            if all(contains(seen.text, passage) for _, passage in expected(page)):
+                break
+        for p in pages:
+            seen.license_links |= _link_uris(pdf, p)
+        seen.metadata = {f"/{key}": value for key in ("Title", "Author", "Subject", "Keywords",
+                                                       "rights", "license", "source")
+                         if (value := _info(pdf, key))}
+    finally:
+        pdf.close()
     if not _metadata_has(seen.metadata.get("/rights", ""), page):
         seen.problems.append("the statement and licence in its metadata (/rights, from "
                              "<meta name=\"rights\"> in print.html.j2)")
@@ -203,6 +208,39 @@ def read_pdf(data: bytes, page: Page) -> Seen:
         seen.problems.append("the licence URL in its metadata (/license, from "
                              "<meta name=\"license\"> in print.html.j2)")
     return seen
+
+
+def _info(pdf, key: str) -> str:  # pdf: pypdfium2.PdfDocument
+    """One entry of the PDF's document information dictionary, as text ("" when missing)."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    size = raw.FPDF_GetMetaText(pdf.raw, key.encode(), None, 0)  # bytes of UTF-16LE, with NUL
+    if size <= 2:
+        return ""
+    buffer = ctypes.create_string_buffer(size)
+    raw.FPDF_GetMetaText(pdf.raw, key.encode(), buffer, size)
+    return buffer.raw[:size - 2].decode("utf-16-le", "replace")
+
+
+def _link_uris(pdf, page) -> set[str]:  # pypdfium2.PdfDocument, PdfPage
+    """The URIs the page's link annotations open."""
+    import ctypes
+
+    import pypdfium2.raw as raw
+
+    uris: set[str] = set()
+    position, link = ctypes.c_int(0), raw.FPDF_LINK()
+    while raw.FPDFLink_Enumerate(page.raw, ctypes.byref(position), ctypes.byref(link)):
+        action = raw.FPDFLink_GetAction(link)
+        if not action or raw.FPDFAction_GetType(action) != raw.PDFACTION_URI:
+            continue
+        size = raw.FPDFAction_GetURIPath(pdf.raw, action, None, 0)  # 7-bit bytes, with NUL
+        buffer = ctypes.create_string_buffer(size)
+        raw.FPDFAction_GetURIPath(pdf.raw, action, buffer, size)
+        uris.add(buffer.raw[:max(size - 1, 0)].decode("latin-1"))
+    return uris
 
 
 _OPF = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
@@ -246,7 +284,7 @@ READERS: dict[str, Callable[[bytes, Page], Seen]] = {
     ".html": read_html, ".pdf": read_pdf, ".epub": read_epub}
 
 
-_LIBRARIES = {".pdf": "pypdf", ".epub": "lxml.etree", ".html": "lxml.html"}
+_LIBRARIES = {".pdf": "pypdfium2", ".epub": "lxml.etree", ".html": "lxml.html"}
 
 
 def preload(suffix: str) -> None:
