@@ -220,3 +220,74 @@ def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp
         assert [d.code for d in result.diagnostics if d.severity.value == "error"] == [
             "pdf-resource"]
         assert not (tmp_path / f"out{n}" / "demo" / "demo.pdf").exists()
+
+
+# --------------------------------------------------------------------------------------------
+# Builds: the renderer starts only for a PDF that is due; several articles share a zygote
+
+
+def _recording(monkeypatch, log: Path) -> None:
+    """Record (in a file, as build workers are other processes) each renderer started."""
+    start = sandbox._current
+
+    def current():  # type: ignore[no-untyped-def]
+        if sandbox._child is None or not sandbox._child.usable():
+            with open(log, "a") as f:
+                f.write(f"renderer for {os.getpid()} (zygote: {sandbox._zygote is not None})\n")
+        return start()
+    monkeypatch.setattr(sandbox, "_current", current)
+
+
+def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
+    from publisher.build import build
+
+    folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
+    log = tmp_path / "renderers.log"
+    sandbox.shutdown()
+    _recording(monkeypatch, log)
+    assert not build(folder, out_root=tmp_path / "out").failed
+    assert log.read_text().count("renderer for") == 1
+    log.unlink()
+    again = build(folder, out_root=tmp_path / "out")
+    assert again.written == [] and len(again.up_to_date) == 4
+    assert not log.exists()  # nothing was forked, so WeasyPrint was imported nowhere
+    sandbox.shutdown()
+
+
+def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from publisher.build import build_many
+
+    folders = [article(f"---\ntitle: Article {i}\nlicense: CC-BY-4.0\n---\n## S\n\nBody {i}.\n",
+                       slug=f"a{i}") for i in range(4)]
+    log = tmp_path / "renderers.log"
+    _recording(monkeypatch, log)
+    results = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    assert [r.source for r in results] == folders
+    assert not any(r.failed for r in results), [str(d) for r in results for d in r.diagnostics]
+    for i in range(4):
+        text = PdfReader(tmp_path / "out" / f"a{i}" / f"a{i}.pdf").pages[0].extract_text()
+        assert f"Article {i}" in text and f"Body {i}." in text
+    started = log.read_text().splitlines()
+    assert 1 <= len(started) <= 2 and all("zygote: True" in line for line in started)
+    assert sandbox._zygote is None  # stopped with the pool
+    log.unlink()
+    again = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    assert all(r.written == [] for r in again)
+    assert not log.exists()  # the zygote was asked for nothing, so it imported nothing
+
+
+def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
+    for i in range(3):
+        article(f"---\ntitle: Piece {i}\nlicense: CC-BY-4.0\n---\n## S\n\nText {i}.\n", slug=f"p{i}")
+    proc = subprocess.run([sys.executable, "-c", "from publisher.cli import run; run()", "all",
+                           "--jobs", "2", "--out", "out"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(proc.stdout.splitlines()) == sorted(
+        f"wrote out/p{i}/{name}" for i in range(3)
+        for name in ("index.html", "style.css", f"p{i}.pdf", f"p{i}.epub"))
+    from pypdf import PdfReader
+
+    assert "Piece 2" in PdfReader(tmp_path / "out" / "p2" / "p2.pdf").pages[0].extract_text()
