@@ -9,8 +9,10 @@ can so neither hang nor kill the whole build.
 The child is forked early (``prestart``, before the article is read) and imports ``PRELOAD``
 (WeasyPrint) while this process reads and checks the article; it then stays, warm, for the
 next job: the second PDF a process renders skips both the import and the first rendering's
-set-up (fontconfig, the hyphenation dictionary, cffi's type parsing). Each process (a build
-worker, say) has its own. For each job its address space is capped with ``RLIMIT_AS`` at what
+set-up (fontconfig, the hyphenation dictionary, cffi's type parsing). Each process has its
+own. Build workers (``build_many``) get theirs from a zygote (``start_zygote``): a process that
+imports WeasyPrint once, renders a small page to warm it up, and forks each worker's child
+from that state. For each job the child's address space is capped with ``RLIMIT_AS`` at what
 it holds plus the memory limit. A child that ran out of time or memory, or crashed, is
 replaced by a fresh one for the next job. Where ``fork`` or ``resource`` is missing, the
 function runs in this process without limits.
