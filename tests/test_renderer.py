@@ -291,3 +291,24 @@ def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     from pypdf import PdfReader
 
     assert "Piece 2" in PdfReader(tmp_path / "out" / "p2" / "p2.pdf").pages[0].extract_text()
+
+
+def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, monkeypatch):
+    """Reproducible whatever rendered it: a fresh child, a reused one, or one the zygote
+    forked after its warm-up page."""
+    from publisher.build import build, build_many
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    folders = [article(f"---\ntitle: Same\nlicense: CC-BY-4.0\nlang: en\n---\n## S\n\n"
+                       f"{'Hyphenated typesetting everywhere. ' * 40}\n", slug=f"s{i}")
+               for i in range(2)]
+    sandbox.shutdown()
+    assert not build(folders[0], out_root=tmp_path / "fresh", formats=("pdf",)).failed
+    assert not build(folders[1], out_root=tmp_path / "reused", formats=("pdf",)).failed
+    sandbox.shutdown()
+    assert not any(r.failed for r in build_many(folders, jobs=2, out_root=tmp_path / "zygote",
+                                                formats=("pdf",)))
+    fresh = (tmp_path / "fresh" / "s0" / "s0.pdf").read_bytes()
+    assert (tmp_path / "reused" / "s1" / "s1.pdf").read_bytes() == fresh
+    assert (tmp_path / "zygote" / "s0" / "s0.pdf").read_bytes() == fresh
+    assert (tmp_path / "zygote" / "s1" / "s1.pdf").read_bytes() == fresh
