@@ -1,7 +1,9 @@
 """The PDF writer: ``Page`` → ``build/<slug>/<slug>.pdf`` through the print template and WeasyPrint.
 
 In: the shared ``Page`` context, the theme folder, the article folder and ``PdfOptions`` (paper
-size, PDF variant). Out: the PDF path.
+size, PDF variant). Out: the PDF path. ``start`` fills in the print template in the build's
+process and sends WeasyPrint's part (``render_html``) to the fenced child (``sandbox``), which
+renders while the build writes the other formats; ``write`` collects the bytes.
 
 The PDF is tagged and identified as PDF/UA-1 by default (``pdf/a-3b`` for the archival copy):
 document language from ``lang``, the title shown in the window title, an outline built from the
@@ -85,7 +87,8 @@ def _stylesheet(path: Path, fetcher: object):  # -> weasyprint.CSS
         return known[1]
     # The fetcher is used while parsing (an @import); parsing fails when it refuses one.
     css = weasyprint.CSS(filename=str(path), url_fetcher=fetcher)
-    _PARSED[path] = (data, css)
+    if b"@import" not in data:  # else what it imports could change under the same bytes
+        _PARSED[path] = (data, css)
     return css
 
 
