@@ -70,6 +70,11 @@ def _file_hash(path: Path) -> str | None:
         return None
 
 
+def has_record(out_dir: Path, fmt: str) -> bool:
+    """Whether ``fmt`` was ever built into ``out_dir`` (current or not)."""
+    return fmt in _load(out_dir)
+
+
 def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
     """The record of ``fmt`` if it was built from ``key`` and its files are intact, else None."""
     entry = _load(out_dir).get(fmt)

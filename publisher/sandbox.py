@@ -27,7 +27,7 @@ import os
 import pickle
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -109,12 +109,15 @@ def _serve(conn: Any, parents_end: Any = None) -> None:
     conn.send_bytes(_READY + b" %d" % os.getpid())
     while True:
         try:
-            fn, args, memory_mb, environ, cwd = pickle.loads(conn.recv_bytes())
+            fn, args, setup, memory_mb, environ, cwd = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
         os.environ.clear()  # the build's at the time of the job (SOURCE_DATE_EPOCH, say)
         os.environ.update(environ)
         os.chdir(cwd)
+        for prepare, prepare_args in setup:  # state for this job and the next (see Job)
+            with contextlib.suppress(Exception):
+                prepare(*prepare_args)
         _limit_memory(memory_mb)
         try:
             result = _run(fn, args)
@@ -140,6 +143,8 @@ class _Child:
     busy: bool = False
     """A job was sent and its answer not yet read (whoever sent it gave up on it)."""
     pid: int | None = None
+    known: set[Any] = field(default_factory=set)
+    """The keys of the setup it was given (see ``Job``), so none is sent twice."""
 
     def usable(self) -> bool:
         if self.owner != os.getpid() or self.busy:
@@ -201,7 +206,7 @@ def _current() -> _Child | None:
         parent, child = ctx.Pipe(duplex=True)
         if _zygote is not None and _zygote.ask(child):
             child.close()
-            _child = _Child(process=None, conn=parent, owner=os.getpid())
+            _child = _Child(process=None, conn=parent, owner=os.getpid(), known=set(WARMED))
         else:
             process = ctx.Process(target=_serve, args=(child, parent), daemon=True,
                                   name="publisher-renderer")
@@ -245,6 +250,9 @@ class _Zygote:
 
 
 _zygote: _Zygote | None = None
+
+WARMED = {("hyphenation", "en")}
+"""The setup keys (see ``Job``) the zygote's warm-up page leaves in each child it forks."""
 
 
 def _warm_up() -> None:
@@ -336,22 +344,38 @@ def _retire(child: _Child) -> None:
         _child = None
 
 
+Setup = dict[Any, tuple[Callable[..., None], tuple[Any, ...]]]
+"""Calls the child makes before a job, by a key: state the job needs that this process can
+make while the child is busy importing (a parsed hyphenation dictionary, say)."""
+
+
+def knows(key: Any) -> bool:
+    """Whether this process's child already holds the setup ``key`` (so it need not be made)."""
+    child = _current()
+    return child is not None and key in child.known
+
+
 class Job:
-    """A function sent to the child at once; ``result()`` waits for its bytes."""
+    """A function sent to the child at once; ``result()`` waits for its bytes. ``setup`` calls
+    run in the child first; the child keeps what they make for the jobs after."""
 
     def __init__(self, fn: Callable[..., bytes], args: tuple[Any, ...], *, article: Path,
-                 what: str, timeout: float | None = None, memory_mb: int | None = None) -> None:
+                 what: str, timeout: float | None = None, memory_mb: int | None = None,
+                 setup: Setup | None = None) -> None:
         self.article, self.what = article, what
         self.timeout = PDF_TIMEOUT if timeout is None else timeout
         self.memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
-        self._local = (fn, args)
+        self._local = (fn, args, setup or {})
         self._child = _current()
         self._sent = False
         if self._child is not None:
+            todo = {k: call for k, call in (setup or {}).items() if k not in self._child.known}
             try:  # a child still importing reads it when ready (a large job waits for that)
                 self._child.conn.send_bytes(pickle.dumps(
-                    (fn, args, self.memory_mb, dict(os.environ), os.getcwd())))
+                    (fn, args, list(todo.values()), self.memory_mb, dict(os.environ),
+                     os.getcwd())))
                 self._sent = self._child.busy = True
+                self._child.known |= set(todo)
             except OSError:  # it died: result() reports it
                 pass
 
@@ -359,7 +383,9 @@ class Job:
         """The function's bytes, or a ``PublishError`` saying why there are none."""
         child = self._child
         if child is None:  # no fork on this platform: no fence either
-            fn, args = self._local
+            fn, args, setup = self._local
+            for prepare, prepare_args in setup.values():
+                prepare(*prepare_args)
             return fn(*args)
         kind: str
         value: Any

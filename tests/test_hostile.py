@@ -50,7 +50,7 @@ def png(width: int = 2, height: int = 2) -> bytes:
 
 def publish(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process."""
-    return subprocess.run([sys.executable, "-c", "from publisher.cli import run; run()", *args],
+    return subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -643,7 +643,7 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
                   + "Some text. " * 400 + "\n",
                   **{"assets__ok.png": png()})
     (folder / "article.md").write_text((folder / "article.md").read_text() + "\n![Grey](assets/ok.png)\n")
-    cmd = [sys.executable, "-c", "from publisher.cli import run; run()", "all", "source/demo"]
+    cmd = [sys.executable, "-c", "from publisher.entry import run; run()", "all", "source/demo"]
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]

@@ -281,7 +281,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
 def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     for i in range(3):
         article(f"---\ntitle: Piece {i}\nlicense: CC-BY-4.0\n---\n## S\n\nText {i}.\n", slug=f"p{i}")
-    proc = subprocess.run([sys.executable, "-c", "from publisher.cli import run; run()", "all",
+    proc = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", "all",
                            "--jobs", "2", "--out", "out"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -312,3 +312,93 @@ def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, mo
     assert (tmp_path / "reused" / "s1" / "s1.pdf").read_bytes() == fresh
     assert (tmp_path / "zygote" / "s0" / "s0.pdf").read_bytes() == fresh
     assert (tmp_path / "zygote" / "s1" / "s1.pdf").read_bytes() == fresh
+
+
+# --------------------------------------------------------------------------------------------
+# entry.py: the renderer started before the command line is parsed, only where surely needed
+
+
+def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_path, monkeypatch):
+    from publisher.build import build
+    from publisher.entry import pdf_certainly_due
+
+    folder = article("---\ntitle: Due\nlicense: CC-BY-4.0\n---\nText.\n")
+    other = article("---\ntitle: Other\nlicense: CC-BY-4.0\n---\nText.\n", slug="other")
+    monkeypatch.chdir(tmp_path)
+    src, out = "source/demo", "out"
+    for args in (["all", src, "--out", out], ["pdf", src, "-o", out], ["all", f"--out={out}", src],
+                 ["all", src, "-o", out, "--paper", "letter", "--strict", "--jobs", "1"],
+                 ["pdf", f"{src}/article.md", "--out", out]):
+        assert pdf_certainly_due(args), args
+    for args in (["html", src, "--out", out], ["check", src], ["all", src, "--help"],
+                 ["all", src, "other", "--out", out], ["all"],  # two articles under source/
+                 ["all", src, "--out"], ["all", "source/nowhere"], ["all", src, "--self-contained"],
+                 ["all", src, "--verbose"], []):
+        assert not pdf_certainly_due(args), args
+    other.joinpath("article.md").unlink()
+    assert pdf_certainly_due(["all", "--out", out])  # the only article under source/
+    assert not build(folder, out_root=tmp_path / out, formats=("pdf",)).failed
+    assert not pdf_certainly_due(["all", src, "--out", out])  # the cache decides now
+    assert pdf_certainly_due(["all", src])  # build/ has never held it
+
+
+def test_the_entry_point_builds_as_the_command_line_does(article, tmp_path):
+    article("---\ntitle: Entry\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
+    for run in range(2):
+        proc = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()",
+                               "all", "source/demo", "--out", "out"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        verb = "wrote" if run == 0 else "up to date"
+        assert proc.stdout.splitlines() == [f"{verb} out/demo/{name}" for name in
+                                            ("index.html", "style.css", "demo.pdf", "demo.epub")]
+    bad = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", "pdf",
+                          "source/demo", "--paper", "a5"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=300)
+    assert bad.returncode == 2 and "a5" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# Setup: state made in the build's process, kept by the child
+
+
+_SET: dict[str, str] = {}
+
+
+def remember(key: str, value: str) -> None:
+    _SET[key] = value
+
+
+def recall(key: str) -> bytes:
+    return _SET.get(key, "").encode()
+
+
+def test_setup_runs_once_in_each_child_before_its_job(fresh):
+    assert not sandbox.knows("greeting")
+    job = sandbox.Job(recall, ("greeting",), article=ARTICLE, what="the job",
+                      setup={"greeting": (remember, ("greeting", "hello"))})
+    assert job.result() == b"hello"
+    assert sandbox.knows("greeting")
+    again = sandbox.Job(recall, ("greeting",), article=ARTICLE, what="the job",
+                        setup={"greeting": (remember, ("greeting", "not sent"))})
+    assert again.result() == b"hello"  # kept from the first; the second was not sent
+    with pytest.raises(PublishError):
+        run(fail)  # the child is replaced: what it kept is gone
+    assert not sandbox.knows("greeting")
+    assert run(recall, "greeting") == b""
+
+
+def test_the_article_language_hyphenation_is_parsed_here_and_kept_there(fresh):
+    import pyphen
+
+    from publisher.writers import pdf
+
+    setup = pdf._hyphenation("en")
+    ((key, (keep, (path, dictionary))),) = setup.items()
+    assert key == ("hyphenation", "en") and keep is pdf._keep_hyphenation
+    assert path == pyphen.LANGUAGES[pyphen.language_fallback("en")]
+    assert dictionary.positions("hyphenation")  # a parsed dictionary, not a path
+    assert pdf._hyphenation("xx-nowhere") == {}
+    assert pdf._hyphenation("") == {}
+    sandbox.Job(child_pid, (), article=ARTICLE, what="the job", setup=setup).result()
+    assert pdf._hyphenation("en") == {}  # the child has it

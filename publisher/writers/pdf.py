@@ -20,14 +20,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import fetcher as fetchers, sandbox
 from ..diagnostics import PublishError, error
-from ..model import Metadata
 from ..options import PAPERS, VARIANTS
 from ..output import write_atomic
 from ..reproducible import source_date_epoch, timestamp
 from ..templating import Page, render_template
+
+if TYPE_CHECKING:
+    from ..model import Metadata
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,17 +52,24 @@ def paper_size(page: Page, options: PdfOptions, article: Path) -> str:
     return PAPERS[name]
 
 
-def _metadata(document, meta: Metadata, epoch: int) -> None:  # type: ignore[no-untyped-def]
+def document_info(meta: Metadata) -> dict[str, object]:
+    """What the PDF's metadata takes from the front matter, as plain data for the child (which
+    so need not import the document model)."""
+    return {"lang": meta.lang, "title": meta.title, "subtitle": meta.subtitle,
+            "keywords": list(dict.fromkeys(k for k in (meta.title, *meta.alias) if k))}
+
+
+def _metadata(document, info: dict, epoch: int) -> None:  # type: ignore[no-untyped-def]
     """Fill what the HTML head leaves out: the build date, keywords from the title and aliases."""
     date = timestamp(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = document.metadata.modified = date
-    document.metadata.lang = document.metadata.lang or meta.lang
+    document.metadata.lang = document.metadata.lang or info["lang"]
     if not document.metadata.title:
-        document.metadata.title = meta.title
-    if not document.metadata.description and meta.subtitle:
-        document.metadata.description = meta.subtitle
+        document.metadata.title = info["title"]
+    if not document.metadata.description and info["subtitle"]:
+        document.metadata.description = info["subtitle"]
     if not document.metadata.keywords:
-        document.metadata.keywords = list(dict.fromkeys(k for k in (meta.title, *meta.alias) if k))
+        document.metadata.keywords = info["keywords"]
 
 
 def print_html(page: Page, theme: Path, article_dir: Path, options: PdfOptions) -> tuple[str, str]:
@@ -99,10 +109,10 @@ def _page_size(size: str):  # -> weasyprint.CSS
     return weasyprint.CSS(string=f"@page {{ size: {size}; }}")
 
 
-def render_html(html: str, size: str, meta: Metadata, theme: Path, article_dir: Path,
+def render_html(html: str, size: str, info: dict, theme: Path, article_dir: Path,
                 variant: str, epoch: int) -> bytes:
     """WeasyPrint's PDF of the filled-in print template (the part that runs fenced), dated
-    ``epoch``."""
+    ``epoch``, with ``document_info``'s metadata."""
     from ..weasy import weasyprint  # quickly: see weasy.py
 
     article = article_dir / "article.md"
@@ -113,7 +123,7 @@ def render_html(html: str, size: str, meta: Metadata, theme: Path, article_dir: 
         document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
                                    url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
         fetchers.web_links_only(document)  # no file: paths of this machine, no attachments
-        _metadata(document, meta, epoch)
+        _metadata(document, info, epoch)
         # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
         data = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
     except BaseException:
@@ -130,7 +140,7 @@ def render_html(html: str, size: str, meta: Metadata, theme: Path, article_dir: 
 def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = PdfOptions()) -> bytes:
     """The PDF's bytes, rendered in this process (so the caller can write them atomically)."""
     html, size = print_html(page, theme, article_dir, options)
-    return render_html(html, size, page.meta, theme, article_dir, options.variant,
+    return render_html(html, size, document_info(page.meta), theme, article_dir, options.variant,
                        source_date_epoch(article_dir))
 
 
@@ -142,9 +152,32 @@ def start(page: Page, theme: Path, article_dir: Path, *, paper: str | None = Non
     options = PdfOptions(paper=paper, variant=variant or VARIANTS[0])
     html, size = print_html(page, theme, article_dir, options)
     epoch = source_date_epoch(article_dir) if epoch is None else epoch
-    return sandbox.Job(render_html, (html, size, page.meta, theme, article_dir, options.variant,
-                                     epoch),
-                       article=article_dir / "article.md", what="rendering the PDF")
+    return sandbox.Job(render_html, (html, size, document_info(page.meta), theme, article_dir,
+                                     options.variant, epoch),
+                       article=article_dir / "article.md", what="rendering the PDF",
+                       setup=_hyphenation(page.meta.lang))
+
+
+def _hyphenation(lang: str) -> sandbox.Setup:
+    """The article language's hyphenation dictionary, parsed here (this process has the time
+    while the child imports WeasyPrint) for the child to keep; nothing when it has one."""
+    key = ("hyphenation", lang)
+    if not lang or sandbox.knows(key):
+        return {}
+    import pyphen  # WeasyPrint hyphenates with it
+
+    name = pyphen.language_fallback(lang)
+    if not name:
+        return {}
+    path = pyphen.LANGUAGES[name]
+    return {key: (_keep_hyphenation, (path, pyphen.HyphDict(path)))}
+
+
+def _keep_hyphenation(path: Path, dictionary: object) -> None:
+    """In the child: the dictionary where pyphen looks before it parses the file itself."""
+    import pyphen
+
+    pyphen.hdcache.setdefault(path, dictionary)
 
 
 def write(page: Page, theme: Path, article_dir: Path, out_dir: Path, *,
