@@ -9,6 +9,7 @@ the full-page screenshots for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -42,15 +43,19 @@ def browser():
         b.close()
 
 
+@contextlib.contextmanager
 def open_page(browser, url: str, width: int, scheme: str):
-    """A page at ``width`` × 900 in ``scheme``; returns it and the list of URLs it requested."""
+    """A page at ``width`` × 900 in ``scheme``, and the list of URLs it requested; closed after."""
     context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme,
                                   device_scale_factor=1)
-    page = context.new_page()
-    requested: list[str] = []
-    page.on("request", lambda r: requested.append(r.url))
-    page.goto(url, wait_until="load")
-    return page, requested
+    try:
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
+        page.goto(url, wait_until="load")
+        yield page, requested
+    finally:
+        context.close()
 
 
 def axe(page) -> dict:
@@ -75,8 +80,7 @@ def test_page_in_chromium(browser, il2, sample, which, width, scheme, tmp_path):
     """The IL-2 page, and a sample with every kind of block (figure, table, code, notes...)."""
     index = il2[1] / "index.html" if which == "il2" else sample[0]
     files = {"index.html", "style.css"} | ({"red.png"} if which == "sample" else set())
-    page, requested = open_page(browser, index.as_uri(), width, scheme)
-    try:
+    with open_page(browser, index.as_uri(), width, scheme) as (page, requested):
         # Nothing from the network: the page, its stylesheet and images, nothing else.
         assert all(u.startswith("file://") for u in requested), requested
         assert {Path(u).name for u in requested} == files
@@ -115,14 +119,11 @@ def test_page_in_chromium(browser, il2, sample, which, width, scheme, tmp_path):
             "a.footnote-back, a.cite-back, .article-body p > a[href^=http]",
             "as => [...new Set(as.map(a => getComputedStyle(a).color))]")
         assert len(back) <= 1, back
-    finally:
-        page.context.close()
 
 
 def test_headings_link_to_themselves_and_the_contents_lead_to_them(browser, il2):
     _, out = il2
-    page, _ = open_page(browser, (out / "index.html").as_uri(), 1280, "light")
-    try:
+    with open_page(browser, (out / "index.html").as_uri(), 1280, "light") as (page, _):
         page.click("nav.toc >> text=Classification")
         assert page.evaluate("location.hash") == "#classification"
         assert page.evaluate("window.scrollY") > 500
@@ -140,27 +141,21 @@ def test_headings_link_to_themselves_and_the_contents_lead_to_them(browser, il2)
         # ... and stays out of what a screen reader announces
         assert page.get_by_role("heading", name="Classification", exact=True).count() == 1
         assert page.get_by_role("link", name="Classification", exact=True).count() == 2  # TOC + heading
-    finally:
-        page.context.close()
 
 
 def test_skip_link_is_the_first_stop_and_shows_on_focus(browser, il2):
     _, out = il2
-    page, _ = open_page(browser, (out / "index.html").as_uri(), 390, "light")
-    try:
+    with open_page(browser, (out / "index.html").as_uri(), 390, "light") as (page, _):
         page.keyboard.press("Tab")
         focused = page.evaluate("[document.activeElement.className, document.activeElement.getAttribute('href')]")
         assert focused == ["skip-link", "#article-body"]
         top = box(page, ".skip-link")["top"]
         assert 0 <= top < 100  # visible in the viewport while focused
-    finally:
-        page.context.close()
 
 
 def test_print_stylesheet_hides_the_contents_and_keeps_the_text(browser, il2):
     _, out = il2
-    page, _ = open_page(browser, (out / "index.html").as_uri(), 1280, "dark")
-    try:
+    with open_page(browser, (out / "index.html").as_uri(), 1280, "dark") as (page, _):
         page.emulate_media(media="print")
         assert page.evaluate("getComputedStyle(document.querySelector('nav.toc')).display") == "none"
         assert page.evaluate("getComputedStyle(document.body).color") == "rgb(0, 0, 0)"
@@ -175,19 +170,14 @@ def test_print_stylesheet_hides_the_contents_and_keeps_the_text(browser, il2):
         keep = os.environ.get("PUBLISHER_SCREENSHOTS")
         if keep:
             Path(keep, "il2-print.pdf").write_bytes(page.pdf(format="A4"))
-    finally:
-        page.context.close()
 
 
 def test_self_contained_page_requests_nothing_but_itself(browser, sample):
     single = sample[1]
-    page, requested = open_page(browser, single.as_uri(), 390, "light")
-    try:
+    with open_page(browser, single.as_uri(), 390, "light") as (page, requested):
         assert requested == [single.as_uri()]
         size = page.eval_on_selector("figure img", "i => [i.naturalWidth, i.naturalHeight]")
         assert size == [40, 30]  # the image decoded from its data URI
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(253, 253, 252)"
         result = axe(page)
         assert result["violations"] == [], json.dumps(result["violations"], indent=1)
-    finally:
-        page.context.close()
