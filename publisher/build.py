@@ -209,20 +209,19 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     from .output import publishing, verifying
 
     written: dict[str, list[Path]] = {}
-
-    started: dict[str, Any] = {}
+    pdf_job = None
     if "pdf" in stale:  # it renders in the fenced child while this process writes the others
-        started["pdf"] = _start_pdf(prepared, theme, epoch, **options)
+        pdf_job = _start_pdf(prepared, theme, epoch, **options)
         verify.preload(".pdf")
     try:
         with publishing(out_dir, doc.path):  # locked: two builds of one article take turns
-            for fmt in sorted(stale, key=lambda f: f in started):  # the started ones last
+            for fmt in sorted(stale, key=lambda f: f == "pdf"):  # the PDF last: it is rendering
                 try:
                     with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
-                        if isinstance(started.get(fmt), PublishError):
-                            raise started[fmt]
+                        if fmt == "pdf" and isinstance(pdf_job, PublishError):
+                            raise pdf_job
                         written[fmt] = write_format(fmt, prepared, theme, out_dir, epoch=epoch,
-                                                    job=started.get(fmt), **options)
+                                                    job=pdf_job, **options)
                 except PublishError as exc:  # report it, and still try the other formats
                     result.diagnostics += exc.diagnostics
                     if use_cache:

@@ -34,8 +34,12 @@ REPEAT = 3
 """Runs of each single-article case (cold, no-op, help, and pandoc's); the median is shown."""
 
 
-def _children(pid: int) -> list[int] | None:
-    """The children of ``pid`` from /proc/PID/task/*/children, or ``None`` where Linux lacks it."""
+CHILDREN_FILES = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+"""Whether this kernel lists each thread's children (CONFIG_PROC_CHILDREN); else /proc is scanned."""
+
+
+def _children(pid: int) -> list[int]:
+    """The children of ``pid`` from /proc/PID/task/*/children."""
     found: list[int] = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -45,12 +49,8 @@ def _children(pid: int) -> list[int] | None:
         try:
             with open(f"/proc/{pid}/task/{task}/children") as f:
                 found += [int(c) for c in f.read().split()]
-        except FileNotFoundError:
-            if not os.path.exists(f"/proc/{pid}/task/{task}"):
-                continue  # the thread ended
-            return None
         except OSError:
-            continue
+            continue  # the thread ended
     return found
 
 
@@ -79,18 +79,14 @@ def _rss_kib(pid: int) -> int:
 def _tree_rss_kib(pid: int) -> int:
     """Resident memory of ``pid`` and all its descendants, in KiB (Linux /proc).
 
-    The tree is walked through each process's children file, so the sampler reads a few files
-    per process of the build, not every process on the machine: the build has both cores, and
-    what the sampler takes from them shows in the build's time."""
-    total, stack, scan = 0, [pid], None
+    Where the kernel lists children, only the build's own processes are read; else one scan of
+    /proc per sample finds them."""
+    children = _children if CHILDREN_FILES else _all_children().get
+    total, stack = 0, [pid]
     while stack:
         p = stack.pop()
         total += _rss_kib(p)
-        kids = _children(p)
-        if kids is None:
-            scan = scan if scan is not None else _all_children()
-            kids = scan.get(p, [])
-        stack.extend(kids)
+        stack.extend(children(p) or [])
     return total
 
 
