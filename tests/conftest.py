@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.build import build
+from publisher.build.pipeline import build
 
 ROOT = Path(__file__).resolve().parents[1]
 IL2 = ROOT / "source" / "interleukin-2"

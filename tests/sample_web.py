@@ -89,7 +89,7 @@ def make_sample(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The sample article built as a web page: (its index.html, its one-file page)."""
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     root = tmp_path_factory.mktemp("sample")
     folder = make_sample(root / "source" / "sample")

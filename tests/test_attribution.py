@@ -8,8 +8,8 @@ import pytest
 from lxml import html as lxml_html
 
 from conftest import IL2
-from publisher.build import build, check
-from publisher.licenses import LICENSES
+from publisher.build.pipeline import build, check
+from publisher.rights.licenses import LICENSES
 
 # An adapted article with everything attribution needs; tests take one thing away at a time.
 COMPLETE = {

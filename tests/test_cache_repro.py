@@ -6,8 +6,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from publisher import cache
-from publisher.reproducible import normalise_zip, source_date_epoch, zip_time
+from publisher.build import cache
+from publisher.writers.reproducible import normalise_zip, source_date_epoch, zip_time
 
 
 def _zip(entries: list[tuple[str, bytes]], when=(2024, 5, 6, 7, 8, 10)) -> bytes:
@@ -78,7 +78,7 @@ def test_cache_record_is_only_valid_while_outputs_are_intact(tmp_path: Path):
 
 
 def test_unchanged_article_is_not_rebuilt_and_a_change_rebuilds(article, tmp_path: Path):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## One\n\nText.\n")
     out = tmp_path / "out"
@@ -99,7 +99,7 @@ def test_unchanged_article_is_not_rebuilt_and_a_change_rebuilds(article, tmp_pat
 
 
 def test_cached_build_reports_its_warnings_again(article, tmp_path: Path):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     refs = "references:\n  - id: a\n    type: book\n    title: A\n"
     folder = article("---\ntitle: Warned\nlicense: CC-BY-4.0\n---\nNo citations.\n", refs)
@@ -110,7 +110,7 @@ def test_cached_build_reports_its_warnings_again(article, tmp_path: Path):
 
 
 def test_several_articles_build_in_parallel_in_order(article, tmp_path: Path):
-    from publisher.build import build_many
+    from publisher.build.pipeline import build_many
 
     folders = [article(f"---\ntitle: Article {i}\nlicense: CC-BY-4.0\n---\n## S\n\nBody {i}.\n", slug=f"a{i}")
                for i in range(4)]
@@ -122,7 +122,7 @@ def test_several_articles_build_in_parallel_in_order(article, tmp_path: Path):
 
 
 def test_only_the_formats_an_option_touches_are_rebuilt(article, tmp_path: Path):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     folder = article("---\ntitle: Partial\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
     out = tmp_path / "out"
@@ -133,7 +133,7 @@ def test_only_the_formats_an_option_touches_are_rebuilt(article, tmp_path: Path)
 
 
 def test_a_build_from_inside_the_article_folder_uses_its_name(article, tmp_path: Path, monkeypatch):
-    from publisher.build import build, discover
+    from publisher.build.pipeline import build, discover
 
     folder = article("---\ntitle: Here\nlicense: CC0-1.0\n---\nText.\n")
     monkeypatch.chdir(folder)
@@ -148,7 +148,7 @@ def test_a_build_from_inside_the_article_folder_uses_its_name(article, tmp_path:
 def test_two_articles_with_one_slug_are_a_usage_error(tmp_path: Path):
     import pytest
 
-    from publisher.build import UsageError, discover
+    from publisher.build.pipeline import UsageError, discover
 
     for parent in ("a", "b"):
         (tmp_path / parent / "same").mkdir(parents=True)
@@ -158,7 +158,7 @@ def test_two_articles_with_one_slug_are_a_usage_error(tmp_path: Path):
 
 
 def test_cached_warnings_are_shown_relative_to_where_publish_runs(article, tmp_path: Path, monkeypatch):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     refs = "references:\n  - id: a\n    type: book\n    title: A\n"
     article("---\ntitle: Warned\nlicense: CC0-1.0\n---\nNo citations.\n", refs)

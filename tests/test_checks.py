@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from publisher.build import check
+from publisher.build.pipeline import check
 
 REFS = """\
 references:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from publisher.cli import app
+from publisher.cli.app import app
 
 runner = CliRunner()
 

@@ -24,8 +24,8 @@ import pytest
 from lxml import etree
 
 from conftest import HEADINGS, IL2, LEAD, epub_files, write_article
-from publisher.build import build
-from publisher.validate import ToolMissing, epubcheck, java_command, validate
+from publisher.build.pipeline import build
+from publisher.validate.judges import ToolMissing, epubcheck, java_command, validate
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",

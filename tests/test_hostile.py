@@ -22,10 +22,13 @@ import pytest
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from publisher import build as build_mod, fetcher, output, sandbox
-from publisher.build import build
-from publisher.reader import parse
-from publisher.templating import default_theme
+from publisher.build import pipeline as build_mod
+from publisher import resources as fetcher
+from publisher.writers import output
+from publisher.build import workers as sandbox
+from publisher.build.pipeline import build
+from publisher.readers.markdown import parse
+from publisher.render.templating import default_theme
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")
@@ -50,7 +53,7 @@ def png(width: int = 2, height: int = 2) -> bytes:
 
 def publish(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The real console entry point in a child process."""
-    return subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", *args],
+    return subprocess.run([sys.executable, "-c", "from publisher.cli.entry import run; run()", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -643,7 +646,7 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
                   + "Some text. " * 400 + "\n",
                   **{"assets__ok.png": png()})
     (folder / "article.md").write_text((folder / "article.md").read_text() + "\n![Grey](assets/ok.png)\n")
-    cmd = [sys.executable, "-c", "from publisher.entry import run; run()", "all", "source/demo"]
+    cmd = [sys.executable, "-c", "from publisher.cli.entry import run; run()", "all", "source/demo"]
     procs = [subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True) for _ in range(2)]
     results = [p.communicate(timeout=300) for p in procs]
@@ -663,7 +666,7 @@ def test_the_output_lock_makes_builds_take_turns(tmp_path):
     import time
 
     out = tmp_path / "out" / "demo"
-    script = ("from pathlib import Path; from publisher import output\n"
+    script = ("from pathlib import Path; from publisher.writers import output\n"
               f"with output.publishing(Path({str(out)!r}), Path('a.md')):\n"
               f"    output.write_atomic(Path({str(out)!r}) / 'a.txt', 'second')\n")
     with output.publishing(out, tmp_path / "article.md"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.licenses import LICENSES, closest, compatible, compatible_versions, parse
+from publisher.rights.licenses import LICENSES, closest, compatible, compatible_versions, parse
 
 
 @pytest.mark.parametrize(("words", "spdx", "family", "version", "hedged"), [

@@ -119,7 +119,7 @@ def test_epub_package_nav_and_pages(il2):
 
 def test_epub_identifier_is_stable(il2, tmp_path):
     from conftest import IL2
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     _, out = il2
     again = build(IL2, out_root=tmp_path, formats=("epub",))
@@ -132,7 +132,7 @@ def test_epub_identifier_is_stable(il2, tmp_path):
 
 
 def test_the_articles_own_author_names_the_page_and_the_pdf(article, tmp_path):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     folder = article("---\ntitle: Authored\nauthor: [Ann Writer, Bo Editor]\nlicense: CC0-1.0\n"
                      "---\n## One\n\nText.\n")

@@ -20,10 +20,10 @@ from pypdf.generic import Destination
 from typer.testing import CliRunner
 
 from conftest import HEADINGS, IL2, LEAD
-from publisher.build import build, check, prepare
-from publisher.cli import app
+from publisher.build.pipeline import build, check, prepare
+from publisher.cli.app import app
 from publisher.diagnostics import PublishError
-from publisher.templating import default_theme
+from publisher.render.templating import default_theme
 from publisher.writers import pdf as pdf_writer
 
 POPPLER = pytest.mark.skipif(not shutil.which("pdftotext") or not shutil.which("pdffonts"),

@@ -16,12 +16,12 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from publisher import checks
-from publisher.bibliography import Formatted
+from publisher.checks import document as checks
+from publisher.citations.bibliography import Formatted
 from publisher.diagnostics import Diagnostic
-from publisher.reader import parse
-from publisher.render import render
-from publisher.templating import default_theme, page
+from publisher.readers.markdown import parse
+from publisher.render.body import render
+from publisher.render.templating import default_theme, page
 from publisher.writers import html
 from test_hostile import assert_inert
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher import sandbox
+from publisher.build import workers as sandbox
 from publisher.diagnostics import PublishError
 
 ARTICLE = Path("source/demo/article.md")
@@ -163,13 +163,13 @@ def test_a_forked_build_worker_starts_its_own_child(fresh):
                                   "pangoft2-1.0", "c", "libgobject-2.0-0", "gobject-2.0-0",
                                   "harfbuzz-vector", "no-such-library-anywhere"])
 def test_find_library_answers_as_ctypes_does(name):
-    from publisher import weasy
+    from publisher.writers import weasy
 
     assert weasy.find_library(name) == ctypes.util.find_library(name)
 
 
 def test_find_library_looks_in_ld_library_path(tmp_path, monkeypatch):
-    from publisher import weasy
+    from publisher.writers import weasy
 
     (tmp_path / "libpublisher-test-only.so.3").write_bytes(b"")
     monkeypatch.setenv("LD_LIBRARY_PATH", str(tmp_path))
@@ -190,7 +190,7 @@ def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
         "    started.append(args)\n"
         "    init(self, args, *a, **k)\n"
         "subprocess.Popen.__init__ = counting\n"
-        "import publisher.weasy, weasyprint\n"
+        "import publisher.writers.weasy, weasyprint\n"
         "assert ctypes.util.find_library is standard\n"
         "print(len(started), weasyprint.__version__)\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
@@ -205,8 +205,8 @@ def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp
     is still refused, and reported, each time."""
     import shutil
 
-    from publisher.build import build
-    from publisher.templating import default_theme
+    from publisher.build.pipeline import build
+    from publisher.render.templating import default_theme
 
     theme = tmp_path / "theme"
     shutil.copytree(default_theme(), theme)
@@ -239,7 +239,7 @@ def _recording(monkeypatch, log: Path) -> None:
 
 
 def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
-    from publisher.build import build
+    from publisher.build.pipeline import build
 
     folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
     log = tmp_path / "renderers.log"
@@ -257,7 +257,7 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
 def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
-    from publisher.build import build_many
+    from publisher.build.pipeline import build_many
 
     folders = [article(f"---\ntitle: Article {i}\nlicense: CC-BY-4.0\n---\n## S\n\nBody {i}.\n",
                        slug=f"a{i}") for i in range(4)]
@@ -281,7 +281,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
 def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     for i in range(3):
         article(f"---\ntitle: Piece {i}\nlicense: CC-BY-4.0\n---\n## S\n\nText {i}.\n", slug=f"p{i}")
-    proc = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", "all",
+    proc = subprocess.run([sys.executable, "-c", "from publisher.cli.entry import run; run()", "all",
                            "--jobs", "2", "--out", "out"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -296,7 +296,7 @@ def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
 def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, monkeypatch):
     """Reproducible whatever rendered it: a fresh child, a reused one, or one the zygote
     forked after its warm-up page."""
-    from publisher.build import build, build_many
+    from publisher.build.pipeline import build, build_many
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     folders = [article(f"---\ntitle: Same\nlicense: CC-BY-4.0\nlang: en\n---\n## S\n\n"
@@ -319,8 +319,8 @@ def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, mo
 
 
 def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_path, monkeypatch):
-    from publisher.build import build
-    from publisher.entry import pdf_certainly_due
+    from publisher.build.pipeline import build
+    from publisher.cli.entry import pdf_certainly_due
 
     folder = article("---\ntitle: Due\nlicense: CC-BY-4.0\n---\nText.\n")
     other = article("---\ntitle: Other\nlicense: CC-BY-4.0\n---\nText.\n", slug="other")
@@ -345,14 +345,14 @@ def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_pa
 def test_the_entry_point_builds_as_the_command_line_does(article, tmp_path):
     article("---\ntitle: Entry\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
     for run in range(2):
-        proc = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()",
+        proc = subprocess.run([sys.executable, "-c", "from publisher.cli.entry import run; run()",
                                "all", "source/demo", "--out", "out"], cwd=tmp_path,
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
         verb = "wrote" if run == 0 else "up to date"
         assert proc.stdout.splitlines() == [f"{verb} out/demo/{name}" for name in
                                             ("index.html", "style.css", "demo.pdf", "demo.epub")]
-    bad = subprocess.run([sys.executable, "-c", "from publisher.entry import run; run()", "pdf",
+    bad = subprocess.run([sys.executable, "-c", "from publisher.cli.entry import run; run()", "pdf",
                           "source/demo", "--paper", "a5"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)
     assert bad.returncode == 2 and "a5" in bad.stderr and "Traceback" not in bad.stderr

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import IL2
-from publisher import verify
-from publisher.build import build, check, prepare
-from publisher.templating import default_theme
+from publisher.build import verify
+from publisher.build.pipeline import build, check, prepare
+from publisher.render.templating import default_theme
 
 
 @pytest.fixture

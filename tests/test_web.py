@@ -13,10 +13,10 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from conftest import ROOT, epub_files
-from publisher import nuchecker
-from publisher.build import build
-from publisher.cli import app
-from publisher.validate import VALIDATORS, ToolMissing, java_command, validate
+from publisher.validate import nuchecker
+from publisher.build.pipeline import build
+from publisher.cli.app import app
+from publisher.validate.judges import VALIDATORS, ToolMissing, java_command, validate
 from sample_web import make_sample, sample  # noqa: F401  (a fixture)
 
 

@@ -35,11 +35,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
-from ..diagnostics import PublishError, error
-from ..output import write_atomic
-from ..render import Section
-from ..reproducible import normalise_zip, source_date_epoch, timestamp
-from ..templating import Page, render_template
+from publisher.diagnostics import PublishError, error
+from publisher.writers.output import write_atomic
+from publisher.render.body import Section
+from publisher.writers.reproducible import normalise_zip, source_date_epoch, timestamp
+from publisher.render.templating import Page, render_template
 
 _ID = re.compile(r'\sid="([^"]+)"')
 _HREF = re.compile(r'href="#([^"]+)"')

@@ -18,9 +18,9 @@ import mimetypes
 import re
 from pathlib import Path
 
-from ..output import write_atomic
-from ..render import Section
-from ..templating import Page, render_template
+from publisher.writers.output import write_atomic
+from publisher.render.body import Section
+from publisher.render.templating import Page, render_template
 
 # The renderer's own markup, which the web additions below rely on (see render.py).
 _HEADING = re.compile(r'<h([2-6]) id="([^"]+)">(.*?)</h\1>', re.S)
@@ -170,7 +170,7 @@ def inline_images(body, assets: dict[str, Path]):  # Markup -> Markup
     """Each ``<img src>`` naming one of the article's files becomes a ``data:`` URI."""
     from markupsafe import Markup
 
-    from ..fetcher import local_path
+    from publisher.resources import local_path
 
     def data_uri(m: re.Match[str]) -> str:
         rel = local_path(htmllib.unescape(m.group(2)))  # the key the build filed it under

@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import fetcher as fetchers, sandbox
-from ..diagnostics import PublishError, error
-from ..options import PAPERS, VARIANTS
-from ..output import write_atomic
-from ..reproducible import source_date_epoch, timestamp
-from ..templating import Page, render_template
+from publisher import resources as fetchers
+from publisher.build import workers as sandbox
+from publisher.diagnostics import PublishError, error
+from publisher.build.options import PAPERS, VARIANTS
+from publisher.writers.output import write_atomic
+from publisher.writers.reproducible import source_date_epoch, timestamp
+from publisher.render.templating import Page, render_template
 
 if TYPE_CHECKING:
-    from ..model import Metadata
+    from publisher.model import Metadata
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +90,7 @@ the renderer keeps it for the next PDF, as long as the file is unchanged."""
 
 
 def _stylesheet(path: Path, fetcher: object):  # -> weasyprint.CSS
-    from ..weasy import weasyprint
+    from publisher.writers.weasy import weasyprint
 
     data = path.read_bytes()
     known = _PARSED.get(path)
@@ -104,7 +105,7 @@ def _stylesheet(path: Path, fetcher: object):  # -> weasyprint.CSS
 
 @functools.lru_cache(maxsize=4)
 def _page_size(size: str):  # -> weasyprint.CSS
-    from ..weasy import weasyprint
+    from publisher.writers.weasy import weasyprint
 
     return weasyprint.CSS(string=f"@page {{ size: {size}; }}")
 
@@ -113,7 +114,7 @@ def render_html(html: str, size: str, info: dict, theme: Path, article_dir: Path
                 variant: str, epoch: int) -> bytes:
     """WeasyPrint's PDF of the filled-in print template (the part that runs fenced), dated
     ``epoch``, with ``document_info``'s metadata."""
-    from ..weasy import weasyprint  # quickly: see weasy.py
+    from publisher.writers.weasy import weasyprint
 
     article = article_dir / "article.md"
     fetcher = fetchers.weasyprint_fetcher([article_dir, theme])

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .model import Document, Metadata
-    from .attribution import Attribution
-    from .render import Body, Section, TocEntry
+    from publisher.model import Document, Metadata
+    from publisher.rights.attribution import Attribution
+    from publisher.render.body import Body, Section, TocEntry
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def default_theme() -> Path:
@@ -69,8 +69,8 @@ class Page:
 def page(doc: Document, body: Body) -> Page:
     from markupsafe import Markup
 
-    from . import __version__
-    from .attribution import attribution as make_attribution, jsonld
+    from publisher import __version__
+    from publisher.rights.attribution import attribution as make_attribution, jsonld
 
     att = make_attribution(doc.meta, body.images)
     return Page(slug=doc.slug, meta=doc.meta, sections=body.sections, toc=body.toc,

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from . import __version__
-from .options import FORMATS, PAPERS, VARIANTS
+from publisher import __version__
+from publisher.build.options import FORMATS, PAPERS, VARIANTS
 
 if TYPE_CHECKING:
-    from .diagnostics import Diagnostic
+    from publisher.diagnostics import Diagnostic
 
 # The stages are imported inside the commands: `publish --help` needs none of them.
 
@@ -56,7 +56,7 @@ def _pdf_options(paper: PaperName | None, variant: VariantName | None) -> dict[s
 
 
 def _folders(sources: list[Path] | None) -> list[Path]:
-    from .build import UsageError, discover
+    from publisher.build.pipeline import UsageError, discover
 
     try:
         return discover(sources or [])
@@ -72,8 +72,8 @@ def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
 
 def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool,
            jobs: int | None = None, **options: object) -> None:
-    from .build import build_many
-    from .diagnostics import has_errors
+    from publisher.build.pipeline import build_many
+    from publisher.diagnostics import has_errors
 
     failed = False
     for result in build_many(_folders(sources), jobs=jobs, out_root=out, formats=formats,
@@ -131,14 +131,14 @@ def check(
         "--online", help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")] = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
-    from .build import check as check_article
-    from .diagnostics import has_errors, sort_key, to_json
+    from publisher.build.pipeline import check as check_article
+    from publisher.diagnostics import has_errors, sort_key, to_json
 
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
         doc, found = check_article(folder)
         if online:
-            from .online import verify
+            from publisher.checks.online import verify
             found = sorted(found + verify(doc), key=sort_key)
         diagnostics += found
     if format is OutputFormat.json:
@@ -162,8 +162,8 @@ def validate(
 
     Slow (each starts Java), so the build never runs them; build first, then validate.
     """
-    from .diagnostics import has_errors, to_json
-    from .validate import validate as run_validators
+    from publisher.diagnostics import has_errors, to_json
+    from publisher.validate.judges import validate as run_validators
 
     reports = run_validators(_folders(sources), out)
     diagnostics = [d for r in reports for d in r.diagnostics]
@@ -221,8 +221,8 @@ def _end(code: int) -> None:
     """Stop the PDF renderer, flush what was printed, and leave without the tear-down."""
     import os
 
-    if "publisher.sandbox" in sys.modules:
-        sys.modules["publisher.sandbox"].shutdown()
+    if "publisher.build.workers" in sys.modules:
+        sys.modules["publisher.build.workers"].shutdown()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

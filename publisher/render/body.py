@@ -16,14 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import assert_never
 
-from .bibliography import Formatted
-from .fetcher import local_path, safe_url
-from .model import (
-    Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
-    FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList,
-    Paragraph, RawHTML, SoftBreak, Strikeout, Strong, Table, TableCell, Text, ThematicBreak,
-)
-from .reader import plain_text
+from publisher.citations.bibliography import Formatted
+from publisher.resources import local_path, safe_url
+from publisher.model import Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList, Paragraph, RawHTML, SoftBreak, Strikeout, Strong, Table, TableCell, Text, ThematicBreak
+from publisher.readers.markdown import plain_text
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 

@@ -12,7 +12,7 @@ import re
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
-from .model import CitationItem
+from publisher.model import CitationItem
 
 # A key starts with a letter, digit or _ and may hold internal punctuation (pandoc's rule).
 KEY = r"(?:\{(?P<braced>[^{}\s]+)\}|(?P<plain>\w(?:\w|[:.#$%&\-+?<>~/](?=\w))*))"

@@ -31,7 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import Diagnostic, Severity, diagnostic, display_path, error
+from publisher.diagnostics import Diagnostic, Severity, diagnostic, display_path, error
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,9 +46,9 @@ class Validator:
 
 
 VALIDATORS: tuple[Validator, ...] = (
-    Validator(name="EPUBCheck", output="{slug}.epub", command="epub", check="publisher.validate:epubcheck"),
+    Validator(name="EPUBCheck", output="{slug}.epub", command="epub", check="publisher.validate.judges:epubcheck"),
     Validator(name="Nu HTML Checker", output="index.html", command="html",
-              check="publisher.nuchecker:check_html"),
+              check="publisher.validate.nuchecker:check_html"),
 )
 
 

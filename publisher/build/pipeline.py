@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import cache
-from . import options as options_vocabulary
-from .diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
+from publisher.build import cache
+from publisher.build import options as options_vocabulary
+from publisher.diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
 
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
-    from .model import Document
-    from .render import Body
-    from .templating import Page
+    from publisher.model import Document
+    from publisher.render.body import Body
+    from publisher.render.templating import Page
 
 FORMATS = options_vocabulary.FORMATS
 ARTICLE = "article.md"
@@ -80,17 +80,17 @@ def _distinct_slugs(folders: list[Path]) -> list[Path]:
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     """Read an article folder: its ``article.md`` and its bibliography, if any."""
-    from . import fetcher
+    from publisher import resources as fetcher
 
     path = folder / ARTICLE
     data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
     if isinstance(data, str):
-        from .model import Document, Metadata
+        from publisher.model import Document, Metadata
 
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
                         references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
-    from . import reader
-    from .bibliography import BIBLIOGRAPHY_NAMES
+    from publisher.readers import markdown as reader
+    from publisher.citations.bibliography import BIBLIOGRAPHY_NAMES
 
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
     bib_data = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES) if bib_path else None
@@ -102,7 +102,7 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
 
 def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
     """Read and check one article: every diagnostic, sorted by place."""
-    from . import checks
+    from publisher.checks import document as checks
 
     doc, diags = load(folder)
     # When the source could not be read whole, a missing title, licence or image credit is
@@ -119,7 +119,7 @@ def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Dia
     folder, symlinks resolved. The key is the path the page refers to, percent-escapes undone
     (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file.
     """
-    from . import fetcher
+    from publisher import resources as fetcher
 
     assets: dict[str, Path] = {}
     diags: list[Diagnostic] = []
@@ -142,9 +142,9 @@ class Prepared:
 
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
-    from .bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
-    from .render import render
-    from .templating import page as make_page
+    from publisher.citations.bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from publisher.render.body import render
+    from publisher.render.templating import page as make_page
 
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
     try:
@@ -169,8 +169,8 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     imported when every format is current. ``options`` go to the writers:
     ``self_contained=True`` makes the web page one file, ``<slug>.html``, CSS and images inside.
     """
-    from .reproducible import source_date_epoch
-    from .templating import default_theme
+    from publisher.writers.reproducible import source_date_epoch
+    from publisher.render.templating import default_theme
 
     theme = theme or default_theme()
     epoch = source_date_epoch(folder)  # once: it may ask git twice
@@ -194,7 +194,7 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
                     result.diagnostics = cached
                     return result
     if "pdf" in stale:  # its renderer loads in another process while this one reads
-        from .sandbox import prestart
+        from publisher.build.workers import prestart
 
         prestart()
     doc, result.diagnostics = check(folder)
@@ -205,8 +205,8 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
     if prepared is None:
         return result
     remembered = [as_dict(d, absolute=True) for d in result.diagnostics]  # the article's, not a format's
-    from . import verify
-    from .output import publishing, verifying
+    from publisher.build import verify
+    from publisher.writers.output import publishing, verifying
 
     written: dict[str, list[Path]] = {}
     pdf_job = None
@@ -237,7 +237,7 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
 
 def _start_pdf(p: Prepared, theme: Path, epoch: int, **options: Any) -> Any:
     """The PDF's rendering job, started; or the ``PublishError`` its options make."""
-    from .writers import pdf
+    from publisher.writers import pdf
 
     try:
         return pdf.start(p.page, theme, p.doc.path.parent, paper=options.get("paper"),
@@ -259,7 +259,7 @@ def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: An
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from . import sandbox
+    from publisher.build import workers as sandbox
 
     if "pdf" in kwargs.get("formats", FORMATS):  # one warm process forks each worker's renderer
         sandbox.start_zygote()
@@ -277,16 +277,16 @@ def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *, job: Any 
     ``epoch`` the build time (else each writer finds it)."""
     match fmt:
         case "html":
-            from .writers import html
+            from publisher.writers import html
             return html.write(p.page, theme, out_dir, p.assets,
                               self_contained=bool(options.get("self_contained")))
         case "pdf":
-            from .writers import pdf
+            from publisher.writers import pdf
             return pdf.write(p.page, theme, p.doc.path.parent, out_dir,
                              paper=options.get("paper"), variant=options.get("variant"), job=job,
                              epoch=epoch)
         case "epub":
-            from .writers import epub
+            from publisher.writers import epub
             return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent, epoch=epoch)
         case _:
             raise ValueError(f"unknown format {fmt!r}")

@@ -17,7 +17,7 @@ import re
 
 import yaml
 
-from .diagnostics import Diagnostic, error
+from publisher.diagnostics import Diagnostic, error
 
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_DEPTH = 32

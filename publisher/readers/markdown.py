@@ -20,16 +20,11 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from . import bibliography, frontmatter
-from .citesyntax import citation_plugin
-from .diagnostics import Diagnostic, error, warning
-from .model import (
-    RESERVED_IDS,
-    Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure,
-    FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem,
-    ImageCredit, Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table,
-    TableCell, Text, ThematicBreak,
-)
+from publisher.citations import bibliography
+from publisher.readers import frontmatter
+from publisher.readers.citesyntax import citation_plugin
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.model import RESERVED_IDS, Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem, ImageCredit, Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table, TableCell, Text, ThematicBreak
 
 MAX_NESTING = 16
 """Quotes and lists may nest this deep, and so may emphasis and links; deeper is an error."""

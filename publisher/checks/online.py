@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .bibliography import bare_doi, identifier
-from .diagnostics import Diagnostic, error, warning
-from .model import Document, Reference
+from publisher import __version__
+from publisher.citations.bibliography import bare_doi, identifier
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.model import Document, Reference
 
 CROSSREF = "https://api.crossref.org"
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"

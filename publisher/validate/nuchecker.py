@@ -22,8 +22,8 @@ import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
-from .diagnostics import Diagnostic, Severity, diagnostic, error
-from .validate import ToolMissing, java_command
+from publisher.diagnostics import Diagnostic, Severity, diagnostic, error
+from publisher.validate.judges import ToolMissing, java_command
 
 TIMEOUT = 120
 """Seconds one run may take (a cold JVM on a busy machine takes a few)."""

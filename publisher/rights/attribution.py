@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from . import licenses
-from .diagnostics import Diagnostic, error, warning
-from .licenses import License, Parsed
-from .model import Document, Image, ImageCredit, Metadata, walk
-from .render import safe_url
+from publisher.rights import licenses
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.rights.licenses import License, Parsed
+from publisher.model import Document, Image, ImageCredit, Metadata, walk
+from publisher.render.body import safe_url
 
 # --------------------------------------------------------------------------------------------
 # The model's attribution facts
@@ -184,7 +184,7 @@ def check_image_credits(doc: Document) -> Iterator[Diagnostic]:
     """Every image the body shows needs a credit and a licence under ``images:``."""
     meta = doc.meta
     seen: set[str] = set()
-    from .fetcher import local_path
+    from publisher.resources import local_path
 
     for image in images(doc.blocks):
         key = _norm(image.src)

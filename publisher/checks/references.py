@@ -24,9 +24,9 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .bibliography import bare_doi, identifier
-from .diagnostics import Diagnostic, error, warning
-from .model import Document, Reference
+from publisher.citations.bibliography import bare_doi, identifier
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.model import Document, Reference
 
 EARLIEST_YEAR = 1450
 """Nothing citable was printed before Gutenberg's press; an earlier year is a typo."""
@@ -364,7 +364,7 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
 
 def check_style_file(doc: Document) -> Iterator[Diagnostic]:
     """A ``.csl`` file of the article's own must be a CSL style, or nothing can be formatted."""
-    from .bibliography import resolve_style
+    from publisher.citations.bibliography import resolve_style
 
     if not doc.meta.csl.endswith(".csl"):
         return

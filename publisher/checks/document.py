@@ -12,10 +12,11 @@ import difflib
 import re
 from collections.abc import Callable, Iterator
 
-from . import attribution, refchecks
-from .bibliography import citations, resolve_style
-from .diagnostics import Diagnostic, error, warning
-from .model import Document, Heading, Link, Text, walk
+from publisher.rights import attribution
+from publisher.checks import references as refchecks
+from publisher.citations.bibliography import citations, resolve_style
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.model import Document, Heading, Link, Text, walk
 
 Check = Callable[[Document], Iterator[Diagnostic]]
 
@@ -75,7 +76,7 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
 def check_images(doc: Document) -> Iterator[Diagnostic]:
     """Every image is a regular image file inside the article's folder (``fetcher``'s rule, the
     one the build and the PDF's fetcher keep), so ``publish check`` reports it too."""
-    from .fetcher import Refusal, image_file
+    from publisher.resources import Refusal, image_file
 
     for image in attribution.images(doc.blocks):
         found = image_file(image.src, doc.path.parent)
@@ -110,7 +111,7 @@ def check_structure(doc: Document) -> Iterator[Diagnostic]:
 
 def check_paper(doc: Document) -> Iterator[Diagnostic]:
     """``paper:`` must name a paper size the print PDF knows."""
-    from .options import PAPERS
+    from publisher.build.options import PAPERS
 
     if doc.meta.paper and doc.meta.paper not in PAPERS:
         yield error(doc.path, doc.meta.lines.get("paper", 1), 1, "paper",

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .citeproc_mends import END_NAMES as _END_NAMES, NAMES as _NAMES, STATE as _STATE, mend
-from .diagnostics import Diagnostic, error
-from .model import Citation, CitationItem, Document, Reference, walk
+from publisher.citations.citeproc_mends import END_NAMES as _END_NAMES, NAMES as _NAMES, STATE as _STATE, mend
+from publisher.diagnostics import Diagnostic, error
+from publisher.model import Citation, CitationItem, Document, Reference, walk
 
 DEFAULT_STYLE = "american-medical-association"
 BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
@@ -28,7 +28,7 @@ BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
 
 def parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
     """Bibliography bytes → references; a file that cannot be read is one located error."""
-    from . import frontmatter  # the same safe, line-keeping YAML loader as the front matter
+    from publisher.readers import frontmatter
 
     try:
         text = data.decode("utf-8-sig")
@@ -77,7 +77,7 @@ def _yaml_positions(text: str) -> Positions:
     node tree (composed again by the same guarded loader; nothing is constructed)."""
     import yaml
 
-    from .frontmatter import _Loader
+    from publisher.readers.frontmatter import _Loader
 
     loader = _Loader(text)
     try:

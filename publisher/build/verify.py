@@ -29,9 +29,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .attribution import adapted
-from .diagnostics import Diagnostic, PublishError, error
-from .templating import Page
+from publisher.rights.attribution import adapted
+from publisher.diagnostics import Diagnostic, PublishError, error
+from publisher.render.templating import Page
 
 MAX_GAPS = 4
 """Page turns a passage may span in the PDF."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import PublishError, error
+from publisher.diagnostics import PublishError, error
 
 PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
 """Seconds one PDF may take to render before it is stopped."""
@@ -40,7 +40,7 @@ PDF_MEMORY_MB = int(os.environ.get("PUBLISHER_PDF_MEMORY_MB", "2048"))
 START_TIMEOUT = 120.0
 """Seconds the child may take to import ``PRELOAD`` before the build gives up on it."""
 
-PRELOAD = ("publisher.weasy", "publisher.writers.pdf")
+PRELOAD = ("publisher.writers.weasy", "publisher.writers.pdf")
 """What the child imports as soon as it starts, while the build reads the article."""
 
 _READY = b"ready"
@@ -260,9 +260,9 @@ def _warm_up() -> None:
     WeasyPrint's per-process set-up done: fontconfig, the theme's fonts, English hyphenation,
     cffi's parsed types."""
     try:
-        from .templating import default_theme
-        from .writers import pdf
-        from .weasy import weasyprint
+        from publisher.render.templating import default_theme
+        from publisher.writers import pdf
+        from publisher.writers.weasy import weasyprint
 
         html = ('<html lang="en"><head><title>Warm</title></head><body><h1>Warm</h1><nav '
                 'class="toc"><ol><li><a href="#s">S</a></li></ol></nav><h2 id="s">S</h2>'

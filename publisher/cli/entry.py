@@ -41,8 +41,8 @@ def pdf_certainly_due(args: list[str]) -> bool:
             return False  # --help, --self-contained, a typo: the command line will say
         else:
             sources.append(Path(arg))
-    from . import cache
-    from .build import UsageError, discover
+    from publisher.build import cache
+    from publisher.build.pipeline import UsageError, discover
 
     try:
         folders = discover(sources)
@@ -55,11 +55,11 @@ def run() -> None:
     """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
     try:
         if pdf_certainly_due(sys.argv[1:]):
-            from . import sandbox
+            from publisher.build import workers as sandbox
 
             sandbox.prestart()
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
-    from .cli import run as run_command
+    from publisher.cli.app import run as run_command
 
     run_command()

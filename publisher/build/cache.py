@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 RECORD = ".publish-cache.json"
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def _files(root: Path, exclude: Path | None = None) -> list[Path]:
@@ -37,8 +37,8 @@ def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
     its folder (less ``exclude``, the output root, when it lies inside), the theme, publisher's
     code and version, and the build time the outputs are stamped with (``epoch``, else the
     folder's ``source_date_epoch``)."""
-    from . import __version__
-    from .reproducible import source_date_epoch
+    from publisher import __version__
+    from publisher.writers.reproducible import source_date_epoch
 
     h = hashlib.sha256()
     epoch = source_date_epoch(folder) if epoch is None else epoch
@@ -89,7 +89,7 @@ def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
 def remember(out_dir: Path, fmt: str, key: str, written: list[Path],
              diagnostics: list[dict[str, Any]]) -> None:
     """Record that ``fmt`` was built from ``key`` into ``written``, with its diagnostics."""
-    from .output import write_atomic
+    from publisher.writers.output import write_atomic
 
     data = _load(out_dir)
     data[fmt] = {"key": key,
@@ -102,6 +102,6 @@ def forget(out_dir: Path, fmt: str) -> None:
     """Drop ``fmt``'s record (its build failed: it must be rebuilt next time)."""
     data = _load(out_dir)
     if data.pop(fmt, None) is not None:
-        from .output import write_atomic
+        from publisher.writers.output import write_atomic
 
         write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
-from .diagnostics import PublishError, error
+from publisher.diagnostics import PublishError, error
 
 TEMP_SUFFIX = ".tmp"
 Check = Callable[[Path, Path], None]

@@ -1,0 +1,1 @@
+"""Checks: passes over a loaded ``Document`` that yield diagnostics (document, references, online)."""

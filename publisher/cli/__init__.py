@@ -1,0 +1,1 @@
+"""The command line: the ``publish`` entry point and its Typer commands."""

@@ -1,0 +1,1 @@
+"""Rendering: the document → body markup for a target, and the template context around it."""

@@ -1,0 +1,1 @@
+"""Rights: licences, their compatibility, and the attribution every output carries."""
