@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from conftest import HEADINGS, IL2, LEAD
 from publisher.build.pipeline import build, check, prepare
 from publisher.cli.app import app
-from publisher.diagnostics import PublishError
+from publisher.errors import PublishError
 from publisher.render.templating import default_theme
 from publisher.writers import pdf as pdf_writer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from publisher.build import workers as sandbox
-from publisher.diagnostics import PublishError
+from publisher.errors import PublishError
 
 ARTICLE = Path("source/demo/article.md")
 

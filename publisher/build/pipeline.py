@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from publisher.build import cache
 from publisher.build import options as options_vocabulary
-from publisher.diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
+from publisher.diagnostics import Diagnostic, as_dict, error, from_dict, has_errors, sort_key
+from publisher.errors import PublishError, UsageError
 
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
     from publisher.model import Document
@@ -39,10 +40,6 @@ class Result:
     @property
     def failed(self) -> bool:
         return has_errors(self.diagnostics)
-
-
-class UsageError(Exception):
-    """A source argument that names no article (exit status 2)."""
 
 
 def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]:

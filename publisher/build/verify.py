@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.rights.attribution import adapted
-from publisher.diagnostics import Diagnostic, PublishError, error
+from publisher.diagnostics import Diagnostic, error
+from publisher.errors import PublishError
 from publisher.render.templating import Page
 
 MAX_GAPS = 4

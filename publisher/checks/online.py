@@ -33,6 +33,7 @@ from typing import Any
 from publisher import __version__
 from publisher.citations.bibliography import bare_doi, identifier
 from publisher.diagnostics import Diagnostic, error, warning
+from publisher.errors import Unreachable
 from publisher.model import Document, Reference
 
 CROSSREF = "https://api.crossref.org"
@@ -48,10 +49,6 @@ def default_cache() -> Path:
         return Path(os.environ["PUBLISH_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "publisher" / "online"
-
-
-class Unreachable(Exception):
-    """The service did not answer (no network, a timeout, a server error)."""
 
 
 @dataclass

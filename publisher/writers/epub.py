@@ -35,7 +35,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
-from publisher.diagnostics import PublishError, error
+from publisher.diagnostics import error
+from publisher.errors import PublishError
 from publisher.writers.output import write_atomic
 from publisher.render.body import Section
 from publisher.writers.reproducible import normalise_zip, source_date_epoch, timestamp
