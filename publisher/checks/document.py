@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from publisher.rights import attribution
+from publisher.rights import checks as rights
 from publisher.checks import references as refchecks
 from publisher.citations.bibliography import citations
 from publisher.diagnostics import Diagnostic, error, warning
@@ -121,7 +122,7 @@ def check_paper(doc: Document) -> Iterator[Diagnostic]:
 
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
                              check_images, check_paper, check_structure,
-                             *refchecks.CHECKS, *attribution.CHECKS)
+                             *refchecks.CHECKS, *rights.CHECKS)
 
 
 def run(doc: Document) -> list[Diagnostic]:
