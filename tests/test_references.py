@@ -145,7 +145,7 @@ def test_apa_entries_read_as_pandoc_gives_them(article, tmp_path):
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 def test_apa_entries_match_pandoc_citeproc_live(article, tmp_path):
     """The same items through pandoc's citeproc and ours: the entries read the same."""
-    from publisher.citations.bibliography import resolve_style
+    from publisher.citations.styles import resolve_style
 
     folder = article(article_text("apa", extra="nocite: '@*'\n"), REFS)
     root = built(folder, tmp_path)
@@ -633,7 +633,7 @@ def test_no_double_period_after_et_al(article, tmp_path):
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("csl", ["apa", "ieee"])
 def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
-    from publisher.citations.bibliography import resolve_style
+    from publisher.citations.styles import resolve_style
 
     folder, root = wide(article, tmp_path, csl)
     md = tmp_path / "p.md"
