@@ -81,7 +81,8 @@ def _number_ranges(parts: list[CitePart], delimiter: str) -> list[CitePart]:
                 and number(parts[n + 1]) is not None:
             continue  # between two numbers: flush() puts it back where it stays
         value = number(p)
-        if value is not None and run and value == number(run[-1]) + 1:  # type: ignore[operator]
+        last = number(run[-1]) if run else None
+        if value is not None and last is not None and value == last + 1:
             run.append(p)
             continue
         had_run = bool(run)

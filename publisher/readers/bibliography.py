@@ -111,7 +111,7 @@ _SEPARATORS = re.compile(r"[\s,]*")
 class _Lines:
     """Offsets in a text → (line, column), both from 1, by bisecting its newlines once found."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         self.newlines = [m.start() for m in re.finditer("\n", text)]
 
     def line(self, offset: int) -> int:
@@ -132,7 +132,8 @@ def _json_positions(text: str) -> Positions:
         return out
     i += 1
     while True:
-        i = _SEPARATORS.match(text, i).end()  # type: ignore[union-attr]  # `*` always matches
+        separators = _SEPARATORS.match(text, i)  # between items (`*`: always a match)
+        i = separators.end() if separators else i
         if i >= len(text) or text[i] == "]":
             break
         try:
