@@ -17,7 +17,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from publisher.checks import document as checks
-from publisher.citations.bibliography import Formatted
+from publisher.citations.engine import Formatted
 from publisher.diagnostics import Diagnostic
 from publisher.readers.markdown import parse
 from publisher.render.body import render

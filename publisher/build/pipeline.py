@@ -124,18 +124,22 @@ class Prepared:
 
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
-    from publisher.citations.bibliography import Formatted, format_citations
+    from publisher.citations.engine import Formatted, format_document
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
 
     style = doc.style.path if doc.style else None  # resolved when the article was loaded
+    formatted = Formatted()  # no bibliography or no style: nothing to format
+    cite_diags: list[Diagnostic] = []
     try:
-        formatted = format_citations(doc, style) if style and doc.references else Formatted()
+        if style and doc.references:
+            formatted, cite_diags = format_document(doc, style)
     except Exception as exc:  # noqa: BLE001 - a broken .csl file is bad input, not a crash
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
                             f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
     assets, diags = collect_assets(doc, body)
+    diags = cite_diags + diags
     if has_errors(diags):
         return None, diags
     return Prepared(doc=doc, body=body, page=make_page(doc, body), assets=assets), diags

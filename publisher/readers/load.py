@@ -15,10 +15,11 @@ from dataclasses import replace
 from pathlib import Path
 
 from publisher import resources as fetcher
-from publisher.citations.bibliography import BIBLIOGRAPHY_NAMES, DEFAULT_STYLE, resolve_style
+from publisher.citations.styles import DEFAULT_STYLE, resolve_style
 from publisher.diagnostics import Diagnostic, error
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
 from publisher.readers import markdown as reader
+from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
 

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import assert_never
 
-from publisher.citations.bibliography import Formatted
+from publisher.citations.engine import Formatted
 from publisher.resources import local_path, safe_url
 from publisher.model import Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList, Paragraph, RawHTML, SoftBreak, Strikeout, Strong, Table, TableCell, Text, ThematicBreak
 from publisher.readers.markdown import plain_text
