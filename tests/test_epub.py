@@ -23,7 +23,7 @@ from urllib.parse import unquote, urldefrag
 import pytest
 from lxml import etree
 
-from conftest import HEADINGS, IL2, LEAD, epub_files, write_article
+from helpers import HEADINGS, IL2, LEAD, epub_files, write_article
 from publisher.build.pipeline import build
 from publisher.validate.judges import ToolMissing, epubcheck, java_command, validate
 

@@ -15,20 +15,19 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from publisher.build import pipeline as build_mod
+from helpers import assert_inert
 from publisher import resources as fetcher
-from publisher.writers import output
-from publisher.build import workers as sandbox
+from publisher.build import pipeline as build_mod, workers as sandbox
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme
+from publisher.writers import output
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")
@@ -250,61 +249,6 @@ def hostile_article(root: Path) -> Path:
                       "keywords: ['{% raw %}', '\"onmouseover=\"x']\n"
                       "disclaimer: '</p><script>alert(1)</script>'\n" + LIC +
                       "---\n" + HOSTILE_BODY)
-
-
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background"}
-_INVISIBLE = re.compile(r"[\x00-\x20\u200b-\u200f\ufeff]")
-
-
-JSON_LD = '<script type="application/ld+json">'
-
-
-def _check_attribute(tag: str, name: str, value: str | None) -> None:
-    assert tag.lower() not in {"iframe", "object", "embed", "style", "base", "form"}, tag
-    if tag.lower() == "script":  # only the page's schema.org data block, which never runs
-        assert (name, value) in (("", None), ("type", "application/ld+json")), (tag, name, value)
-    assert not name.lower().startswith("on"), (tag, name, value)
-    if name.lower() in URL_ATTRIBUTES and value:
-        probe = _INVISIBLE.sub("", value).lower()
-        scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", probe)
-        assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), (tag, name, value)
-        assert not probe.startswith("//"), (tag, name, value)
-
-
-class _Attributes(HTMLParser):
-    """The standard library's tokenizer, as a second opinion on what is a tag or attribute."""
-
-    def handle_starttag(self, tag, attrs):
-        _check_attribute(tag, "", None)
-        for name, value in attrs:
-            _check_attribute(tag, name, value)
-
-    handle_startendtag = handle_starttag
-
-
-def assert_inert(markup: str) -> None:
-    """No script that runs, no ``on…`` attribute, no URL attribute but http(s), mailto, relative.
-
-    ``<script`` appears only as the page's JSON-LD data block (``type="application/ld+json"``,
-    which browsers never run), and its content is JSON with no ``<`` in it, so no value can
-    close it. Attributes are checked on the parsed page (lxml, and the standard library's
-    tokenizer): an article may *say* "onload=" or "javascript:" in its text, kept as text.
-    """
-    rest = markup
-    while (at := rest.lower().find("<script")) >= 0:
-        assert rest[at:at + len(JSON_LD)] == JSON_LD, rest[at:at + 80]
-        data, _, rest = rest[at + len(JSON_LD):].partition("</script>")
-        assert "<" not in data
-        json.loads(data)
-    root = lxml_html.document_fromstring(markup)
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            _check_attribute(el.tag, "", None)
-            for name, value in el.attrib.items():
-                _check_attribute(el.tag, name, value)
-    tokenizer = _Attributes(convert_charrefs=True)
-    tokenizer.feed(markup)
-    tokenizer.close()
 
 
 def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):

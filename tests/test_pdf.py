@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from pypdf.generic import Destination
 from typer.testing import CliRunner
 
-from conftest import HEADINGS, IL2, LEAD
+from helpers import HEADINGS, IL2, LEAD
 from publisher.build.pipeline import build, check, prepare
 from publisher.cli.app import app
 from publisher.diagnostics import PublishError

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from helpers import assert_inert
 from publisher.checks import document as checks
 from publisher.citations.bibliography import Formatted
 from publisher.diagnostics import Diagnostic
@@ -23,7 +24,6 @@ from publisher.readers.markdown import parse
 from publisher.render.body import render
 from publisher.render.templating import default_theme, page
 from publisher.writers import html
-from test_hostile import assert_inert
 
 PATH = Path("source/demo/article.md")
 SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None,

@@ -15,9 +15,9 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import IL2
-from publisher.checks import online
+from helpers import IL2
 from publisher.build.pipeline import build, check
+from publisher.checks import online
 from publisher.cli.app import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "references"
@@ -673,7 +673,7 @@ def test_author_date_entry_starting_with_a_number_has_no_margin(article, tmp_pat
 
 
 def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
-    from conftest import epub_files
+    from helpers import epub_files
 
     body = "## One\n\nText [@smith2016; @white2018]. @rosenberg2014 agrees.\n"
     folder = article(article_text("apa", body=body), REFS)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IL2
+from helpers import IL2
 
 PUBLISH = str(Path(sys.executable).parent / "publish")
 OUTPUTS = ("index.html", "style.css", "interleukin-2.pdf", "interleukin-2.epub")

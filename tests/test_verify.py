@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IL2
+from helpers import IL2
 from publisher.build import verify
 from publisher.build.pipeline import build, check, prepare
 from publisher.render.templating import default_theme

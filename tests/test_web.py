@@ -12,12 +12,11 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import ROOT, epub_files
-from publisher.validate import nuchecker
+from helpers import ROOT, epub_files, make_sample
 from publisher.build.pipeline import build
 from publisher.cli.app import app
+from publisher.validate import nuchecker
 from publisher.validate.judges import VALIDATORS, ToolMissing, java_command, validate
-from sample_web import make_sample, sample  # noqa: F401  (a fixture)
 
 
 def parse(path: Path):
