@@ -1,4 +1,5 @@
-# publisher: `make all` sets up .venv and builds every article; `make test` runs the suite.
+# publisher: `make all` sets up .venv and builds every article; `make test` runs the suite,
+# `make test-fast` the part of it that takes seconds.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -30,7 +31,13 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test check bench clean distclean pdf-deps bench-deps browser-deps bytecode
+# The tests that `make test-fast` leaves out (markers declared in pyproject.toml).
+FAST   := not slow and not browser and not java
+# pytest exits 5 when no test was selected (a -k or -m that matches nothing): not a failure.
+PYTEST  = $(BIN)/python -m pytest $(1) || [ $$? -eq 5 ]
+
+.PHONY: all build test test-fast check bench clean distclean pdf-deps bench-deps browser-deps \
+        bytecode
 
 all: build
 
@@ -67,7 +74,11 @@ check: $(STAMP)
 	$(BIN)/publish check
 
 test: $(STAMP) pdf-deps browser-deps
-	$(BIN)/python -m pytest
+	$(call PYTEST,)
+
+# No browser, no Java, no repeated PDF builds: for the edit loop.
+test-fast: $(STAMP) pdf-deps
+	$(call PYTEST,-m "$(FAST)")
 
 bench: $(STAMP) pdf-deps bench-deps bytecode
 	$(BIN)/python tests/bench.py

@@ -206,6 +206,7 @@ def test_a_credit_for_an_image_not_shown_warns(article):
     assert found(diags) == [("image-credit-unused", "warning", 6)]
 
 
+@pytest.mark.slow
 def test_a_credited_image_is_credited_in_every_output(article, tmp_path):
     from pypdf import PdfReader
 

@@ -288,6 +288,7 @@ def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
                     assert_inert(data.split("?>", 1)[-1])
 
 
+@pytest.mark.slow
 def test_hostile_markup_is_inert_in_the_pdf(tmp_path):
     folder = hostile_article(tmp_path)
     prepared, _ = build_mod.prepare(build_mod.check(folder)[0])
@@ -448,8 +449,10 @@ def test_sources_that_are_symlinks_out_of_the_folder_are_refused(tmp_path):
 
 @pytest.mark.parametrize("body, line, what", [
     (">" * 5000 + " deep\n", 4, "quotes and lists"),
-    ("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists"),
-    ("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists"),
+    pytest.param("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
+    pytest.param("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
     ("".join(">" * i + " line\n" for i in range(1, 3000)), 20, "quotes and lists"),
     ("*a " * 3000 + "b" + "*" * 3000 + "\n", 4, "emphasis and links"),
     ("[" * 3000 + "x" + "](u)" * 3000 + "\n", None, None),
@@ -475,6 +478,7 @@ def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     assert "level 16" in text and "quoted" in text
 
 
+@pytest.mark.slow
 def test_enormous_tables_are_a_limit_error():
     long_table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 7000
     _, diags = read("---\ntitle: T\n---\nText.\n\n" + long_table)
@@ -488,6 +492,7 @@ def test_enormous_tables_are_a_limit_error():
     assert diags == [] and len(doc.blocks[0].rows) == 300
 
 
+@pytest.mark.slow
 def test_very_long_lines_give_a_whole_page(tmp_path):
     words = " ".join(f"w{i}" for i in range(100_000))  # one 690 kB line
     folder = make(tmp_path, "---\ntitle: Long\n" + LIC + "---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
@@ -509,6 +514,7 @@ def test_an_article_over_the_size_limit_is_refused(tmp_path):
         "split the article or move data out of it"]
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
@@ -526,6 +532,7 @@ def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch)
     assert no_temporaries(out)
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 2000  # needs far more than 16 MiB
     folder = make(tmp_path, "---\ntitle: Big\n" + LIC + "---\n" + table)
@@ -541,6 +548,7 @@ def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
 # Nothing lost
 
 
+@pytest.mark.slow
 def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
@@ -585,6 +593,7 @@ def test_an_unwritable_output_is_one_located_line(tmp_path):
     assert "earlier outputs are kept" in e["msg"]
 
 
+@pytest.mark.slow
 def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
     folder = make(tmp_path, "---\ntitle: Twice\n" + LIC + credited("assets/ok.png") + "---\n## One\n\n"
                   + "Some text. " * 400 + "\n",
@@ -605,6 +614,7 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
                                                      "demo.pdf", "index.html", "style.css"]
 
 
+@pytest.mark.slow
 def test_the_output_lock_makes_builds_take_turns(tmp_path):
     """While one build holds the folder, another waits (a lock on the folder, no lock file)."""
     import time

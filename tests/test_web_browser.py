@@ -19,6 +19,8 @@ import pytest
 
 from helpers import LEAD, ROOT
 
+pytestmark = pytest.mark.browser  # Chromium through Playwright
+
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
