@@ -122,6 +122,8 @@ def as_pandoc(author: str, text: str, note: bool) -> str:
     """An engine's citation shaped as the pandoc reference is: in a note style the citation is
     a note (``^[...]``), an author-in-text citation's names stay outside it."""
     if note:
+        # pandoc starts a citation note with a capital ("See ...")
+        text = text[:1].upper() + text[1:]
         return normalise(author + "^[" + text + "]") if text else normalise(author)
     return normalise(author + " " + text)
 
@@ -163,12 +165,8 @@ var __sys = {
   retrieveLocale: function (lang) { return __locales[lang] || __locales["en-US"]; },
   warn: function (msg) { __warnings.push(String(msg)); }
 };
-function __run(styleXml, lang, itemsJson, clustersJson, noteStyle) {
-  __items = {}; __warnings = [];
-  var items = JSON.parse(itemsJson);
-  for (var i = 0; i < items.length; i++) __items[items[i].id] = items[i];
-  var engine = new CSL.Engine(__sys, styleXml, lang, true);
-  var clusters = JSON.parse(clustersJson), authors = [], texts = {}, pre = [];
+function __cites(clusters, noteStyle) {
+  var out = [];
   for (var n = 0; n < clusters.length; n++) {
     var c = clusters[n], citationItems = [], intext = c.mode === "author-in-text";
     for (var j = 0; j < c.items.length; j++) {
@@ -179,35 +177,70 @@ function __run(styleXml, lang, itemsJson, clustersJson, noteStyle) {
       if (it["suppress-author"] || intext) ci["suppress-author"] = true;
       citationItems.push(ci);
     }
-    // pandoc's author-in-text: the names, then the citation without them
-    authors.push(intext ? engine.makeCitationCluster([{id: c.items[0].id, "author-only": true}]) : "");
-    var citation = {citationID: "c" + n, citationItems: citationItems,
-                    properties: {noteIndex: noteStyle ? n + 1 : 0}};
-    var res = engine.processCitationCluster(citation, pre, []);
-    pre.push(["c" + n, noteStyle ? n + 1 : 0]);
-    // later clusters can change earlier ones (disambiguation, numbering): keep the last word
-    for (var k = 0; k < res[1].length; k++) texts[res[1][k][2]] = res[1][k][1];
+    out.push({citationID: "c" + n, citationItems: citationItems,
+              properties: {noteIndex: noteStyle ? n + 1 : 0}});
   }
+  return out;
+}
+function __run(styleXml, lang, itemsJson, clustersJson, noteStyle, incremental) {
+  __items = {}; __warnings = [];
+  var items = JSON.parse(itemsJson);
+  for (var i = 0; i < items.length; i++) __items[items[i].id] = items[i];
+  var t0 = Date.now();
+  var engine = new CSL.Engine(__sys, styleXml, lang, true);
+  var compileMs = Date.now() - t0;
+  var clusters = JSON.parse(clustersJson), citations = __cites(clusters, noteStyle);
+  var texts = {}, authors = [];
+  if (incremental) {  // as an editor does it: one cluster at a time
+    var pre = [];
+    for (var n = 0; n < citations.length; n++) {
+      var res = engine.processCitationCluster(citations[n], pre, []);
+      pre.push([citations[n].citationID, citations[n].properties.noteIndex]);
+      // later clusters can change earlier ones (disambiguation): keep the last word
+      for (var k = 0; k < res[1].length; k++) texts[res[1][k][2]] = res[1][k][1];
+    }
+  } else {  // the whole document in one call
+    var r = engine.rebuildProcessorState(citations, "html", []);
+    for (var k2 = 0; k2 < r.length; k2++) texts[r[k2][0]] = r[k2][2];
+  }
+  // pandoc's author-in-text: the names, then the citation without them
+  for (var m = 0; m < clusters.length; m++)
+    authors.push(clusters[m].mode === "author-in-text"
+      ? engine.makeCitationCluster([{id: clusters[m].items[0].id, "author-only": true}]) : "");
   var out = [];
-  for (var m = 0; m < clusters.length; m++) out.push([authors[m], texts["c" + m] || ""]);
+  for (var m2 = 0; m2 < clusters.length; m2++) out.push([authors[m2], texts["c" + m2] || ""]);
   var bib = engine.makeBibliography();
-  return JSON.stringify({cites: out, bib: bib, warnings: __warnings});
+  return JSON.stringify({cites: out, bib: bib, warnings: __warnings, compile_ms: compileMs,
+                         total_ms: Date.now() - t0});
 }
 """
 
 
 class CiteprocJS:
-    def __init__(self) -> None:
-        from py_mini_racer import MiniRacer
+    """citeproc-js in V8 (mini-racer), or in QuickJS (the ``quickjs`` wheel) when
+    $CITEPROC_JS_ENGINE=quickjs."""
 
+    def __init__(self) -> None:
         js = os.environ.get("CITEPROC_JS", "/work/wt/cite-venv/js/node_modules/citeproc/citeproc_commonjs.js")
         self.locales = Path(os.environ.get("CSL_LOCALES", "/work/main/.venv/lib/python3.11/site-packages/citeproc/data/locales"))
-        self.ctx = MiniRacer()
+        self.backend = os.environ.get("CITEPROC_JS_ENGINE", "mini-racer")
+        if self.backend == "quickjs":
+            import quickjs
+            self.ctx = quickjs.Context()
+            self.ctx.set_max_stack_size(64 * 1024 * 1024)
+        else:
+            from py_mini_racer import MiniRacer
+            self.ctx = MiniRacer()
         self.ctx.eval("var module = {exports: {}}; var exports = module.exports;")
         self.ctx.eval(Path(js).read_text(encoding="utf-8"))
         self.ctx.eval("var CSL = module.exports;")
         self.ctx.eval(_JS_GLUE)
         self.version = self.ctx.eval("CSL.PROCESSOR_VERSION")
+
+    def call(self, *args: object) -> str:
+        if self.backend == "quickjs":
+            return self.ctx.eval("__run(" + ", ".join(json.dumps(a) for a in args) + ")")
+        return self.ctx.call("__run", *args)
 
     def load_locale(self, lang: str) -> None:
         for tag in ("en-US", lang):
@@ -221,14 +254,19 @@ class CiteprocJS:
         note = is_note_style(csl)
         items = json.dumps(load_corpus(), ensure_ascii=False)
         t0, c0 = time.perf_counter(), time.process_time()
-        raw = self.ctx.call("__run", xml, lang, items, json.dumps(clusters), note)
+        raw = self.call(xml, lang, items, json.dumps(clusters), note,
+                            bool(os.environ.get("CITEPROC_JS_INCREMENTAL")))
         seconds = (time.perf_counter() - t0, time.process_time() - c0)
         res = json.loads(raw)
-        citations = [as_pandoc(html_to_text(a), html_to_text(r), note) for a, r in res["cites"]]
+        # an author-only cite of a style whose citations print no names: nothing, as pandoc
+        citations = [as_pandoc(html_to_text(a.replace("[NO_PRINTED_FORM]", "")),
+                               html_to_text(r.replace("[NO_PRINTED_FORM]", "")), note)
+                     for a, r in res["cites"]]
         meta, entries_html = res["bib"] if res["bib"] else ({"entry_ids": []}, [])
         entries = {}
         for ids, h in zip(meta["entry_ids"], entries_html):
             entries[ids[0]] = html_to_text(h)
+        self.compile_ms = res["compile_ms"]
         return entries, citations, seconds, res["warnings"]
 
 
@@ -284,7 +322,10 @@ def main() -> int:
         rows.append({"style": style, "entries_same": same_e, "entries": ne, "order_same": order_ok,
                      "cites_same": same_c, "cites": nc, "cpu_seconds": cpu, "wall_seconds": wall,
                      "pandoc_cpu_seconds": exp["cpu_seconds_median"],
-                     "pandoc_wall_seconds": exp["wall_seconds_median"], "warnings": warnings[:20]})
+                     "pandoc_wall_seconds": exp["wall_seconds_median"], "warnings": warnings[:20],
+                     "js_style_compile_ms": getattr(js, "compile_ms", None)})
+        if js is not None:
+            print(f"{'':34} (citeproc-js: style compiled in {js.compile_ms} ms wall, included above)")
         shown = 0
         for k, v in exp["entries"].items():
             if shown < args.show and entries.get(k) != v:
