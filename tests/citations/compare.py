@@ -5,7 +5,8 @@
     python tests/citations/compare.py pandoc --record      # (re)write expected/<style>.json
 
 ENGINE is one of:
-  pandoc       pandoc's own citeproc (the binary in pypandoc-binary, or $PANDOC)
+  pandoc       pandoc's own citeproc (the binary in pypandoc-binary, or $PANDOC), Markdown in
+  pandoc-ast   the same pandoc fed a JSON AST built from the clusters (the integration path)
   citeproc-py  the project's formatter (publisher.citations.bibliography.format_citations);
                run it with the project's interpreter and PYTHONPATH at the project's tree
   citeproc-js  citeproc-js (npm ``citeproc``) in V8 via the ``mini-racer`` wheel;
@@ -109,6 +110,69 @@ def run_pandoc(style: str, clusters: list[dict]) -> tuple[dict[str, str], list[s
                 key = entry["c"][0][0].removeprefix("ref-")
                 entries[key] = normalise(" ".join(_block(x) for x in entry["c"][1]))
     return entries, citations, seconds
+
+
+def _words(text: str) -> list[dict]:
+    """Text → pandoc inlines: words as ``Str``, blanks as ``Space``."""
+    out: list[dict] = []
+    for n, word in enumerate(text.split(" ")):
+        if n:
+            out.append({"t": "Space"})
+        if word:
+            out.append({"t": "Str", "c": word})
+    return out
+
+
+def pandoc_ast(clusters: list[dict], lang: str) -> dict:
+    """The clusters as a pandoc JSON AST (what an integration would send): one paragraph per
+    cluster, each a ``Cite`` whose locator is written into the suffix, where pandoc looks for
+    it, with the label term of the document's language."""
+    from common import PANDOC_LABELS, PANDOC_LABELS_DE
+
+    labels = PANDOC_LABELS_DE if lang.startswith("de") else PANDOC_LABELS
+    blocks = []
+    for n, c in enumerate(clusters):
+        cites = []
+        for item in c["items"]:
+            suffix = ""
+            if item.get("locator"):
+                label = labels[item["label"]]
+                if item["label"] == "page" and "-" in item["locator"] and label == "p.":
+                    label = "pp."
+                suffix = f", {label} {item['locator']}"
+            suffix += item.get("suffix", "")
+            mode = ("AuthorInText" if c["mode"] == "author-in-text" else
+                    "SuppressAuthor" if item.get("suppress-author") else "NormalCitation")
+            cites.append({"citationId": item["id"], "citationPrefix": _words(item.get("prefix", "")),
+                          "citationSuffix": _words(suffix), "citationMode": {"t": mode},
+                          "citationNoteNum": n + 1, "citationHash": 0})
+        blocks.append({"t": "Para", "c": [{"t": "Cite", "c": [cites, [{"t": "Str", "c": "[cite]"}]]}]})
+    blocks.append({"t": "Div", "c": [["refs", [], []], []]})
+    return {"pandoc-api-version": [1, 23, 1, 1],
+            "meta": {"lang": {"t": "MetaString", "c": lang}}, "blocks": blocks}
+
+
+def run_pandoc_ast(style: str, clusters: list[dict]) -> tuple[dict[str, str], list[str], tuple[float, float]]:
+    """pandoc again, fed a JSON AST instead of Markdown: the integration path."""
+    csl, lang = split_style(style)
+    cmd = [pandoc_binary(), "-f", "json", "-t", "json", "--citeproc",
+           f"--csl={style_path(csl)}", f"--bibliography={CORPUS}"]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, input=json.dumps(pandoc_ast(clusters, lang)).encode(),
+                         capture_output=True, check=True)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ast = json.loads(out.stdout)
+    citations, entries = [], {}
+    for block in ast["blocks"]:
+        if block["t"] == "Para":
+            citations.append(normalise(_inlines(block["c"])))
+        elif block["t"] == "Div" and block["c"][0][0] == "refs":
+            for entry in block["c"][1]:
+                key = entry["c"][0][0].removeprefix("ref-")
+                entries[key] = normalise(" ".join(_block(x) for x in entry["c"][1]))
+    return entries, citations, (wall, r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime)
 
 
 # ------------------------------------------------------------------------------------------
@@ -274,7 +338,7 @@ class CiteprocJS:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("engine", choices=["pandoc", "citeproc-py", "citeproc-js"])
+    ap.add_argument("engine", choices=["pandoc", "pandoc-ast", "citeproc-py", "citeproc-js"])
     ap.add_argument("--styles", default=",".join(ALL_STYLES))
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per style (median kept)")
     ap.add_argument("--record", action="store_true", help="pandoc only: write expected/*.json")
@@ -295,6 +359,8 @@ def main() -> int:
         for _ in range(max(1, args.repeat)):
             if args.engine == "pandoc":
                 entries, cites, secs = run_pandoc(style, clusters)
+            elif args.engine == "pandoc-ast":
+                entries, cites, secs = run_pandoc_ast(style, clusters)
             elif args.engine == "citeproc-py":
                 entries, cites, secs = run_citeproc_py(style, clusters)
             else:
