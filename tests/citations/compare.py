@@ -7,8 +7,12 @@
 ENGINE is one of:
   pandoc       pandoc's own citeproc (the binary in pypandoc-binary, or $PANDOC), Markdown in
   pandoc-ast   the same pandoc fed a JSON AST built from the clusters (the integration path)
-  citeproc-py  the project's formatter (publisher.citations.bibliography.format_citations);
+  citeproc-py  the project's formatter as it was at 6025ae9
+               (publisher.citations.bibliography.format_citations);
                run it with the project's interpreter and PYTHONPATH at the project's tree
+  project      any object of the project's CitationEngine shape (publisher.citations.engine,
+               main from 0fe8511 on): $ENGINE=module:callable, default the project's
+               default_engine; project interpreter and PYTHONPATH as for citeproc-py
   citeproc-js  citeproc-js (npm ``citeproc``) in V8 via the ``mini-racer`` wheel;
                $CITEPROC_JS names citeproc_commonjs.js, $CSL_LOCALES the folder of
                locales-xx-XX.xml files
@@ -220,6 +224,40 @@ def run_citeproc_py(style: str, clusters: list[dict]) -> tuple[dict[str, str], l
 
 
 # ------------------------------------------------------------------------------------------
+# any engine with the project's CitationEngine shape (publisher.citations.engine, from 0fe8511)
+
+def run_project(style: str, clusters: list[dict]) -> tuple[dict[str, str], list[str], tuple[float, float]]:
+    """``$ENGINE`` = ``module:callable`` returning a ``CitationEngine`` (default: the
+    project's ``default_engine``); run with the project's interpreter and PYTHONPATH."""
+    import importlib
+
+    from publisher.model import Citation, CitationItem, Reference
+
+    module, _, attr = os.environ.get("ENGINE", "publisher.citations.engine:default_engine").partition(":")
+    engine = getattr(importlib.import_module(module), attr)()
+    csl, lang = split_style(style)
+    refs = tuple(Reference(key=i["id"], csl=i, path=CORPUS, line=1) for i in load_corpus())
+    nodes = []
+    for n, c in enumerate(clusters):
+        items = tuple(CitationItem(key=i["id"], prefix=i.get("prefix", ""),
+                                   suffix=i.get("suffix", ""), locator=i.get("locator", ""),
+                                   label=i.get("label", ""),
+                                   suppress_author=bool(i.get("suppress-author")))
+                      for i in c["items"])
+        nodes.append(Citation(items=items, in_text=c["mode"] == "author-in-text", source="",
+                              line=n + 1, column=1))
+    t0, c0 = time.perf_counter(), time.process_time()
+    formatted, _diagnostics = engine.format(tuple(nodes), refs, nocite=(), style=style_path(csl),
+                                            locale=lang)
+    seconds = (time.perf_counter() - t0, time.process_time() - c0)
+    note = is_note_style(csl)
+    citations = [as_pandoc("", html_to_text("".join(p.html for p in formatted.citations.get((n + 1, 1), ()))), note)
+                 for n in range(len(clusters))]
+    entries = {key: html_to_text(h) for key, h in formatted.entries}
+    return entries, citations, seconds
+
+
+# ------------------------------------------------------------------------------------------
 # citeproc-js in V8 (mini-racer)
 
 _JS_GLUE = r"""
@@ -338,7 +376,7 @@ class CiteprocJS:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("engine", choices=["pandoc", "pandoc-ast", "citeproc-py", "citeproc-js"])
+    ap.add_argument("engine", choices=["pandoc", "pandoc-ast", "citeproc-py", "citeproc-js", "project"])
     ap.add_argument("--styles", default=",".join(ALL_STYLES))
     ap.add_argument("--repeat", type=int, default=3, help="timed runs per style (median kept)")
     ap.add_argument("--record", action="store_true", help="pandoc only: write expected/*.json")
@@ -361,6 +399,8 @@ def main() -> int:
                 entries, cites, secs = run_pandoc(style, clusters)
             elif args.engine == "pandoc-ast":
                 entries, cites, secs = run_pandoc_ast(style, clusters)
+            elif args.engine == "project":
+                entries, cites, secs = run_project(style, clusters)
             elif args.engine == "citeproc-py":
                 entries, cites, secs = run_citeproc_py(style, clusters)
             else:
