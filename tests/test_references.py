@@ -738,7 +738,12 @@ def test_csl_data_is_normalised_in_one_place():
 
 def test_an_engine_plugs_in_behind_the_interface(article):
     from publisher.build.pipeline import load
-    from publisher.citations.engine import CitationEngine, Formatted, default_engine, format_document
+    from publisher.citations.engine import (
+        CitationEngine,
+        Formatted,
+        default_engine,
+        format_document,
+    )
     from publisher.diagnostics import warning
 
     seen: dict = {}

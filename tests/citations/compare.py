@@ -35,10 +35,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (ALL_STYLES, CLUSTERS, CORPUS, EXPECTED, html_to_text, load_clusters,  # noqa: E402
-                    load_corpus, make_clusters, normalise, pandoc_markdown, split_style,
-                    style_path)
-
+from common import (  # noqa: E402
+    ALL_STYLES,
+    CLUSTERS,
+    CORPUS,
+    EXPECTED,
+    html_to_text,
+    load_clusters,
+    load_corpus,
+    make_clusters,
+    normalise,
+    pandoc_markdown,
+    split_style,
+    style_path,
+)
 
 # ------------------------------------------------------------------------------------------
 # pandoc
@@ -366,7 +376,7 @@ class CiteprocJS:
                      for a, r in res["cites"]]
         meta, entries_html = res["bib"] if res["bib"] else ({"entry_ids": []}, [])
         entries = {}
-        for ids, h in zip(meta["entry_ids"], entries_html):
+        for ids, h in zip(meta["entry_ids"], entries_html, strict=False):
             entries[ids[0]] = html_to_text(h)
         self.compile_ms = res["compile_ms"]
         return entries, citations, seconds, res["warnings"]
@@ -419,7 +429,7 @@ def main() -> int:
             }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         exp = json.loads(path.read_text(encoding="utf-8"))
         same_e = sum(1 for k, v in exp["entries"].items() if entries.get(k) == v)
-        same_c = sum(1 for a, b in zip(exp["citations"], cites) if a == b)
+        same_c = sum(1 for a, b in zip(exp["citations"], cites, strict=False) if a == b)
         order_ok = list(entries) == exp["entry_order"]
         ratio = cpu / exp["cpu_seconds_median"] if exp["cpu_seconds_median"] else float("nan")
         ne, nc = len(exp["entries"]), len(exp["citations"])
@@ -437,7 +447,7 @@ def main() -> int:
             if shown < args.show and entries.get(k) != v:
                 print(f"   E {k}\n     want {v}\n     got  {entries.get(k)}")
                 shown += 1
-        for n, (a, b) in enumerate(zip(exp["citations"], cites)):
+        for n, (a, b) in enumerate(zip(exp["citations"], cites, strict=False)):
             if shown < 2 * args.show and a != b:
                 print(f"   C{n} {json.dumps(clusters[n]['items'])[:100]}\n     want {a}\n     got  {b}")
                 shown += 1

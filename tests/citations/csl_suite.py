@@ -16,7 +16,6 @@ dropped and every citation's final rendering is compared, in order.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import time
