@@ -15,9 +15,9 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import IL2
-from publisher.checks import online
+from helpers import IL2
 from publisher.build.pipeline import build, check
+from publisher.checks import online
 from publisher.cli.app import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "references"
@@ -142,6 +142,7 @@ def test_apa_entries_read_as_pandoc_gives_them(article, tmp_path):
     assert "12" not in text(entry(root, "white2018")).replace("2018", "")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 def test_apa_entries_match_pandoc_citeproc_live(article, tmp_path):
     """The same items through pandoc's citeproc and ours: the entries read the same."""
@@ -185,6 +186,7 @@ def test_vancouver_links_pmid_to_pubmed(article, tmp_path):
     assert "https://pubmed.ncbi.nlm.nih.gov/24907378/" in rosenberg.xpath(".//a/@href")
 
 
+@pytest.mark.slow
 def test_chicago_puts_punctuation_inside_quotes_and_no_locator_in_entries(article, tmp_path):
     root = built(article(article_text("chicago-author-date"), REFS), tmp_path)
     assert text(entry(root, "white2018")) == (
@@ -584,6 +586,7 @@ def wide(article, tmp_path, csl: str):
     return folder, built(folder, tmp_path)
 
 
+@pytest.mark.slow
 def test_apa_disambiguates_and_collapses_same_author_same_year(article, tmp_path):
     _, root = wide(article, tmp_path, "apa")
     para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
@@ -597,6 +600,7 @@ def test_apa_disambiguates_and_collapses_same_author_same_year(article, tmp_path
     assert text(entry(root, "s1")).startswith("Smith, J. (2016b). First.")
 
 
+@pytest.mark.slow
 def test_apa_mended_entries(article, tmp_path):
     _, root = wide(article, tmp_path, "apa")
     # a group of empty variables is left out: no "(Publication)" for a thesis without number
@@ -610,6 +614,7 @@ def test_apa_mended_entries(article, tmp_path):
     assert keys.index("ch1") < keys.index("web2020") < keys.index("th1")
 
 
+@pytest.mark.slow
 def test_numeric_ranges_written_order_and_localised_dates(article, tmp_path):
     _, root = wide(article, tmp_path, "vancouver")
     para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
@@ -630,6 +635,7 @@ def test_no_double_period_after_et_al(article, tmp_path):
     assert text(entry(root, "many")).startswith("7. A1, X. et al. Many authors.")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("csl", ["apa", "ieee"])
 def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
@@ -650,6 +656,7 @@ def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
         assert ours == text(theirs.xpath("//p")[0])
 
 
+@pytest.mark.slow
 def test_pdf_entries_show_their_address_once(article, tmp_path):
     from pypdf import PdfReader
 
@@ -673,7 +680,7 @@ def test_author_date_entry_starting_with_a_number_has_no_margin(article, tmp_pat
 
 
 def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
-    from conftest import epub_files
+    from helpers import epub_files
 
     body = "## One\n\nText [@smith2016; @white2018]. @rosenberg2014 agrees.\n"
     folder = article(article_text("apa", body=body), REFS)
@@ -731,7 +738,12 @@ def test_csl_data_is_normalised_in_one_place():
 
 def test_an_engine_plugs_in_behind_the_interface(article):
     from publisher.build.pipeline import load
-    from publisher.citations.engine import CitationEngine, Formatted, default_engine, format_document
+    from publisher.citations.engine import (
+        CitationEngine,
+        Formatted,
+        default_engine,
+        format_document,
+    )
     from publisher.diagnostics import warning
 
     seen: dict = {}

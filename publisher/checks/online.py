@@ -30,7 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from publisher import __version__
-from publisher.citations.csl import DOI, PMID, bare_doi, comparable, family, identifier, people, years_named
+from publisher.citations.csl import (
+    DOI,
+    PMID,
+    bare_doi,
+    comparable,
+    family,
+    identifier,
+    people,
+    years_named,
+)
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.errors import Unreachable
 from publisher.model import Document, Reference
@@ -139,7 +148,8 @@ def crossref_record(body: str) -> Record:
         if parts and parts[0] and parts[0][0]:
             years.append(int(parts[0][0]))
     authors = work.get("author") or []
-    first = next((a for a in authors if a.get("sequence") == "first"), authors[0] if authors else {})
+    fallback = authors[0] if authors else {}
+    first = next((a for a in authors if a.get("sequence") == "first"), fallback)
     retracted = concern = notice = ""
     for update in work.get("updated-by") or []:
         kind = str(update.get("type", "")).lower().replace("-", "_")

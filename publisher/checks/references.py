@@ -97,7 +97,8 @@ def _issn_problem(value: str) -> str | None:
 
 
 def _split_numbers(value: str) -> list[str]:
-    """An ISBN or ISSN field may hold several numbers: ``978-… , 978-…`` or ``1234-5678 2345-6789``."""
+    """An ISBN or ISSN field may hold several numbers: ``978-… , 978-…`` or
+    ``1234-5678 2345-6789``."""
     parts = [p.strip() for p in re.split(r"[,;]", value) if p.strip()]
     out: list[str] = []
     for p in parts:
@@ -107,9 +108,11 @@ def _split_numbers(value: str) -> list[str]:
 
 
 def _reason(exc: Exception) -> str:
-    return {"InvalidChecksum": "its check digit is wrong", "InvalidLength": "wrong number of digits",
-            "InvalidFormat": "it holds characters other than digits and X",
-            "InvalidComponent": "its prefix is not an ISBN prefix"}.get(type(exc).__name__, str(exc))
+    reasons = {"InvalidChecksum": "its check digit is wrong",
+               "InvalidLength": "wrong number of digits",
+               "InvalidFormat": "it holds characters other than digits and X",
+               "InvalidComponent": "its prefix is not an ISBN prefix"}
+    return reasons.get(type(exc).__name__, str(exc))
 
 
 def _pmid_problem(value: str) -> str | None:
@@ -165,7 +168,8 @@ def _isbn13(value: str) -> set[str]:
     out = set()
     for part in _split_numbers(value):
         try:
-            out.add(isbn.to_isbn13(isbn.compact(part)) if isbn.is_valid(part) else isbn.compact(part))
+            compact = isbn.compact(part)
+            out.add(isbn.to_isbn13(compact) if isbn.is_valid(part) else compact)
         except Exception:  # stdnum raises its own errors for odd input; compare as written
             out.add(part)
     return out
@@ -322,5 +326,5 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
                     "not <style xmlns=\"http://purl.org/net/xbiblio/csl\">)")
 
 
-CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields, check_verifiable,
-          check_dates)
+CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields,
+          check_verifiable, check_dates)

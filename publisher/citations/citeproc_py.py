@@ -96,8 +96,12 @@ def _format(nodes: Sequence[Citation], references: Sequence[Reference], nocite: 
 def _bibliography(style: Any, items: dict[str, dict[str, Any]], order: list[str]) -> Any:
     """citeproc-py's bibliography of the items, the entries registered in ``order``; again
     with year suffixes when the style asks for them and works share authors and year."""
-    from citeproc import (Citation as CPCitation, CitationItem as CPItem,
-                          CitationStylesBibliography, formatter)
+    from citeproc import (
+        Citation as CPCitation,
+        CitationItem as CPItem,
+        CitationStylesBibliography,
+        formatter,
+    )
     from citeproc.source.json import CiteProcJSON
 
     def bibliography() -> Any:
@@ -201,7 +205,7 @@ def _entries(bib: Any, style: Any, by_key: dict[str, Reference], locale: str | N
     numeric = _numeric(style)
     original = {k.lower(): k for k in by_key}  # citeproc-py lower-cases every key
     entries = []
-    for key, entry in zip(bib.keys, bib.bibliography()):
+    for key, entry in zip(bib.keys, bib.bibliography(), strict=False):
         ref = by_key[original.get(key, key)]
         text = _sanitise(str(entry))
         text = _one_period(_quotes_take_punctuation(text) if american else text)

@@ -195,7 +195,8 @@ def comparable(title: Any) -> str:
 def csl_json(ref: Reference) -> dict[str, Any]:
     """A reference as CSL-JSON engines read it: its key as ``id``, identifiers under their CSL
     names (``doi:`` is read as ``DOI``, as pandoc does), dates as ``date-parts``, names as
-    mappings of strings; values of no use (None, a date or names of an unreadable shape) left out."""
+    mappings of strings; values of no use (None, a date or names of an unreadable shape) left
+    out."""
     item: dict[str, Any] = {}
     for k, v in ref.csl.items():
         if v is None:
