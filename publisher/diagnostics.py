@@ -17,7 +17,6 @@ from pathlib import Path
 
 from publisher.codes import Severity, lookup
 
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
 
 
@@ -39,7 +38,8 @@ class Diagnostic:
                              f"{declared.severity.value}, not {self.severity.value}")
 
     def __str__(self) -> str:  # the one text form, used by the CLI and in errors
-        return f"{self.path}:{self.line}:{self.column}: {self.severity.value}[{self.code}] {self.message}"
+        return (f"{self.path}:{self.line}:{self.column}: "
+                f"{self.severity.value}[{self.code}] {self.message}")
 
 
 def display_path(path: Path | str) -> str:

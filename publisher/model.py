@@ -9,11 +9,11 @@ a diagnostic at the text that caused it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from collections.abc import Iterator
-from typing import Any, Union
+from typing import Any
 
 # --------------------------------------------------------------------------------------------
 # Inline nodes
@@ -137,10 +137,8 @@ class RawHTML:
     line: int
 
 
-Inline = Union[
-    Text, Emphasis, Strong, Strikeout, Code, Link, Image, Citation, FootnoteRef, SoftBreak,
-    HardBreak, RawHTML,
-]
+Inline = (Text | Emphasis | Strong | Strikeout | Code | Link | Image | Citation | FootnoteRef
+          | SoftBreak | HardBreak | RawHTML)
 
 # --------------------------------------------------------------------------------------------
 # Block nodes
@@ -263,10 +261,8 @@ RESERVED_IDS = frozenset({"article-body", "attribution", "attribution-title", "d
                           "image-credits-title", "toc-title"})
 """Ids the default theme's templates use; heading ids never take them."""
 
-Block = Union[
-    Heading, Paragraph, BulletList, OrderedList, BlockQuote, CodeBlock, Table, Figure,
-    ThematicBreak, HTMLBlock, FootnoteDef,
-]
+Block = (Heading | Paragraph | BulletList | OrderedList | BlockQuote | CodeBlock | Table | Figure
+         | ThematicBreak | HTMLBlock | FootnoteDef)
 
 # --------------------------------------------------------------------------------------------
 # Metadata and the document

@@ -42,13 +42,14 @@ def _written_codes(tree: ast.Module) -> list[ast.expr]:
             args = node.args.args + node.args.kwonlyargs
             defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + node.args.defaults
             defaults += node.args.kw_defaults
-            found += [d for a, d in zip(args, defaults) if a.arg == "code" and d is not None]
+            found += [d for a, d in zip(args, defaults, strict=True)
+                      if a.arg == "code" and d is not None]
         elif isinstance(node, ast.Assign):
             for target in node.targets:
                 if isinstance(target, ast.Name) and target.id == "code":
                     found.append(node.value)
                 elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
-                    found += [v for t, v in zip(target.elts, node.value.elts)
+                    found += [v for t, v in zip(target.elts, node.value.elts, strict=False)
                               if isinstance(t, ast.Name) and t.id == "code"]
         elif (isinstance(node, ast.Compare) and isinstance(node.left, ast.Attribute)
               and node.left.attr == "code"):

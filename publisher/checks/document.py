@@ -14,12 +14,11 @@ import difflib
 import re
 from collections.abc import Callable, Iterator
 
-from publisher.rights import attribution
-from publisher.rights import checks as rights
 from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Heading, Link, Text, walk
+from publisher.rights import attribution, checks as rights
 
 Check = Callable[[Document], Iterator[Diagnostic]]
 

@@ -37,7 +37,8 @@ def limit_nesting(tokens: list[Any], path: Path) -> tuple[list[Any], list[Diagno
                                "flatten them (deeper levels are read as plain paragraphs/text)"))
 
     def inline(children: list[Any], line: int) -> list[Any]:
-        out, stack = [], []  # stack: was the open token kept?
+        out: list[Any] = []
+        stack: list[bool] = []  # was the open token kept?
         for tok in children:
             if tok.children:
                 tok.children = inline(tok.children, line)

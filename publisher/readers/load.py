@@ -34,11 +34,13 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
                        bibliography_path=None)
         return resolved(doc), [error(path, 1, 1, "read", data)]
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
-    bib_data = (fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES)
-                if bib_path else None)
-    if isinstance(bib_data, str) and bib_path is not None:
-        doc, diags = reader.parse(data, path)
-        return resolved(doc), diags + [error(bib_path, 1, 1, "read", bib_data)]
+    bib_data = None
+    if bib_path is not None:
+        read = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES)
+        if isinstance(read, str):
+            doc, diags = reader.parse(data, path)
+            return resolved(doc), diags + [error(bib_path, 1, 1, "read", read)]
+        bib_data = read
     doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
     return resolved(doc), diags
 

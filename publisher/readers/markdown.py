@@ -21,15 +21,41 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from publisher.readers import bibliography
-from publisher.readers import frontmatter
-from publisher.readers.citesyntax import citation_plugin
 from publisher.diagnostics import Diagnostic, error, warning
-from publisher.model import (RESERVED_IDS, Block, BlockQuote, BulletList, Citation, Code,
-                             CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef,
-                             HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem,
-                             Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, Strikeout,
-                             Strong, Table, TableCell, Text, ThematicBreak)
+from publisher.model import (
+    RESERVED_IDS,
+    Block,
+    BlockQuote,
+    BulletList,
+    Citation,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Figure,
+    FootnoteDef,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    HTMLBlock,
+    Image,
+    Inline,
+    Link,
+    ListItem,
+    Metadata,
+    OrderedList,
+    Paragraph,
+    RawHTML,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+)
+from publisher.readers import bibliography, frontmatter
+from publisher.readers.citesyntax import citation_plugin
 from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS, limit_nesting
 from publisher.readers.metadata import metadata
 
@@ -88,7 +114,8 @@ def plain_text(inlines: Sequence[Inline]) -> str:
         match node:
             case Text(text=t) | Code(text=t) | RawHTML(text=t):
                 out.append(t)
-            case Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs) | Link(children=cs):
+            case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
+                  | Link(children=cs)):
                 out.append(plain_text(cs))
             case Image(alt=a):
                 out.append(a)
@@ -137,7 +164,8 @@ class _Converter:
         match node.type:
             case "heading":
                 children = self.inlines(node.children[0])
-                return Heading(level=int(node.tag[1]), id=self.unique_id(slugify(plain_text(children))),
+                return Heading(level=int(node.tag[1]),
+                               id=self.unique_id(slugify(plain_text(children))),
                                children=children, line=line)
             case "paragraph":
                 children = self.inlines(node.children[0])
@@ -184,13 +212,15 @@ class _Converter:
             for cell in row.children:
                 style = str(cell.attrs.get("style", "")) if cell.attrs else ""
                 align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
-                out.append(TableCell(children=self.inlines(cell.children[0]) if cell.children else (),
-                                     align=align, line=(row.map[0] + 1) if row.map else line))
+                inlines = self.inlines(cell.children[0]) if cell.children else ()
+                out.append(TableCell(children=inlines, align=align,
+                                     line=(row.map[0] + 1) if row.map else line))
             return tuple(out)
 
         columns = max((len(row.children) for section in node.children for row in section.children),
                       default=0)
-        cells_count = sum(len(row.children) for section in node.children for row in section.children)
+        cells_count = sum(len(row.children) for section in node.children
+                          for row in section.children)
         if columns > MAX_TABLE_COLUMNS or cells_count > MAX_TABLE_CELLS:
             self.diagnostics.append(error(
                 self.path, line, 1, "table-limit",
@@ -253,7 +283,8 @@ class _Converter:
                 case "footnote_ref":
                     fid = node.meta.get("id", 0)
                     out.append(FootnoteRef(label=str(node.meta.get("label", fid + 1)),
-                                           number=self.footnote_numbers.get(fid, fid + 1), line=line))
+                                           number=self.footnote_numbers.get(fid, fid + 1),
+                                           line=line))
                 case "citation":
                     offset = node.meta.get("offset", 0)
                     before = self.src[:offset]
@@ -283,7 +314,8 @@ def _footnote_numbers(tokens: list[Any]) -> dict[int, int]:
     return numbers
 
 
-def parse_markdown(body: str, path: Path = Path("article.md")) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+def parse_markdown(body: str, path: Path = Path("article.md")
+                   ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
     """Markdown text → model blocks (footnote definitions last, in number order) and the
     limits it broke (``MAX_NESTING``, the table limits)."""
     env: dict[str, Any] = {}

@@ -39,7 +39,8 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "title": (str, int, float), "subtitle": (str,), "lang": (str,), "date": (str, int),
     "description": (str,), "csl": (str,), "license": (str,), "disclaimer": (str,),
-    "changes": (str, list), "source": (dict, str), "alias": (str, list), "author": (str, list, dict),
+    "changes": (str, list), "source": (dict, str), "alias": (str, list),
+    "author": (str, list, dict),
     "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
     "nocite": (str, list), "paper": (str,), "images": (dict,),
 }
@@ -75,7 +76,8 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
     return meta, diags
 
 
-def _typed(data: dict, key_lines: dict[str, int], path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _typed(data: dict[Any, Any], key_lines: dict[str, int],
+           path: Path) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The keys whose values have an allowed type (dates as ISO text); an error for each other."""
     diags: list[Diagnostic] = []
     clean: dict[str, Any] = {}

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
-from publisher.rights import licenses
-from publisher.rights.licenses import Parsed
 from publisher.model import Image, ImageCredit, Metadata, walk
 from publisher.resources import safe_url
+from publisher.rights import licenses
+from publisher.rights.licenses import Parsed
 
 # --------------------------------------------------------------------------------------------
 # The model's attribution facts

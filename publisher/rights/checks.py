@@ -37,7 +37,8 @@ def check_license(doc: Document) -> Iterator[Diagnostic]:
     line = _line(meta, "license")
     if parsed.family == "":
         close = licenses.closest(meta.license)
-        hint = f"did you mean '{close}'?" if close else "use an SPDX id such as 'CC-BY-4.0' or 'CC-BY-SA-4.0'"
+        hint = (f"did you mean '{close}'?" if close
+                else "use an SPDX id such as 'CC-BY-4.0' or 'CC-BY-SA-4.0'")
         yield error(doc.path, line, 1, "license-unknown",
                     f"licence '{meta.license}' is not a licence publisher knows (Creative Commons "
                     f"licences, CC0, public domain); {hint}")
@@ -63,7 +64,8 @@ def check_source_license(doc: Document) -> Iterator[Diagnostic]:
     src = licenses.parse(words)
     if not src.family:
         close = licenses.closest(words)
-        hint = f"did you mean '{close}'?" if close else "write it as an SPDX id, e.g. 'CC-BY-SA-3.0'"
+        hint = (f"did you mean '{close}'?" if close
+                else "write it as an SPDX id, e.g. 'CC-BY-SA-3.0'")
         yield error(doc.path, line, 1, "source-license-unknown",
                     f"source licence '{words}' is not a licence publisher knows; {hint}")
         return
@@ -86,8 +88,10 @@ def check_source_license(doc: Document) -> Iterator[Diagnostic]:
         ok, bad = licenses.compatible_versions(src.family, target)
         if ok:  # allowed for some versions: the version warning says which
             return
-        blocking, shown = licenses.license_for(src.family, bad[-1]), f"CC {src.family} (any version)"
-    rule = licenses.rule(blocking)  # type: ignore[arg-type]
+        worst = licenses.license_for(src.family, bad[-1])
+        assert worst is not None  # ``bad`` lists versions the family exists in
+        blocking, shown = worst, f"CC {src.family} (any version)"
+    rule = licenses.rule(blocking)
     fix = ("the material may not be adapted: leave it out or get the rights holder's permission"
            if not rule.targets else
            f"publish under '{licenses.suggest_target(src.license, src.family)}'")
