@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +29,7 @@ LEAD = "Interleukin-2 (IL-2) is a crucial protein that belongs to a group of rel
 def il2(tmp_path_factory: pytest.TempPathFactory):
     """The IL-2 article built in all three formats into a temporary output root."""
     out = tmp_path_factory.mktemp("out")
-    result = build(IL2, out_root=out)
+    result = build(IL2, BuildOptions(out_root=out))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return result, out / "interleukin-2"
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from publisher.build.options import BuildOptions
 from conftest import write_article
 
 ARTICLE = """\
@@ -95,6 +96,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = make_sample(root / "source" / "sample")
     out = root / "out"
     for self_contained in (False, True):
-        result = build(folder, out_root=out, formats=("html",), self_contained=self_contained)
+        result = build(folder, BuildOptions(out_root=out, formats=("html",), self_contained=self_contained))
         assert not result.failed, [str(d) for d in result.diagnostics]
     return out / "sample" / "index.html", out / "sample" / "sample.html"
