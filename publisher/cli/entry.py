@@ -79,6 +79,11 @@ def due_early(args: list[str]) -> list[str]:
     return [name for name in early if not cache.has_record(out / folders[0].name, name)]
 
 
+def pdf_certainly_due(args: list[str]) -> bool:
+    """Whether ``args`` build the PDF of exactly one article that its output folder lacks."""
+    return "pdf" in due_early(args)
+
+
 def run() -> None:
     """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
     try:
