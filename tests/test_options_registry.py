@@ -131,3 +131,9 @@ def test_the_early_reading_follows_the_option_table(article, tmp_path: Path):
     assert entry.due_early([]) == []
     cache.remember(tmp_path / "out" / "demo", "pdf", "k", [], [])
     assert entry.due_early(["pdf", folder, "--out", out]) == []  # built before: the cache decides
+
+
+def test_an_unknown_format_is_refused_when_the_options_are_made():
+    assert BuildOptions(formats=iter(["pdf", "html"])).formats == ("pdf", "html")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown format.*'docx'"):
+        BuildOptions(formats=("html", "docx"))

@@ -44,6 +44,13 @@ class BuildOptions:
     self_contained: bool = False
     """The web page as one file, ``<slug>.html``, CSS and images inside."""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(self.formats))  # a list, a generator: kept
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown:
+            raise ValueError(f"unknown format(s) {', '.join(map(repr, unknown))}; "
+                             f"choose among {', '.join(FORMATS)}")
+
     def given(self, names: tuple[str, ...]) -> dict[str, object]:
         """The options among ``names`` that were given (a default is no option, so it keeps
         the cache keys of a build that did not name it)."""

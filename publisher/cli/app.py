@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
 
 import typer
 
@@ -75,7 +75,21 @@ def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
         typer.echo(str(d), err=err)
 
 
-def _build(sources: list[Path] | None, options: BuildOptions) -> None:
+def _report(diagnostics: list[Diagnostic], format: OutputFormat, strict: bool,
+            summaries: list[str]) -> NoReturn:
+    """Diagnostics on stdout (as text or JSON), ``summaries`` on stderr; exit 1 on errors."""
+    from publisher.diagnostics import has_errors, to_json
+
+    if format is OutputFormat.json:
+        typer.echo(to_json(diagnostics))
+    else:
+        _print(diagnostics, err=False)
+    for line in summaries:
+        typer.echo(line, err=True)
+    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+
+
+def _build(sources: list[Path] | None, options: BuildOptions) -> NoReturn:
     from publisher.build.pipeline import build_many
     from publisher.diagnostics import has_errors
 
@@ -130,7 +144,7 @@ def check(
 ) -> None:
     """Report diagnostics on the sources without building anything."""
     from publisher.build.pipeline import check as check_article
-    from publisher.diagnostics import has_errors, sort_key, to_json
+    from publisher.diagnostics import sort_key
 
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
@@ -139,14 +153,10 @@ def check(
             from publisher.checks.online import verify
             found = sorted(found + verify(doc), key=sort_key)
         diagnostics += found
-    if format is OutputFormat.json:
-        typer.echo(to_json(diagnostics))
-    else:
-        _print(diagnostics, err=False)
-        errors = sum(d.severity.value == "error" for d in diagnostics)
-        warnings = sum(d.severity.value == "warning" for d in diagnostics)
-        typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
-    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+    errors = sum(d.severity.value == "error" for d in diagnostics)
+    warnings = sum(d.severity.value == "warning" for d in diagnostics)
+    counts = [] if format is OutputFormat.json else [f"{errors} error(s), {warnings} warning(s)"]
+    _report(diagnostics, format, strict, counts)
 
 
 @app.command()
@@ -160,18 +170,10 @@ def validate(
 
     Slow (each starts Java), so the build never runs them; build first, then validate.
     """
-    from publisher.diagnostics import has_errors, to_json
     from publisher.validate.judges import validate as run_validators
 
     reports = run_validators(_folders(sources), out)
-    diagnostics = [d for r in reports for d in r.diagnostics]
-    if format is OutputFormat.json:
-        typer.echo(to_json(diagnostics))
-    else:
-        _print(diagnostics, err=False)
-    for r in reports:
-        typer.echo(r.summary, err=True)
-    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+    _report([d for r in reports for d in r.diagnostics], format, strict, [r.summary for r in reports])
 
 
 def _version(value: bool) -> None:
