@@ -13,13 +13,13 @@ are read from the names of the installed distributions' metadata folders.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 import sys
 from collections.abc import Iterable
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +43,8 @@ def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
                   epoch: int | None = None) -> str:
     """The hash of everything an article's outputs depend on, whatever the format and options:
     its folder (less ``exclude``, the output root, when it lies inside), the theme, publisher's
-    code and version, and the build time the outputs are stamped with (``epoch``, else the
-    folder's ``source_date_epoch``)."""
+    code and version, the Python version, and the build time the outputs are stamped with
+    (``epoch``, else the folder's ``source_date_epoch``)."""
     from publisher import __version__
     from publisher.writers.reproducible import source_date_epoch
 
