@@ -17,7 +17,6 @@ import functools
 import hashlib
 import json
 import os
-import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -68,7 +67,7 @@ def format_key(digest: str, fmt: str, options: dict[str, Any] | None = None,
 
 def _normal(name: str) -> str:
     """A distribution's name as its metadata folder spells it, case aside (PEP 503, 427)."""
-    return re.sub(r"[-_.]+", "_", name).lower()
+    return name.lower().replace("-", "_").replace(".", "_")
 
 
 @functools.cache
@@ -82,9 +81,8 @@ def _installed() -> dict[str, str]:
         except OSError:  # a zip file, a missing folder
             continue
         for name in names:
-            stem, dot, kind = name.rpartition(".")
-            if dot and kind in ("dist-info", "egg-info"):
-                dist, _, version = stem.partition("-")
+            if name.endswith((".dist-info", ".egg-info")):
+                dist, _, version = name[:-len(".dist-info")].partition("-")  # as long as ".egg-info"
                 found.setdefault(_normal(dist), version)
     return found
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -248,7 +248,7 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
             for name in sorted(stale, key=lambda f: f in jobs):  # those started last: they render
                 try:
                     with verifying(verify.checker(p.page, out_dir)):  # before it replaces the old
-                        written[name] = REGISTRY[name].write(replace(task, job=jobs.get(name)))
+                        written[name] = REGISTRY[name].write(task._replace(job=jobs.get(name)))
                 except PublishError as exc:  # report it, and still try the other formats
                     result.diagnostics += exc.diagnostics
                     if name in keys:
