@@ -82,7 +82,8 @@ def _installed() -> dict[str, str]:
             continue
         for name in names:
             if name.endswith((".dist-info", ".egg-info")):
-                dist, _, version = name[:-len(".dist-info")].partition("-")  # as long as ".egg-info"
+                # ".dist-info" and ".egg-info" have the same length
+                dist, _, version = name[:-len(".dist-info")].partition("-")
                 found.setdefault(_normal(dist), version)
     return found
 
@@ -122,7 +123,9 @@ def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
     outputs, read = entry.get("outputs", {}), entry.get("read", {})
     if not outputs or any(_file_hash(out_dir / rel) != digest for rel, digest in outputs.items()):
         return None
-    if not isinstance(read, dict) or any(_file_hash(Path(p)) != digest for p, digest in read.items()):
+    if not isinstance(read, dict):
+        return None
+    if any(_file_hash(Path(p)) != digest for p, digest in read.items()):
         return None
     return entry
 

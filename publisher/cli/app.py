@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -33,7 +33,7 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich would double `publish --help`'s time
 )
 
-Sources = Annotated[Optional[list[Path]], typer.Argument(
+Sources = Annotated[list[Path] | None, typer.Argument(
     help="Article folders (or their article.md). Default: every folder under source/.",
     show_default=False)]
 
@@ -45,13 +45,14 @@ def _option(flag: Flag, *, min: int | None = None, show_default: bool = True) ->
 
 Out = Annotated[Path, _option(flags.OUT)]
 Strict = Annotated[bool, _option(flags.STRICT)]
-Jobs = Annotated[Optional[int], _option(flags.JOBS, min=1)]
+Jobs = Annotated[int | None, _option(flags.JOBS, min=1)]
 OutputFormat = StrEnum("OutputFormat", {"text": "text", "json": "json"})
 Format = Annotated[OutputFormat, _option(flags.FORMAT)]
-PaperName = StrEnum("PaperName", {p: p for p in PAPERS})
-VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})
-Paper = Annotated[Optional[PaperName], _option(flags.PAPER, show_default=False)]
-Variant = Annotated[Optional[VariantName], _option(flags.VARIANT, show_default=False)]
+# Choices built from the vocabularies in build/options.py, which mypy cannot enumerate.
+PaperName = StrEnum("PaperName", {p: p for p in PAPERS})  # type: ignore[misc]
+VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})  # type: ignore[misc]
+Paper = Annotated[PaperName | None, _option(flags.PAPER, show_default=False)]
+Variant = Annotated[VariantName | None, _option(flags.VARIANT, show_default=False)]
 SelfContained = Annotated[bool, _option(flags.SELF_CONTAINED)]
 Online = Annotated[bool, _option(flags.ONLINE)]
 
@@ -173,7 +174,8 @@ def validate(
     from publisher.validate.judges import validate as run_validators
 
     reports = run_validators(_folders(sources), out)
-    _report([d for r in reports for d in r.diagnostics], format, strict, [r.summary for r in reports])
+    found = [d for r in reports for d in r.diagnostics]
+    _report(found, format, strict, [r.summary for r in reports])
 
 
 def _version(value: bool) -> None:

@@ -39,9 +39,9 @@ def _arguments(args: list[str]) -> tuple[Path, list[Path]] | None:
     valued, switches = _table(args[0])
     out, sources, rest = Path("build"), [], iter(args[1:])
     for arg in rest:
-        name, eq, value = arg.partition("=")
+        name, eq, inline = arg.partition("=")
         if name in valued:
-            value = value if eq else next(rest, None)
+            value = inline if eq else next(rest, None)
             if value is None:
                 return None
             if valued[name] == "out_root":
