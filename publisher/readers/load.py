@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from publisher import resources as fetcher
-from publisher.citations.styles import DEFAULT_STYLE, resolve_style
+from publisher.citations import styles
 from publisher.diagnostics import Diagnostic, error
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
 from publisher.readers import markdown as reader
@@ -47,7 +47,7 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
 
 def resolved(doc: Document) -> Document:
     """The document with its images, its citation style and today's date filled in."""
-    return replace(doc, resources=resources(doc), style=style(doc), today=dt.date.today())
+    return replace(doc, resources=resources(doc), style=style_of(doc), today=dt.date.today())
 
 
 def resources(doc: Document) -> dict[str, Resource]:
@@ -64,11 +64,11 @@ def resources(doc: Document) -> dict[str, Resource]:
     return found
 
 
-def style(doc: Document) -> Style:
+def style_of(doc: Document) -> Style:
     """The style ``csl:`` names (a CSL repository name or a ``.csl`` file in the article's
     folder), or the default; its bytes when it is found and can be read."""
-    name = doc.meta.csl or DEFAULT_STYLE
-    path = resolve_style(name, doc.path.parent)
+    name = doc.meta.csl or styles.DEFAULT_STYLE
+    path = styles.resolve_style(name, doc.path.parent)
     data = None
     if path is not None:
         try:
