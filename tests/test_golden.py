@@ -1,0 +1,181 @@
+"""Golden fixtures: Markdown in, the body's markup out, side by side (as markdown-it-py does).
+
+Each file in ``tests/fixtures/markdown/`` holds cases, each made of a title line, a line with a
+single ``.``, the Markdown input, a line ``.``, the expected body markup, and a line ``.``. The
+file's name chooses the target: ``web.txt`` the web page's body, ``epub.txt`` the EPUB's
+chapters (each file's markup after a ``<!-- file.xhtml -->`` line), every other file the print
+body (which the PDF wraps, and which has none of the web's or the EPUB's additions).
+
+An input without front matter gets a title and a licence; every input gets the bibliography
+below (keys ``smith2016`` and ``white2018``), in the default style unless its front matter
+names another (``csl: apa``). A failure names the fixture's file and line.
+
+To rewrite every expected output from the current renderer (after a change of markup that is
+meant), run ``UPDATE_GOLDEN=1 pytest tests/test_golden.py`` and read the diff before committing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "markdown"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+FRONT_MATTER = "---\ntitle: Golden\nlicense: CC0-1.0\n---\n"
+REFERENCES = """\
+references:
+  - id: smith2016
+    type: book
+    author: [{family: Smith, given: J.}]
+    issued: 2016
+    title: Cytokines in Immunology
+    publisher: Immunology Today Press
+  - id: white2018
+    type: article-journal
+    author: [{family: White, given: A.}, {family: Patel, given: R.}]
+    issued: 2018
+    title: Interleukin-2 and its therapeutic applications
+    container-title: Cell Journal
+    DOI: 10.1000/xyz123
+"""
+
+
+@dataclass
+class Case:
+    file: Path
+    line: int
+    """The line of the case's title (1-based)."""
+    title: str
+    source: str
+    expected: str
+
+
+def read_cases(path: Path) -> list[Case]:
+    """The cases of one fixture file, in order."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cases: list[Case] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        title, start = lines[i], i + 1
+        if lines[i + 1] != ".":
+            raise ValueError(f"{path}:{i + 2}: expected a line '.' after the title")
+        parts: list[list[str]] = [[], []]
+        i += 2
+        for part in parts:
+            while lines[i] != ".":
+                part.append(lines[i])
+                i += 1
+            i += 1
+        cases.append(Case(file=path, line=start, title=title, source="\n".join(parts[0]) + "\n",
+                          expected="\n".join(parts[1]) + "\n"))
+    return cases
+
+
+def write_cases(path: Path, cases: list[Case]) -> None:
+    text = "\n".join(f"{c.title}\n.\n{c.source}.\n{c.expected}.\n" for c in cases)
+    path.write_text(text, encoding="utf-8")
+
+
+def target_of(path: Path) -> str:
+    return path.stem if path.stem in ("web", "epub") else "print"
+
+
+def body(source: str, target: str, tmp: Path) -> str:
+    """The body the current renderer makes of ``source`` for ``target``."""
+    from publisher.citations.bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from publisher.readers.markdown import parse
+    from publisher.render.body import render
+    from publisher.render.templating import page as make_page
+
+    text = source if source.startswith("---\n") else FRONT_MATTER + source
+    article = tmp / "golden" / "article.md"
+    doc, _ = parse(text.encode("utf-8"), article, bib_data=REFERENCES.encode("utf-8"),
+                   bib_path=article.with_name("references.yaml"))
+    style = resolve_style(doc.meta.csl or DEFAULT_STYLE, article.parent)
+    formatted = format_citations(doc, style) if style and doc.references else Formatted()
+    rendered = render(doc, formatted)
+    page = make_page(doc, rendered)
+    if target == "print":
+        return str(page.body_html)
+    if target == "web":
+        from publisher.writers import html
+
+        return str(html.web_body(page))
+    return epub_body(page, images(rendered.images, tmp))
+
+
+def images(shown, tmp: Path) -> dict[str, Path]:
+    """A stand-in file for each local image the body shows (the EPUB names them in the book)."""
+    from pathlib import PurePosixPath
+
+    from publisher.resources import local_path
+
+    assets: dict[str, Path] = {}
+    for image in shown:
+        rel = local_path(image.src)
+        if isinstance(rel, PurePosixPath):
+            path = tmp / "assets-for-golden" / str(len(assets))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(b"not an image")
+            assets[rel.as_posix()] = path
+    return assets
+
+
+def epub_body(page, assets: dict[str, Path]) -> str:
+    """The markup each EPUB page wraps: the title page's lead and each chapter's content."""
+    from publisher.render.templating import default_theme
+    from publisher.writers import epub
+
+    files = ["titlepage.xhtml"] + [epub._file_name(i, s) for i, s in enumerate(
+        (s for s in page.sections if s.kind != "lead"), 1)]
+    captured: list[str] = []
+
+    def capture(theme, name, **values):
+        if name == "epub/titlepage.xhtml.j2":
+            captured.append(str(values["lead"]))
+        elif name == "epub/chapter.xhtml.j2":
+            captured.append(str(values["content"]))
+        return '<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>'
+
+    original = epub.render_template
+    epub.render_template = capture
+    try:
+        epub.build_book(page, default_theme(), assets)
+    finally:
+        epub.render_template = original
+    return "".join(f"<!-- {f} -->\n{html}" for f, html in zip(files, captured, strict=True))
+
+
+CASES = [c for path in sorted(FIXTURES.glob("*.txt")) for c in read_cases(path)]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.file.name}:{c.line}" for c in CASES])
+def test_golden(case: Case, tmp_path: Path) -> None:
+    actual = body(case.source, target_of(case.file), tmp_path)
+    if UPDATE:
+        case.expected = actual
+        return
+    if actual != case.expected:
+        pytest.fail(f"{case.file.relative_to(FIXTURES.parents[2])}:{case.line}: {case.title}: "
+                    f"the {target_of(case.file)} body differs\n--- expected\n{case.expected}"
+                    f"--- actual\n{actual}", pytrace=False)
+
+
+def test_fixture_files_parse_and_have_cases() -> None:
+    for path in sorted(FIXTURES.glob("*.txt")):
+        assert read_cases(path), path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rewrite_when_asked():
+    """With ``UPDATE_GOLDEN=1``: write the fixture files back with the outputs just made."""
+    yield
+    if UPDATE:
+        for path in sorted({c.file for c in CASES}):
+            write_cases(path, [c for c in CASES if c.file == path])
