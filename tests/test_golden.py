@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from publisher.model import Image
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "markdown"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
@@ -106,50 +110,22 @@ def body(source: str, target: str, tmp: Path) -> str:
     if target == "web":
         from publisher.writers import html
 
-        return str(html.web_body(page))
-    return epub_body(page, images(rendered.images, tmp))
-
-
-def images(shown, tmp: Path) -> dict[str, Path]:
-    """A stand-in file for each local image the body shows (the EPUB names them in the book)."""
-    from pathlib import PurePosixPath
-
-    from publisher.resources import local_path
-
-    assets: dict[str, Path] = {}
-    for image in shown:
-        rel = local_path(image.src)
-        if isinstance(rel, PurePosixPath):
-            path = tmp / "assets-for-golden" / str(len(assets))
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"not an image")
-            assets[rel.as_posix()] = path
-    return assets
-
-
-def epub_body(page, assets: dict[str, Path]) -> str:
-    """The markup each EPUB page wraps: the title page's lead and each chapter's content."""
-    from publisher.render.templating import default_theme
+        return html.web_body(page).html
     from publisher.writers import epub
 
-    files = ["titlepage.xhtml"] + [epub._file_name(i, s) for i, s in enumerate(
-        (s for s in page.sections if s.kind != "lead"), 1)]
-    captured: list[str] = []
+    book = render(doc, formatted, epub.target(page, epub.asset_names(images(rendered.images))))
+    lead = "".join(s.html for s in book.sections if s.kind == "lead")
+    return f"<!-- titlepage.xhtml -->\n{lead}" + "".join(
+        f"<!-- {s.file} -->\n{s.html}" for s in book.sections if s.kind != "lead")
 
-    def capture(theme, name, **values):
-        if name == "epub/titlepage.xhtml.j2":
-            captured.append(str(values["lead"]))
-        elif name == "epub/chapter.xhtml.j2":
-            captured.append(str(values["content"]))
-        return '<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>'
 
-    original = epub.render_template
-    epub.render_template = capture
-    try:
-        epub.build_book(page, default_theme(), assets)
-    finally:
-        epub.render_template = original
-    return "".join(f"<!-- {f} -->\n{html}" for f, html in zip(files, captured, strict=True))
+def images(shown: tuple[Image, ...]) -> dict[str, Path]:
+    """Each local image the body shows, under the key the build files it by (no file: the
+    EPUB target needs only the names it gets inside the book)."""
+    from publisher.resources import local_path
+
+    return {rel.as_posix(): Path(rel) for image in shown
+            if isinstance(rel := local_path(image.src), PurePosixPath)}
 
 
 CASES = [c for path in sorted(FIXTURES.glob("*.txt")) for c in read_cases(path)]

@@ -1,9 +1,10 @@
 """The template environment and the values every template sees.
 
-In: a ``Document`` and its rendered ``Body``. Out: a Jinja environment over the theme folder
-(autoescape on, undefined names are errors) and ``Page``, the one context all formats share.
-Only the rendered body and the citations in it are marked safe; every front-matter string is
-escaped by Jinja wherever a template uses it.
+In: a ``Document`` and its rendered ``Body`` (the print target's). Out: a Jinja environment over
+the theme folder (autoescape on, undefined names are errors) and ``Page``, the one context all
+formats share; a writer whose target is not print renders the body for it from
+``page.document`` and ``page.formatted``. Only the rendered body and the citations in it are
+marked safe; every front-matter string is escaped by Jinja wherever a template uses it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from publisher.model import Document, Metadata
+    from publisher.citations.bibliography import Formatted
+    from publisher.model import Document, Image, Metadata
     from publisher.rights.attribution import Attribution
     from publisher.render.body import Body, Section, TocEntry
 
@@ -49,9 +51,16 @@ class Page:
     slug: str
     meta: Metadata
     sections: tuple[Section, ...]
+    """The body's parts, rendered for print."""
     toc: tuple[TocEntry, ...]
     body_html: object
-    """The whole body as ``Markup``; templates insert it as is."""
+    """The whole body for print as ``Markup``; the print template inserts it as is."""
+    document: Document
+    """What the body was rendered from, with ``formatted``: the web and EPUB writers render it
+    for their own target (``render.body.render``)."""
+    formatted: Formatted
+    images: tuple[Image, ...]
+    """Every image the body shows, in order."""
     license_name: str
     license_url: str
     generator: str
@@ -74,7 +83,8 @@ def page(doc: Document, body: Body) -> Page:
 
     att = make_attribution(doc.meta, body.images)
     return Page(slug=doc.slug, meta=doc.meta, sections=body.sections, toc=body.toc,
-                body_html=Markup(body.html), license_name=att.license_name,
+                body_html=Markup(body.html), document=doc, formatted=body.formatted,
+                images=body.images, license_name=att.license_name,
                 license_url=att.license_url, generator=f"publisher {__version__}",
                 attribution=att, jsonld=jsonld(doc.meta, att))
 
