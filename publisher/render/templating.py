@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import jinja2
+    from markupsafe import Markup
+
     from publisher.citations.bibliography import Formatted
     from publisher.model import Document, Image, Metadata
     from publisher.rights.attribution import Attribution
@@ -31,7 +34,7 @@ def default_theme() -> Path:
 
 
 @lru_cache(maxsize=4)
-def environment(theme: Path):  # -> jinja2.Environment
+def environment(theme: Path) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
@@ -53,7 +56,7 @@ class Page:
     sections: tuple[Section, ...]
     """The body's parts, rendered for print."""
     toc: tuple[TocEntry, ...]
-    body_html: object
+    body_html: Markup
     """The whole body for print as ``Markup``; the print template inserts it as is."""
     document: Document
     """What the body was rendered from, with ``formatted``: the web and EPUB writers render it
@@ -69,7 +72,7 @@ class Page:
     jsonld: dict
     """schema.org JSON-LD for the web page; templates emit it with ``|tojson``."""
 
-    def section_html(self, section: Section):  # -> Markup
+    def section_html(self, section: Section) -> Markup:
         from markupsafe import Markup
 
         return Markup(section.html)

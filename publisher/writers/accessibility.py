@@ -9,7 +9,7 @@ summary that follow, and the conformance claim, made only when every check behin
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from publisher.render.templating import Page
 
@@ -48,84 +48,102 @@ def _animated(data: bytes) -> bool:
         return False
 
 
-def accessibility(page: Page, documents: list[tuple[str, bytes]], images: list[bytes]) -> Accessibility:
-    """Check the pages in reading order (the cover excluded) and derive the metadata."""
+@dataclass
+class _Survey:
+    """What the pages hold, counted in reading order."""
+
+    images: int = 0
+    no_alt: int = 0
+    tables: int = 0
+    no_headers: int = 0
+    structured: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+def _survey(documents: list[tuple[str, bytes]]) -> _Survey:
+    """Images and their alternatives, tables and their header cells, links without text, and
+    the heading structure (present, none empty, no level skipped) of the pages in order."""
     from lxml import etree
 
     ns = {"x": XHTML}
-    problems: list[str] = []
-    n_images = no_alt = n_tables = no_headers = 0
+    s = _Survey()
     levels: list[int] = []
-    structured = True
     for name, data in documents:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
         for img in root.iterfind(".//x:img", ns):
-            n_images += 1
-            no_alt += not (img.get("alt") or "").strip()
+            s.images += 1
+            s.no_alt += not (img.get("alt") or "").strip()
         for table in root.iterfind(".//x:table", ns):
-            n_tables += 1
-            no_headers += not any("".join(th.itertext()).strip() for th in table.iterfind(".//x:th", ns))
+            s.tables += 1
+            s.no_headers += not any("".join(th.itertext()).strip() for th in table.iterfind(".//x:th", ns))
         for a in root.iterfind(".//x:a", ns):
             text = "".join(a.itertext()).strip() or " ".join(
                 (i.get("alt") or "") for i in a.iterfind(".//x:img", ns)).strip()
             if not text:
-                problems.append(f"a link in {name} has no text")
+                s.problems.append(f"a link in {name} has no text")
         for h in root.xpath("//x:h1|//x:h2|//x:h3|//x:h4|//x:h5|//x:h6", namespaces=ns):
             level = int(h.tag[-1])
             if not "".join(h.itertext()).strip():
-                structured = False
-                problems.append(f"an empty h{level} heading in {name}")
+                s.structured = False
+                s.problems.append(f"an empty h{level} heading in {name}")
             if levels and level > levels[-1] + 1:
-                structured = False
-                problems.append(f"heading levels skip from h{levels[-1]} to h{level} in {name}")
+                s.structured = False
+                s.problems.append(f"heading levels skip from h{levels[-1]} to h{level} in {name}")
             levels.append(level)
     if not levels:
-        structured = False
-        problems.append("the book has no headings")
-    if no_alt:
-        problems.append(f"{no_alt} of {n_images} images have no text alternative")
-    if no_headers:
-        problems.append(f"{no_headers} of {n_tables} tables have no header cells")
-    if not page.meta.lang:
-        problems.append("the language is not declared")
-    if not page.meta.title:
-        problems.append("the book has no title")
-    animated = sum(map(_animated, images))
+        s.structured = False
+        s.problems.append("the book has no headings")
+    return s
 
-    modes = ["textual"] + (["visual"] if n_images else [])
-    sufficient = (["textual"] if not n_images or not no_alt else []) + (["textual,visual"] if n_images else [])
-    features = ["tableOfContents", "readingOrder", "displayTransformability"]
-    features += ["structuralNavigation"] if structured else []
-    features += ["alternativeText"] if n_images and not no_alt else []
-    hazards = (["unknownFlashingHazard", "noMotionSimulationHazard", "noSoundHazard"]
-               if animated else ["none"])
 
+def _summary(s: _Survey, animated: int, generator: str) -> str:
+    """The accessibility summary, in words."""
     said = ["The text reflows and follows one reading order; the table of contents and "
-            "landmarks lead to every chapter" + (", and headings mark its structure." if structured else ".")]
-    if n_images:
-        said.append(f"All {n_images} images have text alternatives." if not no_alt else
-                    f"{no_alt} of {n_images} images have no text alternative.")
+            "landmarks lead to every chapter" + (", and headings mark its structure." if s.structured else ".")]
+    if s.images:
+        said.append(f"All {s.images} images have text alternatives." if not s.no_alt else
+                    f"{s.no_alt} of {s.images} images have no text alternative.")
     else:
         said.append("Apart from the cover, it has no images.")
-    if n_tables:
-        said.append("Tables have header cells." if not no_headers else
-                    f"{no_headers} of {n_tables} tables have no header cells.")
+    if s.tables:
+        said.append("Tables have header cells." if not s.no_headers else
+                    f"{s.no_headers} of {s.tables} tables have no header cells.")
     said.append(f"{animated} animated images may flash." if animated else
                 "Nothing flashes, moves or plays sound.")
-    if problems:
-        said.append("No conformance is claimed: " + "; ".join(problems) + ".")
+    if s.problems:
+        said.append("No conformance is claimed: " + "; ".join(s.problems) + ".")
     else:
-        said.append(f"Automated checks by {page.generator} found it meets {CONFORMANCE}.")
+        said.append(f"Automated checks by {generator} found it meets {CONFORMANCE}.")
+    return " ".join(said)
 
+
+def accessibility(page: Page, documents: list[tuple[str, bytes]], images: list[bytes]) -> Accessibility:
+    """Check the pages in reading order (the cover excluded) and derive the metadata."""
+    s = _survey(documents)
+    if s.no_alt:
+        s.problems.append(f"{s.no_alt} of {s.images} images have no text alternative")
+    if s.no_headers:
+        s.problems.append(f"{s.no_headers} of {s.tables} tables have no header cells")
+    if not page.meta.lang:
+        s.problems.append("the language is not declared")
+    if not page.meta.title:
+        s.problems.append("the book has no title")
+    animated = sum(map(_animated, images))
+
+    modes = ["textual"] + (["visual"] if s.images else [])
+    sufficient = (["textual"] if not s.images or not s.no_alt else []) + (["textual,visual"] if s.images else [])
+    features = ["tableOfContents", "readingOrder", "displayTransformability"]
+    features += ["structuralNavigation"] if s.structured else []
+    features += ["alternativeText"] if s.images and not s.no_alt else []
+    hazards = (["unknownFlashingHazard", "noMotionSimulationHazard", "noSoundHazard"]
+               if animated else ["none"])
     meta: list[tuple[str, str]] = [("schema:accessMode", m) for m in modes]
-    meta += [("schema:accessModeSufficient", s) for s in sufficient]
+    meta += [("schema:accessModeSufficient", v) for v in sufficient]
     meta += [("schema:accessibilityFeature", f) for f in features]
     meta += [("schema:accessibilityHazard", h) for h in hazards]
-    meta.append(("schema:accessibilitySummary", " ".join(said)))
-    if not problems:
+    meta.append(("schema:accessibilitySummary", _summary(s, animated, page.generator)))
+    if not s.problems:
         meta += [("dcterms:conformsTo", CONFORMANCE), ("a11y:certifiedBy", page.generator)]
-    return Accessibility(images=n_images, images_without_alt=no_alt, tables=n_tables,
-                         animated=animated, structured=structured, problems=tuple(problems),
+    return Accessibility(images=s.images, images_without_alt=s.no_alt, tables=s.tables,
+                         animated=animated, structured=s.structured, problems=tuple(s.problems),
                          metadata=tuple(meta))
-
-

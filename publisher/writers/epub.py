@@ -78,7 +78,8 @@ def asset_names(assets: dict[str, Path]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _classes():  # -> (Page document class, writer class); ebooklib is imported lazily
+def _classes() -> tuple[type[Any], type[Any]]:
+    """The page document class and the writer class (ebooklib is imported lazily)."""
     from ebooklib import epub
     from lxml import etree
 
