@@ -7,7 +7,7 @@ import json
 import pytest
 from lxml import html as lxml_html
 
-from conftest import IL2
+from helpers import IL2
 from publisher.build.pipeline import build, check
 from publisher.rights.licenses import LICENSES
 
@@ -206,10 +206,11 @@ def test_a_credit_for_an_image_not_shown_warns(article):
     assert found(diags) == [("image-credit-unused", "warning", 6)]
 
 
+@pytest.mark.slow
 def test_a_credited_image_is_credited_in_every_output(article, tmp_path):
     from pypdf import PdfReader
 
-    from conftest import epub_files
+    from helpers import epub_files
 
     folder = image_article(article, "images:\n  ./assets/cell.png:\n    credit: Jo Photo, Example Commons\n"
                                     "    license: CC BY 4.0\n    url: https://commons.example.org/cell\n")

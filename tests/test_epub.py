@@ -23,7 +23,7 @@ from urllib.parse import unquote, urldefrag
 import pytest
 from lxml import etree
 
-from conftest import HEADINGS, IL2, LEAD, epub_files, write_article
+from helpers import HEADINGS, IL2, LEAD, epub_files, write_article
 from publisher.build.pipeline import build
 from publisher.validate.judges import ToolMissing, epubcheck, java_command, validate
 
@@ -277,6 +277,7 @@ def meta(opf: etree._Element, prop: str) -> list[str]:
 # EPUBCheck
 
 
+@pytest.mark.java
 def test_il2_epub_passes_epubcheck_through_publish_validate(epubcheck_runs):
     _, _, run = epubcheck_runs
     assert run.returncode == 0, run.stdout + run.stderr
@@ -284,12 +285,14 @@ def test_il2_epub_passes_epubcheck_through_publish_validate(epubcheck_runs):
     assert re.search(r"interleukin-2\.epub: EPUBCheck: 0 error\(s\), 0 warning\(s\), 0 info\(s\)", run.stderr)
 
 
+@pytest.mark.java
 @pytest.mark.parametrize("name", list(FIXTURES))
 def test_fixture_epub_passes_epubcheck(epubcheck_runs, name):
     found, _, _ = epubcheck_runs
     assert [str(d) for d in found[name]] == []
 
 
+@pytest.mark.java
 def test_epubcheck_errors_become_diagnostics_inside_the_book(epubcheck_runs):
     _, (broken, diags), _ = epubcheck_runs
     missing = [d for d in diags if d.code == "epubcheck-RSC-007"]

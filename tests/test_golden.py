@@ -92,7 +92,8 @@ def target_of(path: Path) -> str:
 
 def body(source: str, target: str) -> str:
     """The body the current renderer makes of ``source`` for ``target``."""
-    from publisher.citations.bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from publisher.citations.engine import Formatted, format_document
+    from publisher.citations.styles import DEFAULT_STYLE, resolve_style
     from publisher.readers.markdown import parse
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
@@ -102,7 +103,7 @@ def body(source: str, target: str) -> str:
     doc, _ = parse(text.encode("utf-8"), article, bib_data=REFERENCES.encode("utf-8"),
                    bib_path=article.with_name("references.yaml"))
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, article.parent)
-    formatted = format_citations(doc, style) if style and doc.references else Formatted()
+    formatted = format_document(doc, style)[0] if style and doc.references else Formatted()
     rendered = render(doc, formatted)
     page = make_page(doc, rendered)
     if target == "print":

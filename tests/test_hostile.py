@@ -15,20 +15,19 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from publisher.build import pipeline as build_mod
+from helpers import assert_inert
 from publisher import resources as fetcher
-from publisher.writers import output
-from publisher.build import workers as sandbox
+from publisher.build import pipeline as build_mod, workers as sandbox
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme
+from publisher.writers import output
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")
@@ -252,61 +251,6 @@ def hostile_article(root: Path) -> Path:
                       "---\n" + HOSTILE_BODY)
 
 
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background"}
-_INVISIBLE = re.compile(r"[\x00-\x20\u200b-\u200f\ufeff]")
-
-
-JSON_LD = '<script type="application/ld+json">'
-
-
-def _check_attribute(tag: str, name: str, value: str | None) -> None:
-    assert tag.lower() not in {"iframe", "object", "embed", "style", "base", "form"}, tag
-    if tag.lower() == "script":  # only the page's schema.org data block, which never runs
-        assert (name, value) in (("", None), ("type", "application/ld+json")), (tag, name, value)
-    assert not name.lower().startswith("on"), (tag, name, value)
-    if name.lower() in URL_ATTRIBUTES and value:
-        probe = _INVISIBLE.sub("", value).lower()
-        scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", probe)
-        assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), (tag, name, value)
-        assert not probe.startswith("//"), (tag, name, value)
-
-
-class _Attributes(HTMLParser):
-    """The standard library's tokenizer, as a second opinion on what is a tag or attribute."""
-
-    def handle_starttag(self, tag, attrs):
-        _check_attribute(tag, "", None)
-        for name, value in attrs:
-            _check_attribute(tag, name, value)
-
-    handle_startendtag = handle_starttag
-
-
-def assert_inert(markup: str) -> None:
-    """No script that runs, no ``on…`` attribute, no URL attribute but http(s), mailto, relative.
-
-    ``<script`` appears only as the page's JSON-LD data block (``type="application/ld+json"``,
-    which browsers never run), and its content is JSON with no ``<`` in it, so no value can
-    close it. Attributes are checked on the parsed page (lxml, and the standard library's
-    tokenizer): an article may *say* "onload=" or "javascript:" in its text, kept as text.
-    """
-    rest = markup
-    while (at := rest.lower().find("<script")) >= 0:
-        assert rest[at:at + len(JSON_LD)] == JSON_LD, rest[at:at + 80]
-        data, _, rest = rest[at + len(JSON_LD):].partition("</script>")
-        assert "<" not in data
-        json.loads(data)
-    root = lxml_html.document_fromstring(markup)
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            _check_attribute(el.tag, "", None)
-            for name, value in el.attrib.items():
-                _check_attribute(el.tag, name, value)
-    tokenizer = _Attributes(convert_charrefs=True)
-    tokenizer.feed(markup)
-    tokenizer.close()
-
-
 def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     folder = hostile_article(tmp_path)
     doc, diags = build_mod.check(folder)
@@ -344,6 +288,7 @@ def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
                     assert_inert(data.split("?>", 1)[-1])
 
 
+@pytest.mark.slow
 def test_hostile_markup_is_inert_in_the_pdf(tmp_path):
     folder = hostile_article(tmp_path)
     prepared, _ = build_mod.prepare(build_mod.check(folder)[0])
@@ -504,8 +449,10 @@ def test_sources_that_are_symlinks_out_of_the_folder_are_refused(tmp_path):
 
 @pytest.mark.parametrize("body, line, what", [
     (">" * 5000 + " deep\n", 4, "quotes and lists"),
-    ("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists"),
-    ("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists"),
+    pytest.param("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
+    pytest.param("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
     ("".join(">" * i + " line\n" for i in range(1, 3000)), 20, "quotes and lists"),
     ("*a " * 3000 + "b" + "*" * 3000 + "\n", 4, "emphasis and links"),
     ("[" * 3000 + "x" + "](u)" * 3000 + "\n", None, None),
@@ -531,6 +478,7 @@ def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     assert "level 16" in text and "quoted" in text
 
 
+@pytest.mark.slow
 def test_enormous_tables_are_a_limit_error():
     long_table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 7000
     _, diags = read("---\ntitle: T\n---\nText.\n\n" + long_table)
@@ -544,6 +492,7 @@ def test_enormous_tables_are_a_limit_error():
     assert diags == [] and len(doc.blocks[0].rows) == 300
 
 
+@pytest.mark.slow
 def test_very_long_lines_give_a_whole_page(tmp_path):
     words = " ".join(f"w{i}" for i in range(100_000))  # one 690 kB line
     folder = make(tmp_path, "---\ntitle: Long\n" + LIC + "---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
@@ -565,6 +514,7 @@ def test_an_article_over_the_size_limit_is_refused(tmp_path):
         "split the article or move data out of it"]
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
@@ -582,6 +532,7 @@ def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch)
     assert no_temporaries(out)
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 2000  # needs far more than 16 MiB
     folder = make(tmp_path, "---\ntitle: Big\n" + LIC + "---\n" + table)
@@ -597,6 +548,7 @@ def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
 # Nothing lost
 
 
+@pytest.mark.slow
 def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
@@ -641,6 +593,7 @@ def test_an_unwritable_output_is_one_located_line(tmp_path):
     assert "earlier outputs are kept" in e["msg"]
 
 
+@pytest.mark.slow
 def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
     folder = make(tmp_path, "---\ntitle: Twice\n" + LIC + credited("assets/ok.png") + "---\n## One\n\n"
                   + "Some text. " * 400 + "\n",
@@ -661,6 +614,7 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
                                                      "demo.pdf", "index.html", "style.css"]
 
 
+@pytest.mark.slow
 def test_the_output_lock_makes_builds_take_turns(tmp_path):
     """While one build holds the folder, another waits (a lock on the folder, no lock file)."""
     import time

@@ -7,7 +7,7 @@ import re
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from conftest import CHROME, HEADINGS, LEAD, epub_files
+from helpers import CHROME, HEADINGS, LEAD, epub_files
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/"}
@@ -118,7 +118,7 @@ def test_epub_package_nav_and_pages(il2):
 
 
 def test_epub_identifier_is_stable(il2, tmp_path):
-    from conftest import IL2
+    from helpers import IL2
     from publisher.build.pipeline import build
 
     _, out = il2

@@ -63,12 +63,14 @@ def fresh():
     sandbox.shutdown()
 
 
+@pytest.mark.slow
 def test_the_child_is_another_process_and_stays_for_the_next_job(fresh):
     first = run(child_pid)
     assert first != str(os.getpid()).encode()
     assert run(child_pid) == first
 
 
+@pytest.mark.slow
 def test_each_job_sees_the_environment_of_its_time(fresh, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert run(environment_value, "SOURCE_DATE_EPOCH") == b"1700000000"
@@ -76,6 +78,7 @@ def test_each_job_sees_the_environment_of_its_time(fresh, monkeypatch):
     assert run(environment_value, "SOURCE_DATE_EPOCH") == b"0"
 
 
+@pytest.mark.slow
 def test_a_job_over_time_is_stopped_and_the_next_gets_a_new_child(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -88,11 +91,13 @@ def test_a_job_over_time_is_stopped_and_the_next_gets_a_new_child(fresh):
     assert run(sleep_then, 0, b"on time") == b"on time"
 
 
+@pytest.mark.slow
 def test_the_time_limit_does_not_count_the_childs_start(fresh, monkeypatch):
     """A cold child imports WeasyPrint first; a tight limit is for the job alone."""
     assert run(sleep_then, 0.2, b"done", timeout=0.6) == b"done"
 
 
+@pytest.mark.slow
 def test_a_job_over_memory_is_stopped_and_the_child_replaced(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -103,6 +108,7 @@ def test_a_job_over_memory_is_stopped_and_the_child_replaced(fresh):
     assert run(allocate, 8) == b"8"  # the limit was the job's, not the next one's
 
 
+@pytest.mark.slow
 def test_a_crash_is_one_line_and_the_child_replaced(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -112,6 +118,7 @@ def test_a_crash_is_one_line_and_the_child_replaced(fresh):
     assert run(child_pid) != before
 
 
+@pytest.mark.slow
 def test_a_located_error_passes_through_and_the_child_stays(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -120,11 +127,13 @@ def test_a_located_error_passes_through_and_the_child_stays(fresh):
     assert run(child_pid) == before
 
 
+@pytest.mark.slow
 def test_an_abandoned_job_never_answers_the_next(fresh):
     sandbox.Job(sleep_then, (0.3, b"abandoned"), article=ARTICLE, what="the job")
     assert run(sleep_then, 0, b"mine") == b"mine"
 
 
+@pytest.mark.slow
 def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
     pid = int(run(child_pid))
     job = sandbox.Job(sleep_then, (30, b"never"), article=ARTICLE, what="the job")
@@ -137,6 +146,7 @@ def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
     assert int(run(child_pid)) != pid
 
 
+@pytest.mark.slow
 def test_a_forked_build_worker_starts_its_own_child(fresh):
     parent_child = run(child_pid)
     read, write = os.pipe()
@@ -180,6 +190,7 @@ def test_find_library_looks_in_ld_library_path(tmp_path, monkeypatch):
         weasy.find_library.cache_clear()
 
 
+@pytest.mark.slow
 def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
     script = (
         "import ctypes.util, subprocess\n"
@@ -200,6 +211,7 @@ def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
     assert count <= 1  # one `ldconfig -p` at most, where WeasyPrint alone starts dozens
 
 
+@pytest.mark.slow
 def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp_path):
     """The renderer keeps the theme's parsed print.css between PDFs; what it refuses to fetch
     is still refused, and reported, each time."""
@@ -254,6 +266,7 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
     sandbox.shutdown()
 
 
+@pytest.mark.slow
 def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
@@ -278,6 +291,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
     assert not log.exists()  # the zygote was asked for nothing, so it imported nothing
 
 
+@pytest.mark.slow
 def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     for i in range(3):
         article(f"---\ntitle: Piece {i}\nlicense: CC-BY-4.0\n---\n## S\n\nText {i}.\n", slug=f"p{i}")
@@ -293,6 +307,7 @@ def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     assert "Piece 2" in PdfReader(tmp_path / "out" / "p2" / "p2.pdf").pages[0].extract_text()
 
 
+@pytest.mark.slow
 def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, monkeypatch):
     """Reproducible whatever rendered it: a fresh child, a reused one, or one the zygote
     forked after its warm-up page."""
@@ -342,6 +357,7 @@ def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_pa
     assert pdf_certainly_due(["all", src])  # build/ has never held it
 
 
+@pytest.mark.slow
 def test_the_entry_point_builds_as_the_command_line_does(article, tmp_path):
     article("---\ntitle: Entry\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
     for run in range(2):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IL2
+from helpers import IL2
 from publisher.build import verify
 from publisher.build.pipeline import build, check, prepare
 from publisher.render.templating import default_theme
@@ -84,6 +84,7 @@ def test_the_web_page_needs_its_json_ld(theme, tmp_path):
         'index.html lacks JSON-LD "isBasedOn" naming the source']
 
 
+@pytest.mark.slow
 def test_a_colophon_without_attribution_fails_pdf_and_epub(theme, tmp_path):
     theme("print.html.j2", '{% include "_attribution.html.j2" %}', "")
     broken = theme("epub/colophon.xhtml.j2", '{% include "_attribution.html.j2" %}', "<p>About.</p>")
@@ -95,6 +96,7 @@ def test_a_colophon_without_attribution_fails_pdf_and_epub(theme, tmp_path):
     assert not (tmp_path / "out" / "interleukin-2" / "interleukin-2.pdf").exists()
 
 
+@pytest.mark.slow
 def test_pdf_metadata_must_carry_the_licence(theme, tmp_path):
     broken = theme("print.html.j2", '<meta name="rights" content="{{ page.attribution.rights }}" />', "")
     result = build(IL2, out_root=tmp_path / "out", formats=("pdf",), theme=broken)

@@ -90,7 +90,7 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
                         references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
     from publisher.readers import markdown as reader
-    from publisher.citations.bibliography import BIBLIOGRAPHY_NAMES
+    from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
     bib_data = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES) if bib_path else None
@@ -142,18 +142,23 @@ class Prepared:
 
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
-    from publisher.citations.bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from publisher.citations.engine import Formatted, format_document
+    from publisher.citations.styles import DEFAULT_STYLE, resolve_style
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
 
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
+    formatted = Formatted()  # no bibliography or no style: nothing to format
+    cite_diags: list[Diagnostic] = []
     try:
-        formatted = format_citations(doc, style) if style and doc.references else Formatted()
+        if style and doc.references:
+            formatted, cite_diags = format_document(doc, style)
     except Exception as exc:  # noqa: BLE001 - a broken .csl file is bad input, not a crash
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
                             f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
     assets, diags = collect_assets(doc, body)
+    diags = cite_diags + diags
     if has_errors(diags):
         return None, diags
     return Prepared(doc=doc, body=body, page=make_page(doc, body), assets=assets), diags

@@ -17,8 +17,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from publisher.citations.bibliography import Formatted
-from publisher.model import Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList, Paragraph, RawHTML, SoftBreak, Strikeout, Strong, Table, TableCell, Text, ThematicBreak
+from publisher.citations.engine import Formatted
+from publisher.model import (
+    Block,
+    BlockQuote,
+    BulletList,
+    Citation,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Figure,
+    FootnoteDef,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    HTMLBlock,
+    Image,
+    Inline,
+    Link,
+    OrderedList,
+    Paragraph,
+    RawHTML,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+)
 from publisher.readers.markdown import plain_text
 from publisher.render import links
 from publisher.render.links import Part
@@ -125,7 +153,8 @@ class _Renderer:
             case FootnoteRef(number=n):
                 k = self.noteref_count[n] = self.noteref_count.get(n, 0) + 1
                 self.anchors += 1
-                return (f'<a href="{self.href(f"fn{n}")}" class="footnote-ref" id="{links.noteref_id(n, k)}"'
+                return (f'<a href="{self.href(f"fn{n}")}" class="footnote-ref" '
+                        f'id="{links.noteref_id(n, k)}"'
                         f'{self.epub_type("noteref")} role="doc-noteref"><sup>{n}</sup></a>')
             case SoftBreak():
                 return "\n"
@@ -160,7 +189,8 @@ class _Renderer:
         keys = " ".join(i.key for i in node.items)
         parts = self.formatted.citations.get((node.line, node.column))
         if parts is None:
-            return f'<span class="citation unresolved" data-cites="{esc(keys)}">{esc(node.source)}</span>'
+            return (f'<span class="citation unresolved" data-cites="{esc(keys)}">'
+                    f'{esc(node.source)}</span>')
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
@@ -212,7 +242,8 @@ class _Renderer:
             case HTMLBlock(text=t):
                 return f'<pre class="raw-html"><code>{esc(t)}</code></pre>\n'
             case FootnoteDef(number=n, children=cs):
-                back = f' <a href="{self.href(f"fnref{n}")}" class="footnote-back" role="doc-backlink">↩︎</a>'
+                back = (f' <a href="{self.href(f"fnref{n}")}" class="footnote-back" '
+                        f'role="doc-backlink">↩︎</a>')
                 if cs and isinstance(cs[-1], Paragraph):  # the link back ends its last paragraph
                     inner = self.blocks(cs[:-1]) + self.paragraph(cs[-1], back=back, back_text=" ↩︎")
                 else:
@@ -247,13 +278,15 @@ class _Renderer:
             return f"<{tag}{style}>{self.inlines(c.children)}</{tag}>"
 
         head = "".join(cell("th", c) for c in node.header)
-        rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n" for row in node.rows)
+        rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n"
+                       for row in node.rows)
         body = f"<tbody>\n{rows}</tbody>\n" if rows else ""
         table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n{body}</table>"
         if not self.target.scroll_tables:
             return table + ("" if trimmed else "\n")
         self.tables += 1
-        return (f'<div class="table-scroll" role="region" tabindex="0" aria-label="Table {self.tables}">'
+        return (f'<div class="table-scroll" role="region" tabindex="0" '
+                f'aria-label="Table {self.tables}">'
                 f'\n{table}{"" if trimmed else chr(10)}</div>\n')
 
     # parts ----------------------------------------------------------------------------------
@@ -266,7 +299,8 @@ class _Renderer:
                 title = plain_text(part.heading.children) if part.heading else ""
                 if self.target.asides and title.strip().lower() in ASIDE_TITLES:
                     label = f' aria-labelledby="{esc(part.id)}"' if part.id else ""
-                    return f'<aside class="level{top} side-notes"{label}>\n{self.blocks(part.blocks)}</aside>\n'
+                    return (f'<aside class="level{top} side-notes"{label}>\n'
+                            f'{self.blocks(part.blocks)}</aside>\n')
                 role = ' role="doc-chapter"' if self.target.epub_types else ""
                 return (f'<section{self.epub_type("chapter")}{role} class="level{top}">\n'
                         f'{self.blocks(part.blocks)}</section>\n')

@@ -14,7 +14,34 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import assert_never
 
-from publisher.model import Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, OrderedList, Paragraph, RawHTML, SoftBreak, Strikeout, Strong, Table, Text, ThematicBreak
+from publisher.model import (
+    Block,
+    BlockQuote,
+    BulletList,
+    Citation,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Figure,
+    FootnoteDef,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    HTMLBlock,
+    Image,
+    Inline,
+    Link,
+    OrderedList,
+    Paragraph,
+    RawHTML,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Table,
+    Text,
+    ThematicBreak,
+)
 
 TITLE_PAGE = "titlepage.xhtml"
 
@@ -46,7 +73,8 @@ class Outline:
 
 def file_name(index: int, kind: str) -> str:
     """The file of the ``index``-th part after the lead (1-based)."""
-    return {"references": "references.xhtml", "notes": "notes.xhtml"}.get(kind, f"chapter-{index:02d}.xhtml")
+    named = {"references": "references.xhtml", "notes": "notes.xhtml"}
+    return named.get(kind, f"chapter-{index:02d}.xhtml")
 
 
 def unused_id(base: str, used: set[str]) -> str:
@@ -71,15 +99,17 @@ def outline(doc: Document, has_references: bool) -> Outline:
         groups[-1].append(b)
     parts: list[Part] = []
     for group in groups:
-        head = group[0] if group and isinstance(group[0], Heading) and group[0].level == top else None
-        if group:
-            kind = "section" if head else "lead"
-            file = file_name(len(parts) + 1 - _leads(parts), kind) if head else TITLE_PAGE
-            parts.append(Part(kind=kind, id=head.id if head else "", heading=head, blocks=tuple(group), file=file))
+        if not group:
+            continue
+        head = group[0] if isinstance(group[0], Heading) and group[0].level == top else None
+        kind = "section" if head else "lead"
+        file = file_name(len(parts) + 1 - _leads(parts), kind) if head else TITLE_PAGE
+        parts.append(Part(kind=kind, id=head.id if head else "", heading=head,
+                          blocks=tuple(group), file=file))
     used = {h.id for h in headings}
-    for kind, base, present in (("references", "references", has_references), ("notes", "notes", bool(notes))):
+    for kind, present in (("references", has_references), ("notes", bool(notes))):
         if present:
-            parts.append(Part(kind=kind, id=unused_id(base, used), heading=None,
+            parts.append(Part(kind=kind, id=unused_id(kind, used), heading=None,
                               blocks=notes if kind == "notes" else (),
                               file=file_name(len(parts) + 1 - _leads(parts), kind)))
     return Outline(parts=tuple(parts), top=top, headings=headings)
@@ -144,7 +174,8 @@ def _inline_ids(nodes: Sequence[Inline], calls: dict[int, int]) -> Iterator[str]
             case FootnoteRef(number=n):
                 calls[n] = calls.get(n, 0) + 1
                 yield noteref_id(n, calls[n])
-            case Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs) | Link(children=cs):
+            case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
+                  | Link(children=cs)):
                 yield from _inline_ids(cs, calls)
             case Text() | Code() | Image() | Citation() | SoftBreak() | HardBreak() | RawHTML():
                 pass

@@ -12,17 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import jinja2
     from markupsafe import Markup
 
-    from publisher.citations.bibliography import Formatted
+    from publisher.citations.engine import Formatted
     from publisher.model import Document, Image, Metadata
-    from publisher.rights.attribution import Attribution
     from publisher.render.body import Body, Section, TocEntry
+    from publisher.rights.attribution import Attribution
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 

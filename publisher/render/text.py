@@ -14,8 +14,22 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import assert_never
 
-from publisher.citations.bibliography import Formatted
-from publisher.model import Citation, Code, Emphasis, FootnoteRef, HardBreak, Image, Inline, Link, RawHTML, SoftBreak, Strikeout, Strong, Text
+from publisher.citations.engine import Formatted
+from publisher.model import (
+    Citation,
+    Code,
+    Emphasis,
+    FootnoteRef,
+    HardBreak,
+    Image,
+    Inline,
+    Link,
+    RawHTML,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Text,
+)
 from publisher.resources import local_path
 
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -54,7 +68,7 @@ def fragment_text(fragment: str) -> str:
 def superscript(node: Citation, formatted: Formatted) -> bool:
     """True when the style sets this citation as a superscript number."""
     parts = formatted.citations.get((node.line, node.column))
-    return bool(parts) and parts[0].html.startswith("<sup>")
+    return bool(parts) and parts is not None and parts[0].html.startswith("<sup>")
 
 
 def squeeze(text: str) -> str:
@@ -69,8 +83,8 @@ def plain(nodes: Sequence[Inline], formatted: Formatted) -> str:
 def inline_text(nodes: Sequence[Inline], formatted: Formatted) -> str:
     out: list[str] = []
     for i, n in enumerate(nodes):
-        if (isinstance(n, Citation) and out and isinstance(nodes[i - 1], (Text, SoftBreak, HardBreak))
-                and superscript(n, formatted)):
+        after_text = i > 0 and isinstance(nodes[i - 1], (Text, SoftBreak, HardBreak))
+        if isinstance(n, Citation) and after_text and superscript(n, formatted):
             out[-1] = out[-1].rstrip()  # as the renderer sets it: "text¹", not "text ¹"
         out.append(_text(n, formatted))
     return "".join(out)
@@ -80,7 +94,8 @@ def _text(node: Inline, formatted: Formatted) -> str:
     match node:
         case Text(text=t) | Code(text=t) | RawHTML(text=t):
             return xml_chars(t)
-        case Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs) | Link(children=cs):
+        case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
+              | Link(children=cs)):
             return inline_text(cs, formatted)
         case Image(src=src, alt=alt):
             return xml_chars(alt) if isinstance(local_path(src), str) else ""  # removed: its alt

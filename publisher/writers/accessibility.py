@@ -75,7 +75,8 @@ def _survey(documents: list[tuple[str, bytes]]) -> _Survey:
             s.no_alt += not (img.get("alt") or "").strip()
         for table in root.iterfind(".//x:table", ns):
             s.tables += 1
-            s.no_headers += not any("".join(th.itertext()).strip() for th in table.iterfind(".//x:th", ns))
+            s.no_headers += not any("".join(th.itertext()).strip()
+                                    for th in table.iterfind(".//x:th", ns))
         for a in root.iterfind(".//x:a", ns):
             text = "".join(a.itertext()).strip() or " ".join(
                 (i.get("alt") or "") for i in a.iterfind(".//x:img", ns)).strip()
@@ -99,7 +100,8 @@ def _survey(documents: list[tuple[str, bytes]]) -> _Survey:
 def _summary(s: _Survey, animated: int, generator: str) -> str:
     """The accessibility summary, in words."""
     said = ["The text reflows and follows one reading order; the table of contents and "
-            "landmarks lead to every chapter" + (", and headings mark its structure." if s.structured else ".")]
+            "landmarks lead to every chapter"
+            + (", and headings mark its structure." if s.structured else ".")]
     if s.images:
         said.append(f"All {s.images} images have text alternatives." if not s.no_alt else
                     f"{s.no_alt} of {s.images} images have no text alternative.")
@@ -117,7 +119,8 @@ def _summary(s: _Survey, animated: int, generator: str) -> str:
     return " ".join(said)
 
 
-def accessibility(page: Page, documents: list[tuple[str, bytes]], images: list[bytes]) -> Accessibility:
+def accessibility(page: Page, documents: list[tuple[str, bytes]],
+                  images: list[bytes]) -> Accessibility:
     """Check the pages in reading order (the cover excluded) and derive the metadata."""
     s = _survey(documents)
     if s.no_alt:
@@ -131,7 +134,8 @@ def accessibility(page: Page, documents: list[tuple[str, bytes]], images: list[b
     animated = sum(map(_animated, images))
 
     modes = ["textual"] + (["visual"] if s.images else [])
-    sufficient = (["textual"] if not s.images or not s.no_alt else []) + (["textual,visual"] if s.images else [])
+    sufficient = ((["textual"] if not s.images or not s.no_alt else [])
+                  + (["textual,visual"] if s.images else []))
     features = ["tableOfContents", "readingOrder", "displayTransformability"]
     features += ["structuralNavigation"] if s.structured else []
     features += ["alternativeText"] if s.images and not s.no_alt else []

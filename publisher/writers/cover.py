@@ -12,8 +12,6 @@ import textwrap
 from publisher.render.templating import Page
 
 
-
-
 def cover_svg(page: Page) -> str:
     """A cover drawn from the front matter: the title, subtitle or aliases, and the source."""
     meta = page.meta
@@ -47,16 +45,22 @@ def cover_svg(page: Page) -> str:
         parts += [f'<text x="300" y="{790 + i * 28}" class="f">{e(line)}</text>'
                   for i, line in enumerate(textwrap.wrap(foot, 44)[:2])]
     body = "\n".join(parts)
+    svg_attributes = (f'xmlns="http://www.w3.org/2000/svg" version="1.1" '
+                      f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+                      f'xml:lang="{e(meta.lang)}"')
+    foot_style = ("font: 22px 'Helvetica Neue', Arial, 'DejaVu Sans', sans-serif; fill: #e9dcc2; "
+                  "text-anchor: middle; letter-spacing: 1px;")
+    frame_style = 'fill="none" stroke="#c9a45c" stroke-width="2"'
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {width} {height}" width="{width}" height="{height}" xml:lang="{e(meta.lang)}">
+<svg {svg_attributes}>
 <title>{e(title)}</title>
 <style>
 .t {{ font: bold {size}px Georgia, 'DejaVu Serif', serif; fill: #fdfaf3; text-anchor: middle; }}
 .s {{ font: italic 28px Georgia, 'DejaVu Serif', serif; fill: #e9dcc2; text-anchor: middle; }}
-.f {{ font: 22px 'Helvetica Neue', Arial, 'DejaVu Sans', sans-serif; fill: #e9dcc2; text-anchor: middle; letter-spacing: 1px; }}
+.f {{ {foot_style} }}
 </style>
 <rect width="{width}" height="{height}" fill="#18363e"/>
-<rect x="24" y="24" width="{width - 48}" height="{height - 48}" fill="none" stroke="#c9a45c" stroke-width="2"/>
+<rect x="24" y="24" width="{width - 48}" height="{height - 48}" {frame_style}/>
 <rect x="{margin + 130}" y="190" width="{width - 2 * margin - 260}" height="6" fill="#c9a45c"/>
 <rect x="{margin + 130}" y="{rule}" width="{width - 2 * margin - 260}" height="3" fill="#c9a45c"/>
 {body}

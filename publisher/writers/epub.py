@@ -55,7 +55,8 @@ CSS = "style/epub.css"
 
 def identifier(page: Page) -> str:
     """A urn:uuid that depends only on the article (its slug and title)."""
-    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:{page.slug}:{page.meta.title}"))
+    name = f"publisher:{page.slug}:{page.meta.title}"
+    return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
 
 def asset_names(assets: dict[str, Path]) -> dict[str, str]:
@@ -104,16 +105,21 @@ def _classes() -> tuple[type[Any], type[Any]]:
         def _get_nav(self, item):
             tree = etree.fromstring(super()._get_nav(item)).getroottree()
             body = tree.getroot().find(f"{{{XHTML}}}body")
-            toc = body.find(f"{{{XHTML}}}nav")
+            toc = None if body is None else body.find(f"{{{XHTML}}}nav")
+            if body is None or toc is None:
+                raise ValueError("ebooklib's nav document has no <nav> in its body")
             toc.set("id", "toc")
             nav = etree.SubElement(body, f"{{{XHTML}}}nav",
                                    {f"{{{EPUB_NS}}}type": "landmarks", "id": "landmarks",
                                     "aria-label": "Landmarks", "hidden": "hidden"})
-            etree.SubElement(nav, f"{{{XHTML}}}h2").text = "Landmarks"
+            heading = etree.SubElement(nav, f"{{{XHTML}}}h2")
+            heading.text = "Landmarks"
             ol = etree.SubElement(nav, f"{{{XHTML}}}ol")
             for kind, href, title in self.landmarks:
                 li = etree.SubElement(ol, f"{{{XHTML}}}li")
-                etree.SubElement(li, f"{{{XHTML}}}a", {f"{{{EPUB_NS}}}type": kind, "href": href}).text = title
+                a = etree.SubElement(li, f"{{{XHTML}}}a",
+                                     {f"{{{EPUB_NS}}}type": kind, "href": href})
+                a.text = title
             return etree.tostring(tree, pretty_print=True, encoding="utf-8", xml_declaration=True)
 
         def _get_ncx(self):
@@ -190,8 +196,9 @@ class _Pages:
 
     def add(self, uid: str, file_name: str, title: str, template: str, **values: object) -> Any:
         XhtmlDocument, _ = _classes()
-        content = render_template(self.theme, f"epub/{template}", page=self.page, meta=self.page.meta,
-                                  title=title, css=CSS, **values).encode("utf-8")
+        content = render_template(self.theme, f"epub/{template}", page=self.page,
+                                  meta=self.page.meta, title=title, css=CSS,
+                                  **values).encode("utf-8")
         item = XhtmlDocument(uid=uid, file_name=file_name, title=title, lang=self.page.meta.lang,
                              content=content)
         self.book.add_item(item)
@@ -204,22 +211,23 @@ def _toc(page: Page, items: list[tuple[Section, Any]]) -> list[Any]:
     """The title page, each chapter (with its second-level headings), the colophon."""
     from ebooklib import epub
 
-    toc: list[Any] = [epub.Link("titlepage.xhtml", page.meta.title or "Title page", "nav-titlepage")]
+    toc: list[Any] = [epub.Link(TITLE_PAGE, page.meta.title or "Title page", "nav-titlepage")]
     by_id = {e.id: e for e in page.toc}
     for section, item in items:
         entry = by_id.get(section.id)
         if entry and entry.children:
             toc.append((epub.Section(item.title, href=item.file_name),
-                        [epub.Link(f"{item.file_name}#{c.id}", c.title or item.title, f"navh-{c.id}")
-                         for c in entry.children]))
+                        [epub.Link(f"{item.file_name}#{c.id}", c.title or item.title,
+                                   f"navh-{c.id}") for c in entry.children]))
         else:
             toc.append(epub.Link(item.file_name, item.title, f"nav-{item.id}"))
     toc.append(epub.Link("colophon.xhtml", "About this article", "nav-colophon"))
     return toc
 
 
-def _guide(book: Any, items: list[tuple[Section, Any]], title_page: Any) -> list[tuple[str, str, str]]:
-    """EPUB 2 guide (set on the book) and EPUB 3 landmarks (returned): where a reader can jump to."""
+def _guide(book: Any, items: list[tuple[Section, Any]],
+           title_page: Any) -> list[tuple[str, str, str]]:
+    """EPUB 2 guide (set on the book) and EPUB 3 landmarks (returned): where to jump to."""
     body_start = next((item for s, item in items if s.kind == "section"), title_page)
     refs = next((item for s, item in items if s.kind == "references"), None)
     notes = next((item for s, item in items if s.kind == "notes"), None)
@@ -264,7 +272,8 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
     pages = _Pages(book, page, theme)
     cover = pages.add("cover", "cover.xhtml", page.meta.title, "cover.xhtml.j2", image="cover.svg")
     lead = Markup("".join(s.html for s in body.sections if s.kind == "lead"))
-    title_page = pages.add("titlepage", TITLE_PAGE, page.meta.title, "titlepage.xhtml.j2", lead=lead)
+    title_page = pages.add("titlepage", TITLE_PAGE, page.meta.title, "titlepage.xhtml.j2",
+                           lead=lead)
     items = [(s, pages.add(s.file.removesuffix(".xhtml"), s.file, s.title or f"Section {n}",
                            "chapter.xhtml.j2", kind=s.kind, content=Markup(s.html)))
              for n, s in enumerate((s for s in body.sections if s.kind != "lead"), 1)]
@@ -300,5 +309,6 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path],
     try:
         write_atomic(dest, normalise_zip(buffer.getvalue(), epoch))
     except OSError as exc:
-        raise PublishError([error(dest, 1, 1, "write", f"cannot write the EPUB: {exc.strerror or exc}")]) from None
+        message = f"cannot write the EPUB: {exc.strerror or exc}"
+        raise PublishError([error(dest, 1, 1, "write", message)]) from None
     return [dest]

@@ -33,8 +33,8 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     body = web_body(page, assets if self_contained else None)
     # The theme's CSS is trusted; inlined, it only must not end its <style> element early.
     inline_css = Markup(css.replace("</", "<\\/")) if self_contained else ""
-    values = dict(page=page, meta=page.meta, body=Markup(body.html), description=description(page, body),
-                  inline_css=inline_css)
+    values = dict(page=page, meta=page.meta, body=Markup(body.html),
+                  description=description(page, body), inline_css=inline_css)
     document = render_template(theme, "page.html.j2", **values)
     if self_contained:
         return [write_atomic(out_dir / f"{page.slug}.html", document)]
@@ -62,7 +62,8 @@ def data_uris(page: Page, assets: dict[str, Path]) -> dict[str, str]:
         path = None if isinstance(rel, str) else assets.get(rel.as_posix())
         if path is not None:
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            uris[image.src] = f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+            encoded = base64.b64encode(path.read_bytes()).decode("ascii")
+            uris[image.src] = f"data:{kind};base64,{encoded}"
     return uris
 
 
