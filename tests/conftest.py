@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from helpers import IL2, make_sample, write_article
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 def il2(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     """The IL-2 article built in all three formats into a temporary output root."""
     out = tmp_path_factory.mktemp("out")
-    result = build(IL2, out_root=out)
+    result = build(IL2, BuildOptions(out_root=out))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return result, out / "interleukin-2"
 
@@ -41,6 +42,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = make_sample(root / "source" / "sample")
     out = root / "out"
     for self_contained in (False, True):
-        result = build(folder, out_root=out, formats=("html",), self_contained=self_contained)
+        result = build(folder, BuildOptions(out_root=out, formats=("html",),
+                                            self_contained=self_contained))
         assert not result.failed, [str(d) for d in result.diagnostics]
     return out / "sample" / "index.html", out / "sample" / "sample.html"

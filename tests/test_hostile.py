@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from helpers import assert_inert
 from publisher import resources as fetcher
 from publisher.build import pipeline as build_mod, workers as sandbox
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme
@@ -198,7 +199,7 @@ def test_front_matter_depth_and_size_are_bounded():
 
 def test_control_characters_and_lone_surrogates_in_yaml_become_replacement_characters(tmp_path):
     folder = make(tmp_path, '---\ntitle: "A\\x01B \\ud800 C"\n' + LIC + '---\nBody \x02 text.\n')
-    result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html", "epub")))
     assert not result.failed, [str(d) for d in result.diagnostics]
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "A\ufffdB \ufffd C" in page and "Body \ufffd text." in page
@@ -312,7 +313,7 @@ def test_bibliography_markup_is_sanitised(tmp_path):
         "references:\n  - id: a\n    type: book\n    issued: 2001\n"
         "    title: '<script>alert(1)</script><span style=\"background:url(https://evil.example/t)\">"
         "X</span> <a href=\"javascript:alert(2)\" onclick=\"y()\">Y</a>'\n")})
-    result = build(folder, out_root=tmp_path / "out", formats=("html",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     assert_inert(page)
@@ -346,7 +347,7 @@ def walled(tmp_path):
 def test_images_outside_the_article_folder_are_refused(walled, tmp_path, src):
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited(src)}---\nText.\n\n"
                                        f"![Leak]({src})\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     codes = [(d.line, d.code) for d in result.diagnostics if d.severity.value == "error"]
     if src.startswith("file:"):  # markdown-it itself does not take it for an image
         assert codes == [] and not [p for p in (tmp_path / "out").rglob("*") if p.suffix == ".png"]
@@ -361,7 +362,7 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
     (walled / "index.html").write_text("<script>alert(1)</script>")
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('index.html')}---\n"
                                        "![page](index.html)\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     assert [(d.line, d.code) for d in result.diagnostics] == [(7, "image-type")]
     assert not (tmp_path / "out" / "demo").exists()
 
@@ -369,7 +370,7 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
 def test_an_image_inside_the_folder_reaches_every_format(walled, tmp_path):
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('assets/ok.png')}---\n"
                                        "Text.\n\n![Grey](assets/ok.png)\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     out = tmp_path / "out" / "demo"
     assert (out / "assets" / "ok.png").read_bytes() == png()
@@ -403,7 +404,7 @@ def test_a_theme_reaching_outside_makes_a_located_pdf_error(walled, tmp_path):
     shutil.copytree(default_theme(), theme)
     with open(theme / "print.css", "a") as f:
         f.write('\nbody { background: url("file:///etc/hostname"); }\n')
-    result = build(walled, out_root=tmp_path / "out", formats=("pdf",), theme=theme)
+    result = build(walled, BuildOptions(out_root=tmp_path / "out", formats=("pdf",), theme=theme))
     found = [(d.code, d.line) for d in result.diagnostics if d.severity.value == "error"]
     assert found == [("pdf-resource", 1)]
     assert "refused file:///etc/hostname" in result.diagnostics[-1].message
@@ -414,7 +415,7 @@ def test_no_attachments_reach_the_pdf(walled, tmp_path):
     (walled / "article.md").write_text(
         "---\ntitle: T\n" + LIC + "---\n<link rel=\"attachment\" href=\"article.md\">\n\n"
         "[source](article.md \"attachment\") <a rel=\"attachment\" href=\"article.md\">x</a>\n")
-    result = build(walled, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(walled, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     reader = PdfReader(tmp_path / "out" / "demo" / "demo.pdf")
     names = reader.trailer["/Root"].get("/Names", {})
@@ -469,7 +470,7 @@ def test_deep_nesting_is_a_limit_error_not_a_crash(body, line, what):
 def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     body = "".join("  " * i + f"- level {i + 1}\n" for i in range(16)) + "\n" + ">" * 16 + " quoted\n"
     folder = make(tmp_path, "---\ntitle: Deep\n" + LIC + "---\n" + body)
-    result = build(folder, out_root=tmp_path / "out")
+    result = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
     assert root.xpath("string(//li[count(ancestor::ul)=16])").startswith("level 16")
@@ -496,7 +497,7 @@ def test_enormous_tables_are_a_limit_error():
 def test_very_long_lines_give_a_whole_page(tmp_path):
     words = " ".join(f"w{i}" for i in range(100_000))  # one 690 kB line
     folder = make(tmp_path, "---\ntitle: Long\n" + LIC + "---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
-    result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html", "epub")))
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
     text = root.xpath("string(//article)")
@@ -518,12 +519,12 @@ def test_an_article_over_the_size_limit_is_refused(tmp_path):
 def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
-    assert not build(folder, out_root=out).failed
+    assert not build(folder, BuildOptions(out_root=out)).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 3000
     (folder / "article.md").write_text("---\ntitle: Slow\n" + LIC + "---\n" + table)
     monkeypatch.setattr(sandbox, "PDF_TIMEOUT", 1.0)
-    result = build(folder, out_root=out)
+    result = build(folder, BuildOptions(out_root=out))
     assert [(d.code, d.line) for d in result.diagnostics] == [("pdf-timeout", 1)]
     assert "took longer than 1 s and was stopped" in result.diagnostics[0].message
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
@@ -537,7 +538,7 @@ def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 2000  # needs far more than 16 MiB
     folder = make(tmp_path, "---\ntitle: Big\n" + LIC + "---\n" + table)
     monkeypatch.setattr(sandbox, "PDF_MEMORY_MB", 16)
-    result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     codes = [d.code for d in result.diagnostics]
     assert codes in (["pdf-memory"], ["pdf-crash"]), [str(d) for d in result.diagnostics]
     assert "16 MiB" in result.diagnostics[0].message
@@ -552,7 +553,7 @@ def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
 def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
-    assert not build(folder, out_root=out).failed
+    assert not build(folder, BuildOptions(out_root=out)).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     (folder / "article.md").write_text("---\ntitle: Changed\n" + LIC + "---\nNew text.\n")
 
@@ -562,7 +563,7 @@ def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, mo
         raise KeyboardInterrupt
     monkeypatch.setattr(epub, "build_book", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(folder, out_root=out)
+        build(folder, BuildOptions(out_root=out))
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     assert after["demo.epub"] == before["demo.epub"]  # interrupted: the earlier EPUB, whole
     with zipfile.ZipFile(out / "demo" / "demo.epub") as z:
@@ -579,7 +580,7 @@ def test_temporaries_of_a_killed_build_are_swept(tmp_path):
     (out / ".index.html.k1ll3d.tmp").write_text("half a page")
     (out / "assets").mkdir()
     (out / "assets" / ".x.png.k1ll3d.tmp").write_bytes(b"half")
-    assert not build(folder, out_root=tmp_path / "out", formats=("html",)).failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
     assert no_temporaries(out) and (out / "index.html").is_file()
 
 

@@ -20,6 +20,7 @@ from pypdf.generic import Destination
 from typer.testing import CliRunner
 
 from helpers import HEADINGS, IL2, LEAD
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check, prepare
 from publisher.cli.app import app
 from publisher.diagnostics import PublishError
@@ -79,7 +80,7 @@ def il2_pdf(il2) -> Path:
 
 
 def build_pdf(folder: Path, out: Path, **options) -> Path:
-    result = build(folder, out_root=out, formats=("pdf",), **options)
+    result = build(folder, BuildOptions(out_root=out, formats=("pdf",), **options))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return out / folder.name / f"{folder.name}.pdf"
 
@@ -279,7 +280,7 @@ def test_paper_from_front_matter_and_option(article, tmp_path):
 
 def test_unknown_paper_is_an_error_at_its_line(article, tmp_path):
     folder = article(CITED.replace("lang: en", "lang: en\npaper: a5"), REFS)
-    result = build(folder, out_root=tmp_path, formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path, formats=("pdf",)))
     assert [str(d) for d in result.diagnostics if d.code == "paper"] == [
         f"{folder / 'article.md'}:5:1: error[paper] paper 'a5' is not supported; use one of a4, letter"]
     assert not (tmp_path / "demo" / "demo.pdf").exists()

@@ -16,6 +16,7 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from helpers import IL2
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check
 from publisher.checks import online
 from publisher.cli.app import app
@@ -78,7 +79,7 @@ def article_text(csl: str, body: str = BODY, extra: str = "") -> str:
 
 
 def built(folder: Path, tmp_path: Path):
-    result = build(folder, out_root=tmp_path / "out", formats=("html",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return lxml_html.parse(str(tmp_path / "out" / folder.name / "index.html")).getroot()
 
@@ -399,7 +400,7 @@ def test_an_articles_own_style_must_be_csl(article, tmp_path, style, words):
     diags = found(folder, "csl-invalid")
     assert len(diags) == 1 and diags[0].path.endswith("house.csl") and words in diags[0].message
     # the build refuses the article rather than failing inside citeproc-py
-    assert build(folder, out_root=tmp_path / "out", formats=("html",)).failed
+    assert build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
 
 
 def test_il2_check_reports_exactly_uncited_and_unverifiable(monkeypatch):
@@ -661,7 +662,7 @@ def test_pdf_entries_show_their_address_once(article, tmp_path):
     from pypdf import PdfReader
 
     folder = article(article_text("apa", body="See [@rosenberg2014] and [@web2020].\n"), REFS)
-    result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     pdf = tmp_path / "out" / folder.name / f"{folder.name}.pdf"
     words = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
@@ -684,7 +685,7 @@ def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
 
     body = "## One\n\nText [@smith2016; @white2018]. @rosenberg2014 agrees.\n"
     folder = article(article_text("apa", body=body), REFS)
-    result = build(folder, out_root=tmp_path / "out", formats=("epub",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("epub",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     files = epub_files(tmp_path / "out" / folder.name / f"{folder.name}.epub")
     chapters = {n: lxml_html.fromstring(b) for n, b in files.items() if n.endswith(".xhtml")}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from publisher.build import workers as sandbox
+from publisher.build.options import BuildOptions
 from publisher.diagnostics import PublishError
 
 ARTICLE = Path("source/demo/article.md")
@@ -228,7 +229,7 @@ def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp
     folder.mkdir(parents=True)
     (folder / "article.md").write_text("---\ntitle: T\nlicense: CC-BY-4.0\n---\nText.\n")
     for n in range(2):
-        result = build(folder, out_root=tmp_path / f"out{n}", formats=("pdf",), theme=theme)
+        result = build(folder, BuildOptions(out_root=tmp_path / f"out{n}", formats=("pdf",), theme=theme))
         assert [d.code for d in result.diagnostics if d.severity.value == "error"] == [
             "pdf-resource"]
         assert not (tmp_path / f"out{n}" / "demo" / "demo.pdf").exists()
@@ -257,10 +258,10 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
     log = tmp_path / "renderers.log"
     sandbox.shutdown()
     _recording(monkeypatch, log)
-    assert not build(folder, out_root=tmp_path / "out").failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out")).failed
     assert log.read_text().count("renderer for") == 1
     log.unlink()
-    again = build(folder, out_root=tmp_path / "out")
+    again = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert again.written == [] and len(again.up_to_date) == 4
     assert not log.exists()  # nothing was forked, so WeasyPrint was imported nowhere
     sandbox.shutdown()
@@ -276,7 +277,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
                        slug=f"a{i}") for i in range(4)]
     log = tmp_path / "renderers.log"
     _recording(monkeypatch, log)
-    results = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    results = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out")))
     assert [r.source for r in results] == folders
     assert not any(r.failed for r in results), [str(d) for r in results for d in r.diagnostics]
     for i in range(4):
@@ -286,7 +287,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
     assert 1 <= len(started) <= 2 and all("zygote: True" in line for line in started)
     assert sandbox._zygote is None  # stopped with the pool
     log.unlink()
-    again = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    again = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out")))
     assert all(r.written == [] for r in again)
     assert not log.exists()  # the zygote was asked for nothing, so it imported nothing
 
@@ -318,11 +319,11 @@ def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, mo
                        f"{'Hyphenated typesetting everywhere. ' * 40}\n", slug=f"s{i}")
                for i in range(2)]
     sandbox.shutdown()
-    assert not build(folders[0], out_root=tmp_path / "fresh", formats=("pdf",)).failed
-    assert not build(folders[1], out_root=tmp_path / "reused", formats=("pdf",)).failed
+    assert not build(folders[0], BuildOptions(out_root=tmp_path / "fresh", formats=("pdf",))).failed
+    assert not build(folders[1], BuildOptions(out_root=tmp_path / "reused", formats=("pdf",))).failed
     sandbox.shutdown()
-    assert not any(r.failed for r in build_many(folders, jobs=2, out_root=tmp_path / "zygote",
-                                                formats=("pdf",)))
+    assert not any(r.failed for r in build_many(folders, BuildOptions(
+        jobs=2, out_root=tmp_path / "zygote", formats=("pdf",))))
     fresh = (tmp_path / "fresh" / "s0" / "s0.pdf").read_bytes()
     assert (tmp_path / "reused" / "s1" / "s1.pdf").read_bytes() == fresh
     assert (tmp_path / "zygote" / "s0" / "s0.pdf").read_bytes() == fresh
@@ -352,7 +353,7 @@ def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_pa
         assert not pdf_certainly_due(args), args
     other.joinpath("article.md").unlink()
     assert pdf_certainly_due(["all", "--out", out])  # the only article under source/
-    assert not build(folder, out_root=tmp_path / out, formats=("pdf",)).failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / out, formats=("pdf",))).failed
     assert not pdf_certainly_due(["all", src, "--out", out])  # the cache decides now
     assert pdf_certainly_due(["all", src])  # build/ has never held it
 

@@ -13,6 +13,7 @@ from lxml import html as lxml_html
 from typer.testing import CliRunner
 
 from helpers import ROOT, epub_files, make_sample
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.cli.app import app
 from publisher.validate import nuchecker
@@ -226,7 +227,7 @@ def test_self_contained_inlines_images_whose_names_need_escaping(article, tmp_pa
                      "![A cell](assets/my%20cell.png)\n")
     (folder / "assets").mkdir()
     Image.new("RGB", (4, 4), (0, 90, 0)).save(folder / "assets" / "my cell.png")
-    result = build(folder, out_root=tmp_path / "out", formats=("html",), self_contained=True)
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",), self_contained=True))
     assert not result.failed, [str(d) for d in result.diagnostics]
     [src] = parse(tmp_path / "out" / "demo" / "demo.html").xpath("//img/@src")
     assert src.startswith("data:image/png;base64,")

@@ -31,7 +31,8 @@ def parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnost
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        return (), [error(path, line, 1, "bib-parse", "the bibliography is not UTF-8; save it as UTF-8")]
+        message = "the bibliography is not UTF-8; save it as UTF-8"
+        return (), [error(path, line, 1, "bib-parse", message)]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if path.suffix == ".json":
         try:
@@ -100,7 +101,8 @@ def _yaml_positions(text: str) -> Positions:
         if isinstance(item, yaml.MappingNode):
             for k, v in item.value:
                 if isinstance(k, yaml.ScalarNode):
-                    fields.setdefault(str(k.value), (v.start_mark.line + 1, v.start_mark.column + 1))
+                    mark = v.start_mark
+                    fields.setdefault(str(k.value), (mark.line + 1, mark.column + 1))
         out.append((item.start_mark.line + 1, fields))
     return out
 
