@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from publisher.citations.engine import Formatted
+from publisher.citations.formatted import Formatted
 from publisher.model import (
     Block,
     BlockQuote,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import jinja2
     from markupsafe import Markup
 
-    from publisher.citations.engine import Formatted
+    from publisher.citations.formatted import Formatted
     from publisher.model import Document, Image, Metadata
     from publisher.render.body import Body, Section, TocEntry
     from publisher.rights.attribution import Attribution

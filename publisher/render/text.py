@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from typing import assert_never
 
-from publisher.citations.engine import Formatted
+from publisher.citations.formatted import Formatted
 from publisher.model import (
     Citation,
     Code,
