@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from helpers import assert_inert
 from publisher.checks import document as checks
-from publisher.citations.engine import Formatted
+from publisher.citations.formatted import Formatted
 from publisher.diagnostics import Diagnostic
 from publisher.readers.markdown import parse
 from publisher.render.body import render

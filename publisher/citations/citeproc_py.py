@@ -18,7 +18,7 @@ from typing import Any
 from publisher.citations.citeproc_mends import STATE as _STATE, mend
 from publisher.citations.citeproc_py_cites import ITEM_MARKS, Grouping, parts, short_names
 from publisher.citations.csl import NAME_VARIABLES, csl_json, identifier_links, years_named
-from publisher.citations.engine import CitePart, Formatted
+from publisher.citations.formatted import CitePart, Formatted
 from publisher.diagnostics import Diagnostic
 from publisher.model import Citation, CitationItem, Reference
 

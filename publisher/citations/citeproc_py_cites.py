@@ -16,7 +16,7 @@ from typing import Any
 
 from publisher.citations.citeproc_mends import END_NAMES as _END_NAMES, NAMES as _NAMES
 from publisher.citations.csl import family, people
-from publisher.citations.engine import CitePart
+from publisher.citations.formatted import CitePart
 from publisher.model import Citation, Reference
 
 ITEM_MARKS = _OPEN, _MID, _CLOSE = "\ue000", "\ue001", "\ue002"

@@ -14,31 +14,12 @@ module imports the engine's library.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from publisher.citations.formatted import Formatted
 from publisher.diagnostics import Diagnostic
 from publisher.model import Citation, Document, Reference, walk
-
-
-@dataclass(frozen=True, kw_only=True)
-class CitePart:
-    """A piece of a rendered citation: HTML, linked to the entry ``key`` when it is set."""
-
-    html: str
-    key: str = ""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Formatted:
-    """Citations and bibliography as HTML fragments (already escaped and sanitised)."""
-
-    citations: dict[tuple[int, int], tuple[CitePart, ...]] = field(default_factory=dict)
-    """(line, column) of a citation node → its rendered parts, each item linked to its entry."""
-    entries: tuple[tuple[str, str], ...] = ()
-    """(key, entry HTML) in the style's order."""
-    style_name: str = ""
 
 
 class CitationEngine(Protocol):
