@@ -2,7 +2,8 @@
 
 In: what a reader or a check found. Out: ``Diagnostic`` values, their one-line text form
 (``path:line:col: severity[CODE] message``) and their JSON form. Nothing here prints; the CLI
-decides where diagnostics go.
+decides where diagnostics go. Every code is declared in ``codes`` with its severity: a diagnostic
+with an undeclared code, or with another severity than its code's, cannot be made.
 """
 
 from __future__ import annotations
@@ -12,17 +13,11 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from enum import Enum
 from pathlib import Path
 
+from publisher.codes import Severity, lookup
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]")
-
-
-class Severity(str, Enum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -36,8 +31,15 @@ class Diagnostic:
     code: str
     message: str
 
+    def __post_init__(self) -> None:
+        declared = lookup(self.code)  # raises ValueError for an undeclared code
+        if declared.severity is not None and declared.severity is not self.severity:
+            raise ValueError(f"diagnostic code '{self.code}' is declared as "
+                             f"{declared.severity.value}, not {self.severity.value}")
+
     def __str__(self) -> str:  # the one text form, used by the CLI and in errors
-        return f"{self.path}:{self.line}:{self.column}: {self.severity.value}[{self.code}] {self.message}"
+        return (f"{self.path}:{self.line}:{self.column}: "
+                f"{self.severity.value}[{self.code}] {self.message}")
 
 
 def display_path(path: Path | str) -> str:
@@ -97,10 +99,3 @@ def as_dict(d: Diagnostic, *, absolute: bool = False) -> dict:
 def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     return (d.path, d.line, d.column, d.code)
 
-
-class PublishError(Exception):
-    """Raised by I/O stages (reading, writing) when they cannot go on; carries diagnostics."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__("\n".join(str(d) for d in diagnostics))
-        self.diagnostics = diagnostics

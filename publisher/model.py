@@ -9,10 +9,11 @@ a diagnostic at the text that caused it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Iterator
-from typing import Any, Union
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 # --------------------------------------------------------------------------------------------
 # Inline nodes
@@ -136,10 +137,8 @@ class RawHTML:
     line: int
 
 
-Inline = Union[
-    Text, Emphasis, Strong, Strikeout, Code, Link, Image, Citation, FootnoteRef, SoftBreak,
-    HardBreak, RawHTML,
-]
+Inline = (Text | Emphasis | Strong | Strikeout | Code | Link | Image | Citation | FootnoteRef
+          | SoftBreak | HardBreak | RawHTML)
 
 # --------------------------------------------------------------------------------------------
 # Block nodes
@@ -262,10 +261,8 @@ RESERVED_IDS = frozenset({"article-body", "attribution", "attribution-title", "d
                           "image-credits-title", "toc-title"})
 """Ids the default theme's templates use; heading ids never take them."""
 
-Block = Union[
-    Heading, Paragraph, BulletList, OrderedList, BlockQuote, CodeBlock, Table, Figure,
-    ThematicBreak, HTMLBlock, FootnoteDef,
-]
+Block = (Heading | Paragraph | BulletList | OrderedList | BlockQuote | CodeBlock | Table | Figure
+         | ThematicBreak | HTMLBlock | FootnoteDef)
 
 # --------------------------------------------------------------------------------------------
 # Metadata and the document
@@ -342,6 +339,34 @@ class Reference:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Resource:
+    """A file the body points at (an image), resolved when the article was loaded."""
+
+    src: str
+    """The reference as written in the body."""
+    href: str = ""
+    """The path the page uses, relative to the article folder; empty when refused."""
+    file: Path | None = None
+    """The regular file it names inside the article's folder; None when refused."""
+    code: str = ""
+    """Why it is refused, as a diagnostic code (``image-missing``, ...); empty when usable."""
+    message: str = ""
+    """Why it is refused, in words."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Style:
+    """The citation style, resolved when the article was loaded."""
+
+    name: str
+    """As ``csl:`` names it, or the default style."""
+    path: Path | None = None
+    """Its file (the CSL repository's, or the article's own ``.csl``); None when none is found."""
+    data: bytes | None = None
+    """The file's bytes; None when it was not found or cannot be read."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Document:
     """A parsed article: what every check and renderer works from."""
 
@@ -352,6 +377,13 @@ class Document:
     blocks: tuple[Block, ...]
     references: tuple[Reference, ...]
     bibliography_path: Path | None
+    resources: dict[str, Resource] = field(default_factory=dict)
+    """Each image source the body uses → what it resolves to; filled when loaded from a folder."""
+    style: Style | None = None
+    """The citation style; None when the document was not loaded from a folder."""
+    today: date | None = None
+    """The day the article was loaded, for dates that cannot lie in the future; None when the
+    document was not loaded from a folder (those checks are then skipped)."""
 
 
 def walk(nodes: Any) -> Iterator[Any]:

@@ -96,3 +96,51 @@ def test_markdown_that_would_show_wrongly_is_reported(article):
     assert codes(diags) == [("footnote-undefined", "warning", 7), ("link-anchor", "warning", 9),
                             ("heading-level", "warning", 11), ("footnote-unused", "warning", 15)]
     assert "did you mean '#one'" in diags[1].message
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading resolves; checks read only the document
+
+
+def test_loading_resolves_images_style_and_today(article):
+    import datetime as dt
+
+    from publisher.build.pipeline import load
+
+    folder = article("---\ntitle: T\nlicense: CC0-1.0\ncsl: apa\n---\n![a](assets/none.png)\n\n"
+                     "![b](../out.png)\n")
+    doc, _ = load(folder)
+    assert doc.today == dt.date.today()
+    assert doc.style is not None and doc.style.name == "apa"
+    assert doc.style.path is not None and doc.style.path.name == "apa.csl"
+    assert doc.style.data is not None and doc.style.data.startswith(b"<?xml")
+    assert {src: r.code for src, r in doc.resources.items()} == {
+        "assets/none.png": "image-missing", "../out.png": "image-outside"}
+
+
+def test_checks_read_no_file_and_no_clock(article):
+    """The checks give the same findings once the article's files are gone: they read the
+    document that loading filled in, and its ``today`` rather than the clock."""
+    import datetime as dt
+    import shutil
+    from dataclasses import replace
+
+    from publisher.build.pipeline import load
+    from publisher.checks.document import run
+
+    folder = article("---\ntitle: T\nlicense: CC0-1.0\ncsl: own.csl\n---\nSee [@smith2016] "
+                     "and [@white2018].\n\n![cell](assets/cell.png)\n\n![gone](assets/gone.png)\n",
+                     REFS)
+    (folder / "own.csl").write_text("<not-a-style/>\n")
+    (folder / "assets").mkdir()
+    (folder / "assets" / "cell.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    doc, _ = load(folder)
+    before = run(doc)
+    shutil.rmtree(folder)
+    assert run(doc) == before
+    assert {d.code for d in before} >= {"csl-invalid", "image-missing", "image-credit"}
+    missing = [d.message for d in before if d.code == "image-missing"]
+    assert len(missing) == 1 and "'assets/gone.png'" in missing[0]  # cell.png was there when loaded
+    past = [d for d in run(replace(doc, today=dt.date(2017, 1, 1))) if d.code == "ref-bad-date"]
+    assert [d.message.split(" of ")[0] for d in past] == ["issued date 2018"]
+    assert "today is 2017-01-01" in past[0].message

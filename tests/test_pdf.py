@@ -23,7 +23,7 @@ from helpers import HEADINGS, IL2, LEAD
 from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check, prepare
 from publisher.cli.app import app
-from publisher.diagnostics import PublishError
+from publisher.errors import PublishError
 from publisher.render.templating import default_theme
 from publisher.writers import pdf as pdf_writer
 

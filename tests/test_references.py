@@ -756,7 +756,7 @@ def test_an_engine_plugs_in_behind_the_interface(article):
         def format(self, citations, references, *, nocite, style, locale=None):
             seen.update(keys=[i.key for c in citations for i in c.items],
                         refs=[r.key for r in references], nocite=tuple(nocite), style=style)
-            return Formatted(entries=(("a", "A."),)), [warning(style, 1, 1, "test", "a warning")]
+            return Formatted(entries=(("a", "A."),)), [warning(style, 1, 1, "ref-missing-field", "a warning")]
 
     folder = article("---\ntitle: T\nnocite: '@c'\n---\n[@b; @a] and @a\n",
                      "references:\n  - {id: a}\n  - {id: b}\n  - {id: c}\n")
@@ -765,7 +765,7 @@ def test_an_engine_plugs_in_behind_the_interface(article):
     formatted, diags = format_document(doc, Path("x.csl"), engine=engine)
     assert seen == {"keys": ["b", "a", "a"], "refs": ["a", "b", "c"], "nocite": ("c",),
                     "style": Path("x.csl")}
-    assert formatted.entries == (("a", "A."),) and [d.code for d in diags] == ["test"]
+    assert formatted.entries == (("a", "A."),) and [d.code for d in diags] == ["ref-missing-field"]
     assert default_engine().name == "citeproc-py"
 
 

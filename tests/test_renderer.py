@@ -19,7 +19,7 @@ import pytest
 
 from publisher.build import workers as sandbox
 from publisher.build.options import BuildOptions
-from publisher.diagnostics import PublishError
+from publisher.errors import PublishError
 
 ARTICLE = Path("source/demo/article.md")
 

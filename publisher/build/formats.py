@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, cast
 
 from publisher.build.options import BuildOptions
-from publisher.diagnostics import PublishError
+from publisher.errors import PublishError
 
 if TYPE_CHECKING:
     from publisher.build.pipeline import Prepared

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from publisher.build import cache
 from publisher.build.formats import BODY_DEPENDENCIES, REGISTRY, Task
 from publisher.build.options import BuildOptions
-from publisher.diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
+from publisher.diagnostics import Diagnostic, as_dict, error, from_dict, has_errors, sort_key
+from publisher.errors import PublishError, UsageError
 
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
     from publisher.model import Document
@@ -39,10 +40,6 @@ class Result:
     @property
     def failed(self) -> bool:
         return has_errors(self.diagnostics)
-
-
-class UsageError(Exception):
-    """A source argument that names no article (exit status 2)."""
 
 
 def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]:
@@ -79,25 +76,10 @@ def _distinct_slugs(folders: list[Path]) -> list[Path]:
 
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
-    """Read an article folder: its ``article.md`` and its bibliography, if any."""
-    from publisher import resources as fetcher
+    """Read an article folder (``readers.load``): the document, its files resolved."""
+    from publisher.readers.load import load as load_folder
 
-    path = folder / ARTICLE
-    data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
-    if isinstance(data, str):
-        from publisher.model import Document, Metadata
-
-        return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
-                        references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
-    from publisher.readers import markdown as reader
-    from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
-
-    bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
-    bib_data = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES) if bib_path else None
-    if isinstance(bib_data, str):
-        doc, diags = reader.parse(data, path)
-        return doc, diags + [error(bib_path, 1, 1, "read", bib_data)]
-    return reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
+    return load_folder(folder)
 
 
 def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
@@ -145,11 +127,10 @@ class Prepared:
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
     from publisher.citations.engine import Formatted, format_document
-    from publisher.citations.styles import DEFAULT_STYLE, resolve_style
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
 
-    style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
+    style = doc.style.path if doc.style else None  # resolved when the article was loaded
     formatted = Formatted()  # no bibliography or no style: nothing to format
     cite_diags: list[Diagnostic] = []
     try:

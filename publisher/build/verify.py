@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.diagnostics import Diagnostic, PublishError, error
+from publisher.diagnostics import Diagnostic, error
+from publisher.errors import PublishError
 from publisher.render.templating import Page
 from publisher.rights.attribution import adapted
 

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from publisher.diagnostics import PublishError, error
+from publisher.diagnostics import error
+from publisher.errors import PublishError
 
 PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
 """Seconds one PDF may take to render before it is stopped."""

@@ -1,6 +1,8 @@
 """Checks: passes over a ``Document`` that yield diagnostics. The one home for checks.
 
-In: a parsed ``Document``. Out: ``Diagnostic`` values (never printed, never raised).
+In: a loaded ``Document`` (``readers.load`` resolved its files, its style and today's date).
+Out: ``Diagnostic`` values (never printed, never raised). Checks read only the document: no
+file, no clock, no network.
 
 Each check is a generator registered in ``CHECKS``; ``run`` runs them all. Later checks
 (references, attribution, ...) join the registry.
@@ -12,12 +14,11 @@ import difflib
 import re
 from collections.abc import Callable, Iterator
 
-from publisher.rights import attribution
 from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
-from publisher.citations.styles import resolve_style
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Heading, Link, Text, walk
+from publisher.rights import attribution, checks as rights
 
 Check = Callable[[Document], Iterator[Diagnostic]]
 
@@ -66,7 +67,7 @@ def check_uncited(doc: Document) -> Iterator[Diagnostic]:
 
 def check_style(doc: Document) -> Iterator[Diagnostic]:
     """``csl:`` must name a known CSL style or a .csl file inside the article's folder."""
-    if doc.meta.csl and resolve_style(doc.meta.csl, doc.path.parent) is None:
+    if doc.meta.csl and doc.style is not None and doc.style.path is None:
         what = ("no such .csl file inside the article's folder" if doc.meta.csl.endswith(".csl")
                 else "not a style name from the CSL repository (e.g. 'apa', "
                      "'american-medical-association', 'chicago-author-date')")
@@ -76,12 +77,11 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
 
 def check_images(doc: Document) -> Iterator[Diagnostic]:
     """Every image is a regular image file inside the article's folder (``fetcher``'s rule, the
-    one the build and the PDF's fetcher keep), so ``publish check`` reports it too."""
-    from publisher.resources import Refusal, image_file
-
+    one the build and the PDF's fetcher keep), so ``publish check`` reports it too. The files
+    were resolved when the article was loaded (``Document.resources``)."""
     for image in attribution.images(doc.blocks):
-        found = image_file(image.src, doc.path.parent)
-        if isinstance(found, Refusal):
+        found = doc.resources.get(image.src)
+        if found is not None and found.code:
             yield error(doc.path, image.line, 1, found.code, found.message)
 
 
@@ -121,7 +121,7 @@ def check_paper(doc: Document) -> Iterator[Diagnostic]:
 
 CHECKS: tuple[Check, ...] = (check_title, check_citation_keys, check_uncited, check_style,
                              check_images, check_paper, check_structure,
-                             *refchecks.CHECKS, *attribution.CHECKS)
+                             *refchecks.CHECKS, *rights.CHECKS)
 
 
 def run(doc: Document) -> list[Diagnostic]:

@@ -41,6 +41,7 @@ from publisher.citations.csl import (
     years_named,
 )
 from publisher.diagnostics import Diagnostic, error, warning
+from publisher.errors import Unreachable
 from publisher.model import Document, Reference
 from publisher.readers.bibliography import field_position as _at
 
@@ -57,10 +58,6 @@ def default_cache() -> Path:
         return Path(os.environ["PUBLISH_CACHE"])
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "publisher" / "online"
-
-
-class Unreachable(Exception):
-    """The service did not answer (no network, a timeout, a server error)."""
 
 
 @dataclass

@@ -269,8 +269,9 @@ def check_verifiable(doc: Document) -> Iterator[Diagnostic]:
 
 
 def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnostic]:
-    """Dates must read as dates, and a work cannot appear after today or before 1450."""
-    today = today or dt.date.today()
+    """Dates must read as dates, and a work cannot appear after today (the day the article was
+    loaded; unknown for a document that was not) or before 1450."""
+    today = today or doc.today
     for ref in doc.references:
         for name in ("issued", "accessed"):
             value = ref.csl.get(name)
@@ -288,7 +289,7 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
                             f"write it as a year or YYYY-MM-DD (e.g. 2018 or 2018-03-04)")
                 continue
             for y, m, d in points:
-                if (y, m or 1, d or 1) > (today.year, today.month, today.day):
+                if today and (y, m or 1, d or 1) > (today.year, today.month, today.day):
                     yield error(ref.path, line, column, "ref-bad-date",
                                 f"{name} date {value} of reference '{ref.key}' is in the future; "
                                 f"correct the year (today is {today.isoformat()})")
@@ -301,19 +302,18 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
 
 
 def check_style_file(doc: Document) -> Iterator[Diagnostic]:
-    """A ``.csl`` file of the article's own must be a CSL style, or nothing can be formatted."""
-    from publisher.citations.styles import resolve_style
-
-    if not doc.meta.csl.endswith(".csl"):
-        return
-    path = resolve_style(doc.meta.csl, doc.path.parent)
-    if path is None:
+    """A ``.csl`` file of the article's own must be a CSL style, or nothing can be formatted.
+    Its bytes were read when the article was loaded (``Document.style``)."""
+    if not doc.meta.csl.endswith(".csl") or doc.style is None or doc.style.path is None:
         return  # check_style reports a missing file
+    path = doc.style.path
     from lxml import etree
 
     try:
+        if doc.style.data is None:
+            raise OSError(f"cannot read {path.name}")
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.fromstring(doc.style.data, parser)
     except (etree.XMLSyntaxError, OSError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         yield error(path, line, 1, "csl-invalid",

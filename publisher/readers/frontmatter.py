@@ -9,11 +9,10 @@ bounded size and nesting depth.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 
@@ -28,7 +27,7 @@ class _Loader(yaml.SafeLoader):
 
     depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise yaml.composer.ComposerError(
@@ -62,7 +61,12 @@ def _clean(value: Any) -> Any:
 
 # Dates stay text: the checks judge them (an impossible 2019-02-29 is one finding at its line,
 # not a failure of the whole file), and every consumer reads them as strings.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)  # a timestamp is a scalar
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 @dataclass
@@ -123,7 +127,8 @@ def load_yaml(text: str, path: Path, *, first_line: int = 1, code: str = "yaml",
                         if isinstance(sub_key, yaml.ScalarNode):
                             result.key_lines[f"{key_node.value}.{sub_key.value}"] = (
                                 first_line + sub_key.start_mark.line)
-                if list_key and key_node.value == list_key and isinstance(value_node, yaml.SequenceNode):
+                if (list_key and key_node.value == list_key
+                        and isinstance(value_node, yaml.SequenceNode)):
                     result.item_lines = [first_line + n.start_mark.line for n in value_node.value]
     elif isinstance(node, yaml.SequenceNode):
         result.item_lines = [first_line + n.start_mark.line for n in node.value]
@@ -151,8 +156,9 @@ def split(text: str, path: Path) -> Split:
             diags = []
             if len(yaml_text.encode()) > MAX_FRONT_MATTER_BYTES:
                 diags.append(error(path, 2, 1, "front-matter-size",
-                                   f"front matter is larger than {MAX_FRONT_MATTER_BYTES // 1024} KiB; "
-                                   "move long text into the body"))
+                                   f"front matter is larger than "
+                                   f"{MAX_FRONT_MATTER_BYTES // 1024} KiB; move long text into "
+                                   "the body"))
                 yaml_text = ""
             body = "\n" * (i + 1) + "".join(lines[i + 1:])
             return Split(yaml_text, 2, body, diags)

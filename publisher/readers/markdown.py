@@ -5,7 +5,8 @@ Out: a ``Document`` (see ``model``) whose nodes carry file line numbers, front m
 
 Markdown is CommonMark with GFM tables, strikethrough and footnotes (markdown-it-py), plus
 pandoc citations (``citesyntax``). Raw HTML is kept as ``RawHTML``/``HTMLBlock`` nodes, which the
-renderer shows as text. Reading never raises for bad content: it reports a diagnostic.
+renderer shows as text. Reading never raises for bad content: it reports a diagnostic. The front
+matter is split off by ``frontmatter`` and typed by ``metadata``; ``limits`` bounds nesting.
 """
 
 from __future__ import annotations
@@ -20,16 +21,44 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from publisher.readers import bibliography
-from publisher.readers import frontmatter
-from publisher.readers.citesyntax import citation_plugin
 from publisher.diagnostics import Diagnostic, error, warning
-from publisher.model import RESERVED_IDS, Block, BlockQuote, BulletList, Citation, Code, CodeBlock, Document, Emphasis, Figure, FootnoteDef, FootnoteRef, HardBreak, Heading, HTMLBlock, Image, Inline, Link, ListItem, ImageCredit, Metadata, OrderedList, Paragraph, RawHTML, SoftBreak, SourceWork, Strikeout, Strong, Table, TableCell, Text, ThematicBreak
+from publisher.model import (
+    RESERVED_IDS,
+    Block,
+    BlockQuote,
+    BulletList,
+    Citation,
+    Code,
+    CodeBlock,
+    Document,
+    Emphasis,
+    Figure,
+    FootnoteDef,
+    FootnoteRef,
+    HardBreak,
+    Heading,
+    HTMLBlock,
+    Image,
+    Inline,
+    Link,
+    ListItem,
+    Metadata,
+    OrderedList,
+    Paragraph,
+    RawHTML,
+    SoftBreak,
+    Strikeout,
+    Strong,
+    Table,
+    TableCell,
+    Text,
+    ThematicBreak,
+)
+from publisher.readers import bibliography, frontmatter
+from publisher.readers.citesyntax import citation_plugin
+from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS, limit_nesting
+from publisher.readers.metadata import metadata
 
-MAX_NESTING = 16
-"""Quotes and lists may nest this deep, and so may emphasis and links; deeper is an error."""
-MAX_TABLE_COLUMNS = 64
-MAX_TABLE_CELLS = 20_000
 _PARSER_NESTING = 2 * MAX_NESTING + 8
 """markdown-it's own limit (it counts list items and paragraphs as levels too); it skips what
 lies deeper, which our ``MAX_NESTING`` check reports first. Low, because markdown-it's link
@@ -66,98 +95,6 @@ def decode(data: bytes, path: Path) -> tuple[str, list[Diagnostic]]:
 
 
 # --------------------------------------------------------------------------------------------
-# Metadata
-
-
-def _strings(value: Any) -> tuple[str, ...]:
-    """A string or a list of strings (or of ``{name: ...}`` mappings) → a tuple of strings."""
-    if value is None:
-        return ()
-    if isinstance(value, (str, int, float)):
-        return (str(value).strip(),) if str(value).strip() else ()
-    if isinstance(value, dict):
-        name = value.get("name") or value.get("literal") or ""
-        return (str(name),) if name else ()
-    if isinstance(value, list):
-        return tuple(s for v in value for s in _strings(v))
-    return ()
-
-
-def _string(value: Any) -> str:
-    return "\n".join(_strings(value)) if not isinstance(value, str) else value.strip()
-
-
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
-"""A BCP 47 tag's shape: it goes into ``lang`` attributes and the EPUB's dc:language."""
-
-_META_TYPES: dict[str, tuple[type, ...]] = {
-    "title": (str, int, float), "subtitle": (str,), "lang": (str,), "date": (str, int),
-    "description": (str,), "csl": (str,), "license": (str,), "disclaimer": (str,),
-    "changes": (str, list), "source": (dict, str), "alias": (str, list), "author": (str, list, dict),
-    "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
-    "nocite": (str, list), "paper": (str,), "images": (dict,),
-}
-
-
-def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata, list[Diagnostic]]:
-    """The front matter mapping → ``Metadata``; a value of the wrong shape is an error."""
-    diags: list[Diagnostic] = []
-    if data is None:
-        return Metadata(lines=key_lines), diags
-    if not isinstance(data, dict):
-        return Metadata(), [error(path, 2, 1, "front-matter-shape",
-                                  f"front matter must be a mapping of keys to values, not a "
-                                  f"{type(data).__name__}")]
-    import datetime as _dt
-
-    clean: dict[str, Any] = {}
-    for key, value in data.items():
-        key = str(key)
-        allowed = _META_TYPES.get(key)
-        if isinstance(value, (_dt.date, _dt.datetime)):
-            value = value.isoformat()
-        if allowed and value is not None and not isinstance(value, allowed):
-            names = " or ".join(t.__name__ for t in allowed)
-            diags.append(error(path, key_lines.get(key, 2), 1, "front-matter-type",
-                               f"'{key}' must be a {names}, not a {type(value).__name__}"))
-            continue
-        clean[key] = value
-
-    src = clean.get("source")
-    if isinstance(src, str):
-        source = SourceWork(title=src)
-    elif isinstance(src, dict):
-        source = SourceWork(**{f: _string(src.get(f)) for f in
-                               ("title", "publisher", "url", "author", "retrieved", "license")})
-    else:
-        source = SourceWork()
-    images = tuple(
-        ImageCredit(src=str(src), line=key_lines.get(f"images.{src}", key_lines.get("images", 2)),
-                    **({f: _string(entry.get(f)) for f in ("credit", "license", "url")}
-                       if isinstance(entry, dict) else {"credit": _string(entry)}))
-        for src, entry in (clean.get("images") or {}).items())
-    lang = _string(clean.get("lang")) or "en"
-    if not _LANGUAGE_TAG.match(lang):
-        diags.append(error(path, key_lines.get("lang", 2), 1, "front-matter-lang",
-                           f"lang '{lang}' is not a language tag; write one such as 'en' or "
-                           "'pt-BR'"))
-        lang = "en"
-    nocite = tuple(k.lstrip("@").strip() for v in _strings(clean.get("nocite"))
-                   for k in re.split(r"[,;\s]+", v) if k.strip())
-    meta = Metadata(
-        title=_string(clean.get("title")), subtitle=_string(clean.get("subtitle")),
-        alias=_strings(clean.get("alias")), lang=lang,
-        authors=_strings(clean.get("author")), date=_string(clean.get("date")),
-        keywords=_strings(clean.get("keywords")), description=_string(clean.get("description")),
-        csl=_string(clean.get("csl")), nocite=nocite, source=source,
-        contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
-        credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
-        changes=_string(clean.get("changes")), paper=_string(clean.get("paper")).lower(),
-        images=images, lines=key_lines)
-    return meta, diags
-
-
-# --------------------------------------------------------------------------------------------
 # Markdown → model
 
 
@@ -177,7 +114,8 @@ def plain_text(inlines: Sequence[Inline]) -> str:
         match node:
             case Text(text=t) | Code(text=t) | RawHTML(text=t):
                 out.append(t)
-            case Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs) | Link(children=cs):
+            case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
+                  | Link(children=cs)):
                 out.append(plain_text(cs))
             case Image(alt=a):
                 out.append(a)
@@ -226,7 +164,8 @@ class _Converter:
         match node.type:
             case "heading":
                 children = self.inlines(node.children[0])
-                return Heading(level=int(node.tag[1]), id=self.unique_id(slugify(plain_text(children))),
+                return Heading(level=int(node.tag[1]),
+                               id=self.unique_id(slugify(plain_text(children))),
                                children=children, line=line)
             case "paragraph":
                 children = self.inlines(node.children[0])
@@ -273,13 +212,15 @@ class _Converter:
             for cell in row.children:
                 style = str(cell.attrs.get("style", "")) if cell.attrs else ""
                 align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
-                out.append(TableCell(children=self.inlines(cell.children[0]) if cell.children else (),
-                                     align=align, line=(row.map[0] + 1) if row.map else line))
+                inlines = self.inlines(cell.children[0]) if cell.children else ()
+                out.append(TableCell(children=inlines, align=align,
+                                     line=(row.map[0] + 1) if row.map else line))
             return tuple(out)
 
         columns = max((len(row.children) for section in node.children for row in section.children),
                       default=0)
-        cells_count = sum(len(row.children) for section in node.children for row in section.children)
+        cells_count = sum(len(row.children) for section in node.children
+                          for row in section.children)
         if columns > MAX_TABLE_COLUMNS or cells_count > MAX_TABLE_CELLS:
             self.diagnostics.append(error(
                 self.path, line, 1, "table-limit",
@@ -342,7 +283,8 @@ class _Converter:
                 case "footnote_ref":
                     fid = node.meta.get("id", 0)
                     out.append(FootnoteRef(label=str(node.meta.get("label", fid + 1)),
-                                           number=self.footnote_numbers.get(fid, fid + 1), line=line))
+                                           number=self.footnote_numbers.get(fid, fid + 1),
+                                           line=line))
                 case "citation":
                     offset = node.meta.get("offset", 0)
                     before = self.src[:offset]
@@ -372,73 +314,12 @@ def _footnote_numbers(tokens: list[Any]) -> dict[int, int]:
     return numbers
 
 
-_CONTAINERS = {"blockquote_open", "bullet_list_open", "ordered_list_open"}
-
-
-def _limit_nesting(tokens: list[Any], path: Path) -> tuple[list[Any], list[Diagnostic]]:
-    """Drop the open/close pairs of quotes and lists nested deeper than ``MAX_NESTING`` (and of
-    emphasis and links inside a paragraph), keeping their content, and report the first place.
-
-    The syntax tree and the converter recurse once per level, so this keeps them far from
-    Python's recursion limit whatever the input.
-    """
-    diags: list[Diagnostic] = []
-
-    def report(line: int, what: str) -> None:
-        if not any(d.code == "nesting-limit" and what in d.message for d in diags):
-            diags.append(error(path, line, 1, "nesting-limit",
-                               f"{what} nest more than {MAX_NESTING} levels deep here; "
-                               "flatten them (deeper levels are read as plain paragraphs/text)"))
-
-    def inline(children: list[Any], line: int) -> list[Any]:
-        out, stack = [], []  # stack: was the open token kept?
-        for tok in children:
-            if tok.children:
-                tok.children = inline(tok.children, line)
-            if tok.nesting == 1:
-                keep = sum(stack) < MAX_NESTING
-                if not keep:
-                    report(line, "emphasis and links")
-                stack.append(keep)
-            elif tok.nesting == -1:
-                keep = stack.pop() if stack else False
-            else:
-                keep = True
-            if keep:
-                out.append(tok)
-        return out
-
-    out: list[Any] = []
-    stack: list[tuple[str, bool]] = []  # (type, kept) of each open block token
-    for tok in tokens:
-        line = (tok.map[0] + 1) if tok.map else 0
-        if tok.type == "inline" and tok.children:
-            tok.children = inline(tok.children, line)
-        if tok.nesting == 1:
-            depth = sum(1 for t, _ in stack if t in _CONTAINERS)
-            if tok.type in _CONTAINERS:
-                keep = depth < MAX_NESTING
-                if not keep:
-                    report(line, "quotes and lists")
-            elif tok.type == "list_item_open":
-                keep = bool(stack) and stack[-1][1]
-            else:
-                keep = True
-            stack.append((tok.type, keep))
-        elif tok.nesting == -1:
-            keep = stack.pop()[1] if stack else False
-        else:
-            keep = True
-        if keep:
-            out.append(tok)
-    return out, diags
-
-
-def parse_markdown(body: str, path: Path = Path("article.md")) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+def parse_markdown(body: str, path: Path = Path("article.md")
+                   ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
     """Markdown text → model blocks (footnote definitions last, in number order) and the
     limits it broke (``MAX_NESTING``, the table limits)."""
     env: dict[str, Any] = {}
-    tokens, diags = _limit_nesting(markdown().parse(body, env), path)
+    tokens, diags = limit_nesting(markdown().parse(body, env), path)
     converter = _Converter(_footnote_numbers(tokens), path)
     converter.lines = body.split("\n")
     blocks = converter.blocks(SyntaxTreeNode(tokens).children)

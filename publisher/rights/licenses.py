@@ -220,7 +220,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PDDC", "*"): Rule(targets=_ANY, versions="any", why="public-domain material may be "
                         "adapted and published under any licence"),
     ("BY", "*"): Rule(targets=_BY, versions="any", why="Attribution: the adaptation must keep "
-                      "a BY licence; a public-domain tool would drop the credit the source requires"),
+                      "a BY licence; a public-domain tool would drop the credit the source "
+                      "requires"),
     ("BY-NC", "*"): Rule(targets=frozenset({"BY-NC", "BY-NC-SA", "BY-NC-ND"}), versions="any",
                          why="NonCommercial carries over: the adaptation must keep NC"),
     ("BY-SA", "*"): Rule(targets=frozenset({"BY-SA"}), versions="same-or-later",

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.diagnostics import Diagnostic, Severity, diagnostic, display_path, error
+from publisher.errors import ToolMissing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,14 +64,6 @@ class Report:
         count = {s: sum(d.severity is s for d in self.diagnostics) for s in Severity}
         return (f"{display_path(self.path)}: {self.validator}: {count[Severity.ERROR]} error(s), "
                 f"{count[Severity.WARNING]} warning(s), {count[Severity.INFO]} info(s)")
-
-
-class ToolMissing(Exception):
-    """A validator's tool cannot run here; ``code`` and the message say what to install."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 # ---------------------------------------------------------------------------------------------

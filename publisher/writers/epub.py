@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from publisher.diagnostics import PublishError, error
+from publisher.diagnostics import error
+from publisher.errors import PublishError
 from publisher.render import targets
 from publisher.render.body import Section, render
 from publisher.render.links import TITLE_PAGE

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
-from publisher.diagnostics import PublishError, error
+from publisher.diagnostics import error
+from publisher.errors import PublishError
 
 TEMP_SUFFIX = ".tmp"
 Check = Callable[[Path, Path], None]

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from publisher import resources as fetchers
 from publisher.build import workers as sandbox
-from publisher.diagnostics import PublishError, error
+from publisher.diagnostics import error
+from publisher.errors import PublishError
 from publisher.build.options import PAPERS, VARIANTS
 from publisher.writers.output import write_atomic
 from publisher.writers.reproducible import source_date_epoch, timestamp

@@ -1,0 +1,185 @@
+"""The diagnostic codes: every code declared once, with its severity, its stage and what it means.
+
+In: nothing (a table). Out: ``Severity``, ``CODES`` (the declarations, grouped by stage),
+``lookup`` (a code → its declaration; an undeclared code raises ``ValueError``) and
+``markdown`` (the README's table of codes, generated from ``CODES``).
+
+A code is stable: users filter on it and CI fails on it. ``diagnostics`` looks every code up
+when a diagnostic is made, so a code used anywhere without a line here fails at once. A
+*family* declares a prefix for codes another tool names (``epubcheck-RSC-005``); its severity
+is the one that tool gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One declared code."""
+
+    stage: str
+    """Where it is found: read, document, references, attribution, online, pdf, output, validate."""
+    name: str
+    severity: Severity | None
+    """None for a family: the reporting tool decides."""
+    when: str
+    """One line: what makes it."""
+    family: bool = False
+    """``name`` is a prefix; the tool's own id follows it."""
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+STAGES = {
+    "read": "reading the article and its bibliography",
+    "document": "checks of the article's text and front matter",
+    "references": "citations, the bibliography and the citation style",
+    "attribution": "licences and the TASL attribution",
+    "online": "`publish check --online`: the identifiers looked up at Crossref and PubMed",
+    "pdf": "rendering the PDF",
+    "output": "writing the outputs and reading them back",
+    "validate": "`publish validate`: EPUBCheck and the Nu HTML Checker on built outputs",
+}
+"""Each stage and what it covers, in pipeline order."""
+
+CODES: tuple[Code, ...] = (
+    Code("read", "read", _E, "`article.md` or the bibliography cannot be read: a symlink out of "
+                             "the folder, not a regular file, over its size limit"),
+    Code("read", "encoding", _E, "`article.md` is not UTF-8"),
+    Code("read", "empty", _E, "`article.md` is empty"),
+    Code("read", "front-matter-unterminated", _E, "front matter opened with `---` is never closed"),
+    Code("read", "front-matter-size", _E, "front matter over 256 KiB"),
+    Code("read", "yaml", _E, "front matter that is not YAML, or uses aliases, tags or nesting "
+                             "deeper than 32 levels"),
+    Code("read", "front-matter-shape", _E, "front matter that is not a mapping of keys to values"),
+    Code("read", "front-matter-type", _E, "a front-matter key whose value has the wrong type"),
+    Code("read", "front-matter-lang", _E, "`lang` that is not a language tag"),
+    Code("read", "nesting-limit", _E, "quotes, lists, emphasis or links nested deeper than 16 "
+                                      "levels"),
+    Code("read", "table-limit", _E, "a table over 64 columns or 20 000 cells"),
+    Code("read", "footnote-unused", _W, "a footnote defined but never referred to"),
+    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, or not a list "
+                                  "of CSL items"),
+    Code("read", "bib-entry", _E, "a bibliography entry without an `id`"),
+
+    Code("document", "no-title", _E, "the front matter has no `title`"),
+    Code("document", "heading-level", _W, "a level-1 heading in the body"),
+    Code("document", "footnote-undefined", _W, "a footnote reference with no definition"),
+    Code("document", "link-anchor", _W, "a link to an anchor no heading has"),
+    Code("document", "paper", _E, "`paper:` or `--paper` names a paper size the PDF does not know"),
+    Code("document", "image-missing", _E, "an image file that does not exist or is not a "
+                                          "regular file"),
+    Code("document", "image-outside", _E, "an image that is a URL, an absolute path or outside "
+                                          "the article's folder"),
+    Code("document", "image-type", _E, "an image whose name does not end in an image suffix "
+                                       "(`.png`, `.jpg`, `.svg`, ...)"),
+
+    Code("references", "cite-unknown", _E, "a citation or `nocite` key with no bibliography "
+                                           "entry"),
+    Code("references", "ref-uncited", _W, "a bibliography entry the text never cites"),
+    Code("references", "ref-duplicate-id", _E, "two entries with one key"),
+    Code("references", "ref-duplicate", _W, "the same work under two keys (by DOI, PMID, ISBN or "
+                                            "title and year)"),
+    Code("references", "ref-bad-doi", _E, "a malformed DOI"),
+    Code("references", "ref-bad-isbn", _E, "a malformed ISBN (check digit)"),
+    Code("references", "ref-bad-issn", _E, "a malformed ISSN (check digit)"),
+    Code("references", "ref-bad-pmid", _E, "a malformed PMID"),
+    Code("references", "ref-bad-pmcid", _E, "a malformed PMCID"),
+    Code("references", "ref-bad-url", _E, "a malformed URL"),
+    Code("references", "ref-missing-field", _W, "a field a reference of its CSL type needs"),
+    Code("references", "ref-unverifiable", _W, "an entry with no DOI, PMID, PMCID, ISBN or URL"),
+    Code("references", "ref-bad-date", _E, "a date that cannot be read, lies in the future or "
+                                           "before 1450"),
+    Code("references", "csl-unknown", _E, "`csl:` names no known style and no `.csl` file in the "
+                                          "article's folder"),
+    Code("references", "csl-invalid", _E, "a `.csl` file that is not a CSL style, or a style the "
+                                          "formatter cannot use"),
+
+    Code("attribution", "license-missing", _E, "no publication licence"),
+    Code("attribution", "license-unknown", _E, "a publication licence publisher does not know "
+                                               "(with the closest SPDX id)"),
+    Code("attribution", "license-vague", _E, "a publication licence without a version, or hedged"),
+    Code("attribution", "source-license-missing", _W, "the source states no licence"),
+    Code("attribution", "source-license-unknown", _E, "the source's licence is not one publisher "
+                                                      "knows"),
+    Code("attribution", "source-license-version", _W, "the source's licence has no version (the "
+                                                      "message says which versions allow ours)"),
+    Code("attribution", "source-license-hedged", _W, "the source's licence is hedged"),
+    Code("attribution", "license-incompatible", _E, "the source's licence does not allow ours "
+                                                    "(`publisher/rights/licenses.py`, `RULES`)"),
+    Code("attribution", "source-title", _W, "the source has no title"),
+    Code("attribution", "source-url", _W, "the source has no http(s) URL"),
+    Code("attribution", "source-author", _W, "no source author and no contributors"),
+    Code("attribution", "changes-missing", _W, "an adapted article that does not say what changed"),
+    Code("attribution", "image-credit", _E, "an image without an `images:` entry, credit or "
+                                            "licence"),
+    Code("attribution", "image-license-unknown", _E, "an image licence publisher does not know"),
+    Code("attribution", "image-license-vague", _W, "an image licence without a version, or hedged"),
+    Code("attribution", "image-credit-unused", _W, "an `images:` entry for an image not shown"),
+    Code("attribution", "image-credit-url", _W, "an image URL that is not http(s)"),
+
+    Code("online", "online-not-found", _E, "a DOI not registered at Crossref, a PMID not in "
+                                           "PubMed"),
+    Code("online", "online-retracted", _E, "a retracted work"),
+    Code("online", "online-concern", _W, "a work with an expression of concern"),
+    Code("online", "online-retraction-notice", _W, "the entry is a retraction notice"),
+    Code("online", "online-mismatch", _W, "title, year, first author or DOI differ from the "
+                                          "registry's record"),
+    Code("online", "online-unreachable", _W, "Crossref or PubMed did not answer"),
+
+    Code("pdf", "pdf-variant", _E, "`--variant` names no supported PDF variant"),
+    Code("pdf", "pdf-resource", _E, "the PDF asked for a file outside the article's folder and "
+                                    "the templates"),
+    Code("pdf", "pdf-timeout", _E, "the PDF took longer than its time limit"),
+    Code("pdf", "pdf-memory", _E, "the PDF needed more than its memory limit"),
+    Code("pdf", "pdf-crash", _E, "the PDF renderer failed or died"),
+
+    Code("output", "write", _E, "an output cannot be written (earlier outputs are kept)"),
+    Code("output", "verify-attribution", _E, "an output read back lacks the attribution, the "
+                                             "licence link or the disclaimer"),
+    Code("output", "verify-unreadable", _E, "an output cannot be read back"),
+
+    Code("validate", "not-built", _E, "the output to validate was not built"),
+    Code("validate", "java-missing", _E, "no Java 11 or later"),
+    Code("validate", "epubcheck-missing", _E, "the `epubcheck` package is not installed"),
+    Code("validate", "vnu-missing", _E, "the Nu HTML Checker's `vnu.jar` is not installed"),
+    Code("validate", "epubcheck-failed", _E, "EPUBCheck did not finish, or stopped without a "
+                                             "report"),
+    Code("validate", "nu-failed", _E, "the Nu HTML Checker did not finish, or stopped "
+                                      "without a report"),
+    Code("validate", "nu-error", _E, "an error the Nu HTML Checker found"),
+    Code("validate", "nu-warning", _W, "a warning the Nu HTML Checker found"),
+    Code("validate", "epubcheck-", None, "a message of EPUBCheck, with its id "
+                                         "(`epubcheck-RSC-005`) and its severity", family=True),
+)
+
+_EXACT = {c.name: c for c in CODES if not c.family}
+_FAMILIES = tuple(sorted((c for c in CODES if c.family), key=lambda c: -len(c.name)))
+
+
+def lookup(name: str) -> Code:
+    """The declaration of a code (an exact code first, then the longest family prefix)."""
+    found = _EXACT.get(name) or next((f for f in _FAMILIES if name.startswith(f.name)
+                                      and len(name) > len(f.name)), None)
+    if found is None:
+        raise ValueError(f"diagnostic code '{name}' is not declared in publisher/codes.py")
+    return found
+
+
+def markdown() -> str:
+    """The README's table of codes: one row per code, grouped by stage."""
+    rows = ["| stage | code | severity | when |", "| --- | --- | --- | --- |"]
+    for c in CODES:
+        name = f"`{c.name}<id>`" if c.family else f"`{c.name}`"
+        rows.append(f"| {c.stage} | {name} | {c.severity.value if c.severity else 'as reported'} "
+                    f"| {c.when} |")
+    return "\n".join(rows) + "\n"
