@@ -1,1 +1,2 @@
-"""Checks: passes over a loaded ``Document`` that yield diagnostics (document, references, online)."""
+"""Checks: passes over a loaded ``Document`` that yield diagnostics (the document itself, its
+references, and, opt-in, the identifiers looked up online)."""
