@@ -44,6 +44,18 @@ def mend() -> None:
     global _MENDED
     if _MENDED:
         return
+    _mend_names()
+    _mend_title_case()
+    _mend_empty_groups()
+    _mend_sort_keys()
+    _mend_initialize()
+    _mend_cite_order()
+    _mend_locale_date()
+    _MENDED = True
+
+
+def _mend_names() -> None:
+    """Names are marked for ``@key`` and ``[-@key]``; substituted variables are suppressed."""
     from citeproc.model import Names, Substitute, Text, VariableError
 
     names_render = Names.render
@@ -91,6 +103,13 @@ def mend() -> None:
                 break
         return text
 
+    Names.render = render_names
+    Text._variable = variable
+    Substitute.render = substitute
+
+
+def _mend_title_case() -> None:
+    """``text-case="title"`` where no item language is known, in an English style."""
     from citeproc.model import TextCased
 
     text_case = TextCased.case
@@ -102,11 +121,14 @@ def mend() -> None:
 
     TextCased.case = case
 
+
+def _mend_empty_groups() -> None:
+    """A group whose variables are all empty is left out."""
     # cs:group is suppressed when it calls variables and every one is empty. citeproc-py
     # decides from the style alone, so a group holding a constant and an empty variable
     # survives: APA's thesis reads "T cells (Publication) [PhD thesis]". Count the variables
     # that really render, and suppress the group when none did.
-    from citeproc.model import Date, Group, Label, Number
+    from citeproc.model import Date, Group, Label, Number, VariableError
 
     def counting(render: Any, only: str | None = None) -> Any:
         def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -130,6 +152,9 @@ def mend() -> None:
 
     Group.process = group
 
+
+def _mend_sort_keys() -> None:
+    """Entries sort on their text, not on their markup."""
     # Sort keys rendered through a macro keep their markup: "<i>Interleukin 2</i>" sorted
     # before "Alpha". Sort on the text, as pandoc's citeproc does.
     from citeproc.model import Key
@@ -142,6 +167,9 @@ def mend() -> None:
 
     Key.sort_keys = plain_sort_keys
 
+
+def _mend_initialize() -> None:
+    """``initialize="false"`` keeps given names whole."""
     # CSL 1.0.1's initialize="false" keeps given names whole where initialize-with is set
     # for the whole style (Chicago: "Smith, John", which citeproc-py writes "Smith, J.").
     from citeproc.model import Name
@@ -156,9 +184,12 @@ def mend() -> None:
 
     Name.get_option = get_name_option
 
+
+def _mend_cite_order() -> None:
+    """Cites keep their written order in styles that do not sort them."""
     # Without cs:sort in cs:citation, cites keep the order the author wrote them in (CSL);
     # citeproc-py put them in bibliography order: "(Kim 2012; WHO 2020)" for "[@who; @kim]".
-    from citeproc.model import Layout
+    from citeproc.model import Layout, VariableError
 
     layout_citation = Layout.render_citation
 
@@ -182,6 +213,11 @@ def mend() -> None:
 
     Layout.render_citation = render_citation
 
+
+def _mend_locale_date() -> None:
+    """A localised date is joined with its locale's delimiter."""
+    from citeproc.model import Date
+
     # A localised date (``<date form="text">``) is joined with the delimiter its locale gives
     # ("2014 Jun 15" in NLM/Vancouver); citeproc-py used the calling element's: "2014Jun15".
     single_date = Date.render_single_date
@@ -195,7 +231,3 @@ def mend() -> None:
         return single_date(self, date, show_parts, context)
 
     Date.render_single_date = render_single_date
-    Names.render = render_names
-    Text._variable = variable
-    Substitute.render = substitute
-    _MENDED = True
