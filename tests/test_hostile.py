@@ -25,7 +25,7 @@ from pypdf import PdfReader
 from publisher.build import pipeline as build_mod
 from publisher import resources as fetcher
 from publisher.writers import output
-from publisher.build import workers as sandbox
+from publisher.writers import pdf_worker as sandbox
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme

@@ -194,9 +194,9 @@ def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str
                     result.diagnostics = cached
                     return result
     if "pdf" in stale:  # its renderer loads in another process while this one reads
-        from publisher.build.workers import prestart
+        from publisher.writers.pdf_worker import RENDERER
 
-        prestart()
+        RENDERER.prestart()
     doc, result.diagnostics = check(folder)
     if has_errors(result.diagnostics, strict=strict):
         return result
@@ -249,7 +249,7 @@ def _start_pdf(p: Prepared, theme: Path, epoch: int, **options: Any) -> Any:
 def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: Any) -> Iterator[Result]:
     """Build several articles, on every core: one worker process per core, each importing the
     stages once; their PDF renderers are forked from one process that imported WeasyPrint
-    (``sandbox.start_zygote``). Results come in the order of ``folders``."""
+    (``pdf_worker.RENDERER.start_zygote``). Results come in the order of ``folders``."""
     folders = list(folders)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
     if jobs == 1:
@@ -259,16 +259,16 @@ def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: An
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from publisher.build import workers as sandbox
+    from publisher.writers.pdf_worker import RENDERER
 
     if "pdf" in kwargs.get("formats", FORMATS):  # one warm process forks each worker's renderer
-        sandbox.start_zygote()
+        RENDERER.start_zygote()
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             for future in [pool.submit(build, folder, **kwargs) for folder in folders]:
                 yield future.result()
     finally:
-        sandbox.stop_zygote()
+        RENDERER.stop_zygote()
 
 
 def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *, job: Any = None,

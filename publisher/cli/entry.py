@@ -55,9 +55,9 @@ def run() -> None:
     """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
     try:
         if pdf_certainly_due(sys.argv[1:]):
-            from publisher.build import workers as sandbox
+            from publisher.writers.pdf_worker import RENDERER
 
-            sandbox.prestart()
+            RENDERER.prestart()
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
     from publisher.cli.app import run as run_command

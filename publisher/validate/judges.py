@@ -12,8 +12,8 @@ Validators are Java programs that take seconds to start, so they run only here, 
 Adding a validator is one line in ``VALIDATORS``: its name, the output it reads (relative to
 ``OUT/<slug>/``), the ``publish`` command that builds that output, and ``"module:function"``,
 a function from the output's path to an iterable of diagnostics (imported only when used).
-``java_command()`` finds Java and says clearly when it is missing; ``ToolMissing`` carries
-that message.
+Finding Java, and ``ToolMissing``, which a validator raises when its tool cannot run, are in
+``validate.java``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import importlib
 import importlib.util
 import json
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -32,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.diagnostics import Diagnostic, Severity, diagnostic, display_path, error
+from publisher.validate.java import ToolMissing, java_command
+
+__all__ = ["VALIDATORS", "Report", "ToolMissing", "Validator", "epubcheck", "java_command", "validate"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,14 +66,6 @@ class Report:
                 f"{count[Severity.WARNING]} warning(s), {count[Severity.INFO]} info(s)")
 
 
-class ToolMissing(Exception):
-    """A validator's tool cannot run here; ``code`` and the message say what to install."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
 # ---------------------------------------------------------------------------------------------
 # Running validators
 
@@ -102,35 +95,6 @@ def _run(path: Path, folder: Path, out_root: Path, validator: Validator) -> Repo
         return report(check(path))
     except ToolMissing as exc:
         return report([error(path, 1, 1, exc.code, f"cannot run {validator.name}: {exc}")])
-
-
-# ---------------------------------------------------------------------------------------------
-# Java
-
-
-JAVA_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
-"""A JVM that starts fast: a validator runs once and exits, so the optimising compiler never pays."""
-
-
-def java_command(minimum: int = 11) -> list[str]:
-    """``[java, flags...]``, or ``ToolMissing`` naming what to install."""
-    home = os.environ.get("JAVA_HOME")
-    java = shutil.which("java", path=str(Path(home) / "bin")) if home else None
-    java = java or shutil.which("java")
-    install = ("install Java {0} or later (Debian: apt-get install openjdk-17-jre-headless) "
-               "or set JAVA_HOME").format(minimum)
-    if not java:
-        raise ToolMissing("java-missing", f"Java is not installed (no 'java' on PATH); {install}")
-    try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ToolMissing("java-missing", f"'{java} -version' failed ({exc}); {install}") from None
-    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
-    major = int(m.group(2) if m and m.group(1) == "1" else m.group(1)) if m else 0
-    if major < minimum:
-        found = f"Java {major}" if major else f"'{java}', which does not report a version"
-        raise ToolMissing("java-missing", f"found {found}; {install}")
-    return [java, *JAVA_FLAGS]
 
 
 # ---------------------------------------------------------------------------------------------
