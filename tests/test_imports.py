@@ -13,6 +13,7 @@ A cycle in that graph fails the test, which names it.
 from __future__ import annotations
 
 import ast
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def imported(module: str, path: Path, known: set[str]) -> Iterator[tuple[str, in
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            targets = [node.value.partition(":")[0]] if node.value.partition(":")[0] in known else []
+            named = node.value.partition(":")[0]  # "module" or "module:function"
+            targets = [named] if named in known else []
         elif isinstance(node, ast.ImportFrom):
             base = _resolve(node.module or "", node.level, module, is_package)
             targets = [f"{base}.{alias.name}" for alias in node.names]
@@ -126,8 +128,8 @@ def _path(edges: dict[str, dict[str, int]], members: set[str]) -> list[str]:
 
 
 def describe(edges: dict[str, dict[str, int]], cycle: list[str]) -> str:
-    return " → ".join(f"{a} (line {edges[a][b]})" for a, b in zip(cycle, cycle[1:])) + \
-        f" → {cycle[-1]}"
+    steps = (f"{a} (line {edges[a][b]})" for a, b in itertools.pairwise(cycle))
+    return " → ".join([*steps, cycle[-1]])
 
 
 def test_the_package_has_no_import_cycle() -> None:

@@ -16,9 +16,8 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest

@@ -1,27 +1,26 @@
 """Fenced workers: run one function at a time in a child process, under a wall-clock and a
 memory limit, in a process kept warm between jobs.
 
-In: a ``Worker``, declared once by its client (the modules its child imports as it starts, the
-warm-up its zygote runs), then for each job a picklable function, its arguments, the limits and
-the setup the child needs first. Out: the function's return value, or a ``Failure`` saying why
-there is none: the child ran out of time (it is killed), out of memory, raised, or died. A
-pathological input so neither hangs nor kills the caller. What a failure means to a reader (a
-diagnostic, its code, its advice) is the client's to say: this module knows no client.
+In: a ``Worker`` its client declares once (what its child imports first, the warm-up its
+zygote runs), then per job a picklable function, its arguments, the limits and the setup the
+child needs first. Out: the function's value, or a ``Failure``: the child ran out of time (it
+is killed) or memory, raised, or died; a pathological input neither hangs nor kills the caller.
+What a failure means to a reader (a diagnostic, its advice) is the client's to say.
 
 A worker's child is forked when first needed, or earlier (``prestart``) so that its imports
-overlap the caller's own work; it then stays, warm, for the next job. Each process has its
-own: a forked build worker starts its child anew. ``start_zygote`` starts a process that
-imports the preload and runs the warm-up once, then forks from that warm state the child of
-each process that asks (the build workers of ``build_many``). For each job the child's
-address space is capped with ``RLIMIT_AS`` at what it holds plus the memory limit. A child
-that ran out of time or memory, raised or died is replaced by a fresh one for the next job.
-Where ``fork`` or ``resource`` is missing, the function runs in the caller without limits.
+overlap the caller's work; it then stays, warm, for the next job. Each process has its own (a
+forked build worker starts its own). ``start_zygote`` starts a process that imports the preload
+and warms up once, then forks from that state the child of each process that asks (the build
+workers of ``build_many``). Each job's address space is capped (``RLIMIT_AS``) at what the
+child holds plus the memory limit. A child that failed is replaced by a fresh one for the next
+job. Where ``fork`` or ``resource`` is missing, the function runs in the caller, unfenced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import multiprocessing
 import os
 import pickle
@@ -30,9 +29,11 @@ import socket
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkContext
-from multiprocessing.process import BaseProcess
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 
@@ -191,13 +192,10 @@ class _Child:
 
 
 def _fork_context() -> ForkContext | None:
-    try:
-        import resource  # noqa: F401 - without it there are no limits to fence with
-    except ImportError:
+    """``fork``, where it exists and so does ``resource`` (without it there is no fence)."""
+    if importlib.util.find_spec("resource") is None:
         return None
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,10 +372,6 @@ class Job(Generic[T]):
             except OSError:  # it died: result() reports it
                 pass
 
-    def _failure(self, kind: FailureKind, detail: str = "", exitcode: int | None = None) -> Failure:
-        return Failure(kind, timeout=self.timeout, memory_mb=self.memory_mb, detail=detail,
-                       exitcode=exitcode)
-
     def result(self) -> T:
         """The function's value, or a ``Failure`` saying why there is none."""
         child = self._child
@@ -390,20 +384,19 @@ class Job(Generic[T]):
             if not self._sent:
                 raise EOFError
             child.wait_ready()
-            if not child.conn.poll(self.timeout):
-                self.worker._retire(child)
-                raise self._failure("timeout")
-            kind, value = pickle.loads(child.conn.recv_bytes())
-            child.busy = False
+            if child.conn.poll(self.timeout):
+                kind, value = pickle.loads(child.conn.recv_bytes())
+                child.busy = False
+            else:
+                kind, value = "timeout", None
         except (EOFError, OSError):
             kind, value = "died", None
-        except Failure:
-            raise
         except BaseException:  # interrupted while it works: its answer would go to the next job
             self.worker._retire(child)
             raise
         if kind == "ok":
             return value  # type: ignore[no-any-return]
         code = child.exitcode() if kind == "died" else None
-        self.worker._retire(child)  # out of memory, crashed or dead: a fresh child next time
-        raise self._failure(kind, detail=value or "", exitcode=code)
+        self.worker._retire(child)  # late, out of memory, crashed or dead: a fresh child next
+        raise Failure(kind, timeout=self.timeout, memory_mb=self.memory_mb, detail=value or "",
+                      exitcode=code)

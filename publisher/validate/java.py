@@ -31,12 +31,13 @@ def java_command(minimum: int = 11) -> list[str]:
     home = os.environ.get("JAVA_HOME")
     java = shutil.which("java", path=str(Path(home) / "bin")) if home else None
     java = java or shutil.which("java")
-    install = ("install Java {0} or later (Debian: apt-get install openjdk-17-jre-headless) "
-               "or set JAVA_HOME").format(minimum)
+    install = (f"install Java {minimum} or later (Debian: apt-get install "
+               "openjdk-17-jre-headless) or set JAVA_HOME")
     if not java:
         raise ToolMissing("java-missing", f"Java is not installed (no 'java' on PATH); {install}")
     try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60,
+                             check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         raise ToolMissing("java-missing", f"'{java} -version' failed ({exc}); {install}") from None
     m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)

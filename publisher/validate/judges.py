@@ -122,7 +122,7 @@ def epubcheck(path: Path) -> list[Diagnostic]:
         report = Path(tmp) / "report.json"
         try:
             run = subprocess.run([*command, str(path), "--json", str(report), "-q"],
-                                 capture_output=True, text=True, timeout=900)
+                                 capture_output=True, text=True, timeout=900, check=False)
         except subprocess.TimeoutExpired:
             return [error(path, 1, 1, "epubcheck-failed", "EPUBCheck did not finish in 15 minutes")]
         try:

