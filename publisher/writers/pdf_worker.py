@@ -22,10 +22,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher import resources as fetchers
 from publisher.build import workers
 from publisher.diagnostics import Diagnostic, PublishError, error
-from publisher.writers.reproducible import timestamp
 
 if TYPE_CHECKING:
     from weasyprint import CSS, Document
@@ -54,9 +52,13 @@ def _warm_up() -> None:
         pdf_variant=VARIANTS[0], pdf_tags=True)
 
 
-RENDERER = workers.Worker("publisher-renderer", preload=("publisher.writers.weasy", __name__),
-                          warm_up=_warm_up, warmed={("hyphenation", WARM_LANG)})
-"""The PDF renderer's fenced worker: ``prestart()``, ``start_zygote()``, ``stop_zygote()``."""
+RENDERER = workers.Worker(
+    "publisher-renderer", warm_up=_warm_up, warmed={("hyphenation", WARM_LANG)},
+    preload=("publisher.writers.weasy", "publisher.resources", "publisher.writers.reproducible",
+             __name__))
+"""The PDF renderer's fenced worker: ``prestart()``, ``start_zygote()``, ``stop_zygote()``. What
+only the child uses is imported there (``preload``), not here: this module is imported before
+the child is forked, which it so delays the least."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -65,6 +67,8 @@ RENDERER = workers.Worker("publisher-renderer", preload=("publisher.writers.weas
 
 def _metadata(document: Document, info: dict[str, Any], epoch: int) -> None:
     """Fill what the HTML head leaves out: the build date, keywords from the title and aliases."""
+    from publisher.writers.reproducible import timestamp
+
     date = timestamp(epoch).strftime("%Y-%m-%dT%H:%M:%SZ")
     document.metadata.created = document.metadata.modified = date
     document.metadata.lang = document.metadata.lang or info["lang"]
@@ -106,6 +110,7 @@ def render_html(html: str, size: str, info: dict[str, Any], theme: Path, article
                 variant: str, epoch: int) -> bytes:
     """WeasyPrint's PDF of the filled-in print template, dated ``epoch``, with
     ``pdf.document_info``'s metadata; a refused URL is a ``pdf-resource`` error."""
+    from publisher import resources as fetchers
     from publisher.writers.weasy import weasyprint
 
     article = article_dir / "article.md"
