@@ -8,12 +8,12 @@ is killed) or memory, raised, or died; a pathological input neither hangs nor ki
 What a failure means to a reader (a diagnostic, its advice) is the client's to say.
 
 A worker's child is forked when first needed, or earlier (``prestart``) so that its imports
-overlap the caller's work; it then stays, warm, for the next job. Each process has its own (a
-forked build worker starts its own). ``start_zygote`` starts a process that imports the preload
-and warms up once, then forks from that state the child of each process that asks (the build
-workers of ``build_many``). Each job's address space is capped (``RLIMIT_AS``) at what the
-child holds plus the memory limit. A child that failed is replaced by a fresh one for the next
-job. Where ``fork`` or ``resource`` is missing, the function runs in the caller, unfenced.
+overlap the caller's work; it then stays, warm, for the next job; each process has its own.
+``start_zygote`` starts a process that imports the preload and warms up once, then forks from
+that state the child of each process that asks (the build workers of ``build_many``). Each
+job's address space is capped (``RLIMIT_AS``) at what the child holds plus the memory limit.
+A child that failed is replaced by a fresh one for the next job. Where ``fork`` or
+``resource`` is missing, the function runs in the caller, unfenced.
 """
 
 from __future__ import annotations
@@ -52,10 +52,9 @@ _WORKERS: list[Worker] = []
 
 
 class Failure(Exception):
-    """A job that gave no answer. ``kind``: ``timeout`` (stopped after ``timeout`` seconds),
-    ``memory`` (needed more than ``memory_mb``), ``crash`` (the function raised; ``detail`` is
-    the exception in one line) or ``died`` (the child ended; ``exitcode`` is its status,
-    negative for a signal, ``None`` when unknown)."""
+    """A job that gave no answer: ``timeout`` (stopped after ``timeout`` s), ``memory`` (needed
+    over ``memory_mb``), ``crash`` (it raised; ``detail``: the exception in one line), ``died``
+    (``exitcode``: the child's status, negative for a signal, ``None`` when unknown)."""
 
     def __init__(self, kind: FailureKind, *, timeout: float, memory_mb: int, detail: str = "",
                  exitcode: int | None = None) -> None:
@@ -107,7 +106,8 @@ def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
         return ("memory", None) if out_of_memory else ("crash", text)
 
 
-def _serve(conn: Connection, preload: tuple[str, ...], parents_end: Connection | None = None) -> None:
+def _serve(conn: Connection, preload: tuple[str, ...],
+           parents_end: Connection | None = None) -> None:
     """The child: import the preload, then run jobs until the parent goes away."""
     if parents_end is not None:
         parents_end.close()  # else the parent's death would not end this child's wait
@@ -146,14 +146,13 @@ def _serve(conn: Connection, preload: tuple[str, ...], parents_end: Connection |
 @dataclass
 class _Child:
     process: BaseProcess | None
-    """The process when this process forked it; ``None`` when the zygote did (it is then
-    known by ``pid`` once ready)."""
+    """``None`` when the zygote forked it (it is then known by ``pid`` once ready)."""
     conn: Connection
     owner: int
     """The process that started it (a forked build worker starts its own)."""
     ready: bool = False
     busy: bool = False
-    """A job was sent and its answer not yet read (whoever sent it gave up on it)."""
+    """A job was sent and its answer not read (whoever sent it may have given up on it)."""
     pid: int | None = None
     known: set[Hashable] = field(default_factory=set)
     """The keys of the setup it was given, so none is sent twice."""
@@ -193,9 +192,10 @@ class _Child:
 
 def _fork_context() -> ForkContext | None:
     """``fork``, where it exists and so does ``resource`` (without it there is no fence)."""
-    if importlib.util.find_spec("resource") is None:
+    if (importlib.util.find_spec("resource") is None
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return None
-    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    return multiprocessing.get_context("fork")
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,7 +274,8 @@ class Worker:
     ``warmed``, the setup keys the warm-up leaves in those children."""
 
     def __init__(self, name: str, *, preload: Iterable[str] = (),
-                 warm_up: Callable[[], None] | None = None, warmed: Iterable[Hashable] = ()) -> None:
+                 warm_up: Callable[[], None] | None = None,
+                 warmed: Iterable[Hashable] = ()) -> None:
         self.name, self.preload, self.warm_up = name, tuple(preload), warm_up
         self.warmed = frozenset(warmed)
         self._child: _Child | None = None
@@ -287,22 +288,17 @@ class Worker:
             if self._child.owner == os.getpid():
                 self._child.stop()
             self._child = None  # a forked worker's copy of its parent's child is not its own
-        if self._child is None:
-            ctx = _fork_context()
-            if ctx is None:
-                return None
+        ctx = _fork_context() if self._child is None else None
+        if ctx is not None:
             parent, child = ctx.Pipe(duplex=True)
-            zygote = self._zygote
-            if zygote is not None and zygote.ask(child):
-                child.close()
-                self._child = _Child(process=None, conn=parent, owner=os.getpid(),
-                                     known=set(self.warmed))
-            else:
+            process = None
+            if self._zygote is None or not self._zygote.ask(child):
                 process = ctx.Process(target=_serve, args=(child, self.preload, parent),
                                       daemon=True, name=self.name)
                 process.start()
-                child.close()
-                self._child = _Child(process=process, conn=parent, owner=os.getpid())
+            child.close()
+            self._child = _Child(process=process, conn=parent, owner=os.getpid(),
+                                 known=set(self.warmed) if process is None else set())
         return self._child
 
     def prestart(self) -> None:
@@ -310,7 +306,7 @@ class Worker:
         self._current()
 
     def knows(self, key: Hashable) -> bool:
-        """Whether this process's child holds the setup ``key`` already (so it need not be made)."""
+        """Whether this process's child holds the setup ``key`` (so it need not be made)."""
         child = self._current()
         return child is not None and key in child.known
 
@@ -347,7 +343,7 @@ class Worker:
 
 
 def shutdown() -> None:
-    """Stop every worker's child that this process started (at exit)."""
+    """Stop every worker's child that this process started (at exit; ``_WORKERS``)."""
     for worker in _WORKERS:
         worker.shutdown()
 
