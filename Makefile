@@ -1,4 +1,5 @@
-# publisher: `make all` sets up .venv and builds every article; `make test` runs the suite.
+# publisher: `make all` sets up .venv and builds every article; `make test` runs the suite,
+# `make test-fast` the part of it that takes seconds; `make lint` runs ruff and mypy.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -30,14 +31,20 @@ define apt_install
 	fi
 endef
 
-.PHONY: all build test check bench clean distclean pdf-deps bench-deps browser-deps bytecode
+# The tests that `make test-fast` leaves out (markers declared in pyproject.toml).
+FAST   := not slow and not browser and not java
+# pytest exits 5 when no test was selected (a -k or -m that matches nothing): not a failure.
+PYTEST  = $(BIN)/python -m pytest $(1) || [ $$? -eq 5 ]
+
+.PHONY: all build test test-fast lint check bench clean distclean pdf-deps bench-deps \
+        browser-deps bytecode
 
 all: build
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 # The editable install leaves publisher's own modules uncompiled, and where
@@ -67,7 +74,19 @@ check: $(STAMP)
 	$(BIN)/publish check
 
 test: $(STAMP) pdf-deps browser-deps
-	$(BIN)/python -m pytest
+	$(call PYTEST,)
+
+# No browser, no Java, no repeated PDF builds: for the edit loop.
+test-fast: $(STAMP) pdf-deps
+	$(call PYTEST,-m "$(FAST)")
+
+# ruff on the package and the tests, mypy on the package (both configured in pyproject.toml);
+# both run, and either failing fails the target.
+lint: $(STAMP)
+	@status=0; \
+	$(BIN)/ruff check publisher tests || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 bench: $(STAMP) pdf-deps bench-deps bytecode
 	$(BIN)/python tests/bench.py

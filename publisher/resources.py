@@ -18,7 +18,12 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
+
+if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made
+    from weasyprint.document import Document
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
@@ -160,7 +165,7 @@ def read_source(path: Path, folder: Path, limit: int) -> bytes | str:
 # WeasyPrint
 
 
-def weasyprint_fetcher(roots: list[Path]):  # -> ConfinedFetcher (weasyprint.urls.URLFetcher)
+def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
     """A WeasyPrint URL fetcher that serves only ``file:`` URLs of files under ``roots``.
 
     Every refused URL is remembered in ``.refused`` (with the reason) and stops the rendering
@@ -178,7 +183,7 @@ def weasyprint_fetcher(roots: list[Path]):  # -> ConfinedFetcher (weasyprint.url
             self.roots = [r.resolve() for r in roots]
             self.refused: list[tuple[str, str]] = []
 
-        def fetch(self, url, headers=None):  # type: ignore[no-untyped-def]
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
             reason = self.check(url)
             if isinstance(reason, Path):
                 return URLFetcherResponse(url, body=reason.read_bytes())
@@ -205,7 +210,7 @@ def weasyprint_fetcher(roots: list[Path]):  # -> ConfinedFetcher (weasyprint.url
     return ConfinedFetcher(roots)
 
 
-def web_links_only(document) -> None:  # document: weasyprint.document.Document
+def web_links_only(document: Document) -> None:
     """Keep a rendered PDF's internal links and its http(s)/mailto links; drop the rest.
 
     A relative link resolves against the article folder to a ``file:`` URL naming a path on the

@@ -1,50 +1,33 @@
-"""Shared fixtures: the IL-2 article built once per session, and small articles made on demand."""
+"""Shared fixtures: the IL-2 article built once per session, the sample web article built once,
+and small articles made on demand. Shared constants and helpers are in ``helpers.py``."""
 
 from __future__ import annotations
 
-import textwrap
-import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from helpers import IL2, make_sample, write_article
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 
-ROOT = Path(__file__).resolve().parents[1]
-IL2 = ROOT / "source" / "interleukin-2"
-
-# What the seed page had that is site chrome, not article: none of it may reach an output.
-CHROME = ["[edit", "edit source", "Navigation:", "Search WikiMD", "Advertise on WikiMD",
-          "Semaglutide", "Tired of being Overweight", "Let Food Be Thy Medicine",
-          "Redirected from", "W8MD"]
-HEADINGS = ["Interleukin-2 (IL-2): An Overview", "Historical Background", "Production and Role",
-            "Leukocytes and T Lymphocytes", "Immune System Development",
-            "Aldesleukin: The Laboratory Variant", "Classification", "Therapeutic Applications",
-            "Side Notes"]
-LEAD = "Interleukin-2 (IL-2) is a crucial protein that belongs to a group of related proteins"
+if TYPE_CHECKING:
+    from publisher.build.pipeline import Result
 
 
 @pytest.fixture(scope="session")
-def il2(tmp_path_factory: pytest.TempPathFactory):
+def il2(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     """The IL-2 article built in all three formats into a temporary output root."""
     out = tmp_path_factory.mktemp("out")
-    result = build(IL2, out_root=out)
+    result = build(IL2, BuildOptions(out_root=out))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return result, out / "interleukin-2"
 
 
-def write_article(folder: Path, text: str, references: str | None = None,
-                  name: str = "references.yaml") -> Path:
-    """Write ``article.md`` (dedented) and optionally a bibliography into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "article.md").write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-    if references is not None:
-        (folder / name).write_text(textwrap.dedent(references).lstrip("\n"), encoding="utf-8")
-    return folder
-
-
 @pytest.fixture
-def article(tmp_path: Path):
+def article(tmp_path: Path) -> Callable[..., Path]:
     """A factory: ``article(text, references=None)`` → a new article folder under tmp_path."""
     def make(text: str, references: str | None = None, *, slug: str = "demo",
              name: str = "references.yaml") -> Path:
@@ -52,6 +35,14 @@ def article(tmp_path: Path):
     return make
 
 
-def epub_files(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as z:
-        return {n: z.read(n) for n in z.namelist()}
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The sample article built as a web page: (its index.html, its one-file page)."""
+    root = tmp_path_factory.mktemp("sample")
+    folder = make_sample(root / "source" / "sample")
+    out = root / "out"
+    for self_contained in (False, True):
+        result = build(folder, BuildOptions(out_root=out, formats=("html",),
+                                            self_contained=self_contained))
+        assert not result.failed, [str(d) for d in result.diagnostics]
+    return out / "sample" / "index.html", out / "sample" / "sample.html"

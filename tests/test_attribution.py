@@ -7,7 +7,8 @@ import json
 import pytest
 from lxml import html as lxml_html
 
-from conftest import IL2
+from helpers import IL2
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check
 from publisher.rights.licenses import LICENSES
 
@@ -73,7 +74,7 @@ def test_unknown_licence_suggests_the_closest_spdx_id(article):
 def test_common_spelling_of_the_licence_is_accepted(article, tmp_path):
     folder = article("---\ntitle: Mine\nlicense: CC BY-SA 4.0\n---\nText.\n")
     assert check(folder)[1] == []
-    result = build(folder, out_root=tmp_path / "out", formats=("html",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     assert not result.failed
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
     link = root.xpath("//footer//a[@rel='license']")[0]
@@ -164,7 +165,7 @@ def test_a_source_url_that_is_not_http_warns_and_is_not_linked(article, tmp_path
     fields = {**COMPLETE, "source": {**COMPLETE["source"], "url": "javascript:alert(1)"}}
     folder = article(front(fields) + "Text.\n")
     assert found(check(folder)[1]) == [("source-url", "warning", 7)]
-    build(folder, out_root=tmp_path / "out", formats=("html",))
+    build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "javascript:" not in page
 
@@ -206,14 +207,15 @@ def test_a_credit_for_an_image_not_shown_warns(article):
     assert found(diags) == [("image-credit-unused", "warning", 6)]
 
 
+@pytest.mark.slow
 def test_a_credited_image_is_credited_in_every_output(article, tmp_path):
     from pypdf import PdfReader
 
-    from conftest import epub_files
+    from helpers import epub_files
 
     folder = image_article(article, "images:\n  ./assets/cell.png:\n    credit: Jo Photo, Example Commons\n"
                                     "    license: CC BY 4.0\n    url: https://commons.example.org/cell\n")
-    result = build(folder, out_root=tmp_path / "out")
+    result = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     out = tmp_path / "out" / "demo"
     root = lxml_html.parse(str(out / "index.html")).getroot()
@@ -272,7 +274,7 @@ def test_il2_statement_and_json_ld_on_the_web_page(il2):
 def test_json_ld_cannot_be_broken_out_of(article, tmp_path):
     title = "</script><script>alert('x')</script><!--"
     folder = article(front({**COMPLETE, "title": title}) + "Text.\n")
-    assert not build(folder, out_root=tmp_path / "out", formats=("html",)).failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     script = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert "<" not in script and json.loads(script)["name"] == title

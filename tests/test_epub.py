@@ -23,7 +23,8 @@ from urllib.parse import unquote, urldefrag
 import pytest
 from lxml import etree
 
-from conftest import HEADINGS, IL2, LEAD, epub_files, write_article
+from helpers import HEADINGS, IL2, LEAD, epub_files, write_article
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.validate.judges import ToolMissing, epubcheck, java_command, validate
 
@@ -225,7 +226,7 @@ def books(tmp_path_factory: pytest.TempPathFactory, il2) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("epub-fixtures")
     out: dict[str, Path] = {"interleukin-2": il2[1] / "interleukin-2.epub"}
     for name in FIXTURES:
-        result = build(make_fixture(root, name), out_root=root / "build", formats=("epub",))
+        result = build(make_fixture(root, name), BuildOptions(out_root=root / "build", formats=("epub",)))
         assert not result.failed, [str(d) for d in result.diagnostics]
         out[name] = root / "build" / name / f"{name}.epub"
     return out
@@ -277,6 +278,7 @@ def meta(opf: etree._Element, prop: str) -> list[str]:
 # EPUBCheck
 
 
+@pytest.mark.java
 def test_il2_epub_passes_epubcheck_through_publish_validate(epubcheck_runs):
     _, _, run = epubcheck_runs
     assert run.returncode == 0, run.stdout + run.stderr
@@ -284,12 +286,14 @@ def test_il2_epub_passes_epubcheck_through_publish_validate(epubcheck_runs):
     assert re.search(r"interleukin-2\.epub: EPUBCheck: 0 error\(s\), 0 warning\(s\), 0 info\(s\)", run.stderr)
 
 
+@pytest.mark.java
 @pytest.mark.parametrize("name", list(FIXTURES))
 def test_fixture_epub_passes_epubcheck(epubcheck_runs, name):
     found, _, _ = epubcheck_runs
     assert [str(d) for d in found[name]] == []
 
 
+@pytest.mark.java
 def test_epubcheck_errors_become_diagnostics_inside_the_book(epubcheck_runs):
     _, (broken, diags), _ = epubcheck_runs
     missing = [d for d in diags if d.code == "epubcheck-RSC-007"]
@@ -356,7 +360,7 @@ def test_source_date_epoch_makes_the_epub_reproducible(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     paths = []
     for n in (1, 2):
-        result = build(IL2, out_root=tmp_path / str(n), formats=("epub",))
+        result = build(IL2, BuildOptions(out_root=tmp_path / str(n), formats=("epub",)))
         assert not result.failed
         paths.append(tmp_path / str(n) / "interleukin-2" / "interleukin-2.epub")
     assert paths[0].read_bytes() == paths[1].read_bytes()
@@ -371,7 +375,7 @@ def test_without_source_date_epoch_the_date_comes_from_the_source(tmp_path, monk
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     folder = make_fixture(tmp_path, "structure")  # not in a git repository: newest file time
     os.utime(folder / "article.md", (1600000000, 1600000000))
-    build(folder, out_root=tmp_path / "build", formats=("epub",))
+    build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",)))
     opf, _ = opf_of(epub_files(tmp_path / "build" / "structure" / "structure.epub"))
     assert meta(opf, "dcterms:modified") == ["2020-09-13T12:26:40Z"]
 
@@ -406,7 +410,7 @@ def test_long_titles_wrap_on_the_cover_without_breaking_words(tmp_path):
     title = "The remarkably long history of interleukin-2 in immunotherapy"
     folder = write_article(tmp_path / "source" / "long",
                            f"---\ntitle: {title}\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
-    build(folder, out_root=tmp_path / "build", formats=("epub",))
+    build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",)))
     files = epub_files(tmp_path / "build" / "long" / "long.epub")
     lines = etree.fromstring(files["EPUB/cover.svg"]).xpath("//svg:text[@class='t']/text()", namespaces=NS)
     assert len(lines) > 1 and " ".join(lines) == title

@@ -15,20 +15,20 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from publisher.build import pipeline as build_mod
+from helpers import assert_inert
 from publisher import resources as fetcher
-from publisher.writers import output
-from publisher.writers import pdf_worker as sandbox
+from publisher.build import pipeline as build_mod
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme
+from publisher.writers import output, pdf_worker as sandbox
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")
@@ -199,7 +199,7 @@ def test_front_matter_depth_and_size_are_bounded():
 
 def test_control_characters_and_lone_surrogates_in_yaml_become_replacement_characters(tmp_path):
     folder = make(tmp_path, '---\ntitle: "A\\x01B \\ud800 C"\n' + LIC + '---\nBody \x02 text.\n')
-    result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html", "epub")))
     assert not result.failed, [str(d) for d in result.diagnostics]
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     assert "A\ufffdB \ufffd C" in page and "Body \ufffd text." in page
@@ -252,61 +252,6 @@ def hostile_article(root: Path) -> Path:
                       "---\n" + HOSTILE_BODY)
 
 
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "xlink:href", "background"}
-_INVISIBLE = re.compile(r"[\x00-\x20\u200b-\u200f\ufeff]")
-
-
-JSON_LD = '<script type="application/ld+json">'
-
-
-def _check_attribute(tag: str, name: str, value: str | None) -> None:
-    assert tag.lower() not in {"iframe", "object", "embed", "style", "base", "form"}, tag
-    if tag.lower() == "script":  # only the page's schema.org data block, which never runs
-        assert (name, value) in (("", None), ("type", "application/ld+json")), (tag, name, value)
-    assert not name.lower().startswith("on"), (tag, name, value)
-    if name.lower() in URL_ATTRIBUTES and value:
-        probe = _INVISIBLE.sub("", value).lower()
-        scheme = re.match(r"^([a-z][a-z0-9+.\-]*):", probe)
-        assert scheme is None or scheme.group(1) in ("http", "https", "mailto"), (tag, name, value)
-        assert not probe.startswith("//"), (tag, name, value)
-
-
-class _Attributes(HTMLParser):
-    """The standard library's tokenizer, as a second opinion on what is a tag or attribute."""
-
-    def handle_starttag(self, tag, attrs):
-        _check_attribute(tag, "", None)
-        for name, value in attrs:
-            _check_attribute(tag, name, value)
-
-    handle_startendtag = handle_starttag
-
-
-def assert_inert(markup: str) -> None:
-    """No script that runs, no ``on…`` attribute, no URL attribute but http(s), mailto, relative.
-
-    ``<script`` appears only as the page's JSON-LD data block (``type="application/ld+json"``,
-    which browsers never run), and its content is JSON with no ``<`` in it, so no value can
-    close it. Attributes are checked on the parsed page (lxml, and the standard library's
-    tokenizer): an article may *say* "onload=" or "javascript:" in its text, kept as text.
-    """
-    rest = markup
-    while (at := rest.lower().find("<script")) >= 0:
-        assert rest[at:at + len(JSON_LD)] == JSON_LD, rest[at:at + 80]
-        data, _, rest = rest[at + len(JSON_LD):].partition("</script>")
-        assert "<" not in data
-        json.loads(data)
-    root = lxml_html.document_fromstring(markup)
-    for el in root.iter():
-        if isinstance(el.tag, str):
-            _check_attribute(el.tag, "", None)
-            for name, value in el.attrib.items():
-                _check_attribute(el.tag, name, value)
-    tokenizer = _Attributes(convert_charrefs=True)
-    tokenizer.feed(markup)
-    tokenizer.close()
-
-
 def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     folder = hostile_article(tmp_path)
     doc, diags = build_mod.check(folder)
@@ -344,6 +289,7 @@ def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
                     assert_inert(data.split("?>", 1)[-1])
 
 
+@pytest.mark.slow
 def test_hostile_markup_is_inert_in_the_pdf(tmp_path):
     folder = hostile_article(tmp_path)
     prepared, _ = build_mod.prepare(build_mod.check(folder)[0])
@@ -367,7 +313,7 @@ def test_bibliography_markup_is_sanitised(tmp_path):
         "references:\n  - id: a\n    type: book\n    issued: 2001\n"
         "    title: '<script>alert(1)</script><span style=\"background:url(https://evil.example/t)\">"
         "X</span> <a href=\"javascript:alert(2)\" onclick=\"y()\">Y</a>'\n")})
-    result = build(folder, out_root=tmp_path / "out", formats=("html",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     page = (tmp_path / "out" / "demo" / "index.html").read_text(encoding="utf-8")
     assert_inert(page)
@@ -401,7 +347,7 @@ def walled(tmp_path):
 def test_images_outside_the_article_folder_are_refused(walled, tmp_path, src):
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited(src)}---\nText.\n\n"
                                        f"![Leak]({src})\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     codes = [(d.line, d.code) for d in result.diagnostics if d.severity.value == "error"]
     if src.startswith("file:"):  # markdown-it itself does not take it for an image
         assert codes == [] and not [p for p in (tmp_path / "out").rglob("*") if p.suffix == ".png"]
@@ -416,7 +362,7 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
     (walled / "index.html").write_text("<script>alert(1)</script>")
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('index.html')}---\n"
                                        "![page](index.html)\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     assert [(d.line, d.code) for d in result.diagnostics] == [(7, "image-type")]
     assert not (tmp_path / "out" / "demo").exists()
 
@@ -424,7 +370,7 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
 def test_an_image_inside_the_folder_reaches_every_format(walled, tmp_path):
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('assets/ok.png')}---\n"
                                        "Text.\n\n![Grey](assets/ok.png)\n")
-    result = build(walled, out_root=tmp_path / "out")
+    result = build(walled, BuildOptions(out_root=tmp_path / "out"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     out = tmp_path / "out" / "demo"
     assert (out / "assets" / "ok.png").read_bytes() == png()
@@ -458,7 +404,7 @@ def test_a_theme_reaching_outside_makes_a_located_pdf_error(walled, tmp_path):
     shutil.copytree(default_theme(), theme)
     with open(theme / "print.css", "a") as f:
         f.write('\nbody { background: url("file:///etc/hostname"); }\n')
-    result = build(walled, out_root=tmp_path / "out", formats=("pdf",), theme=theme)
+    result = build(walled, BuildOptions(out_root=tmp_path / "out", formats=("pdf",), theme=theme))
     found = [(d.code, d.line) for d in result.diagnostics if d.severity.value == "error"]
     assert found == [("pdf-resource", 1)]
     assert "refused file:///etc/hostname" in result.diagnostics[-1].message
@@ -469,7 +415,7 @@ def test_no_attachments_reach_the_pdf(walled, tmp_path):
     (walled / "article.md").write_text(
         "---\ntitle: T\n" + LIC + "---\n<link rel=\"attachment\" href=\"article.md\">\n\n"
         "[source](article.md \"attachment\") <a rel=\"attachment\" href=\"article.md\">x</a>\n")
-    result = build(walled, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(walled, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     reader = PdfReader(tmp_path / "out" / "demo" / "demo.pdf")
     names = reader.trailer["/Root"].get("/Names", {})
@@ -504,8 +450,10 @@ def test_sources_that_are_symlinks_out_of_the_folder_are_refused(tmp_path):
 
 @pytest.mark.parametrize("body, line, what", [
     (">" * 5000 + " deep\n", 4, "quotes and lists"),
-    ("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists"),
-    ("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists"),
+    pytest.param("".join("  " * i + "- item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
+    pytest.param("".join("   " * i + "1. item\n" for i in range(3000)), 20, "quotes and lists",
+                 marks=pytest.mark.slow),
     ("".join(">" * i + " line\n" for i in range(1, 3000)), 20, "quotes and lists"),
     ("*a " * 3000 + "b" + "*" * 3000 + "\n", 4, "emphasis and links"),
     ("[" * 3000 + "x" + "](u)" * 3000 + "\n", None, None),
@@ -522,7 +470,7 @@ def test_deep_nesting_is_a_limit_error_not_a_crash(body, line, what):
 def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     body = "".join("  " * i + f"- level {i + 1}\n" for i in range(16)) + "\n" + ">" * 16 + " quoted\n"
     folder = make(tmp_path, "---\ntitle: Deep\n" + LIC + "---\n" + body)
-    result = build(folder, out_root=tmp_path / "out")
+    result = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
     assert root.xpath("string(//li[count(ancestor::ul)=16])").startswith("level 16")
@@ -531,6 +479,7 @@ def test_nesting_up_to_the_limit_builds_every_format(tmp_path):
     assert "level 16" in text and "quoted" in text
 
 
+@pytest.mark.slow
 def test_enormous_tables_are_a_limit_error():
     long_table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 7000
     _, diags = read("---\ntitle: T\n---\nText.\n\n" + long_table)
@@ -544,10 +493,11 @@ def test_enormous_tables_are_a_limit_error():
     assert diags == [] and len(doc.blocks[0].rows) == 300
 
 
+@pytest.mark.slow
 def test_very_long_lines_give_a_whole_page(tmp_path):
     words = " ".join(f"w{i}" for i in range(100_000))  # one 690 kB line
     folder = make(tmp_path, "---\ntitle: Long\n" + LIC + "---\n" + words + "\n\n## Same\n\n" * 1 + "## Same\n" * 2000)
-    result = build(folder, out_root=tmp_path / "out", formats=("html", "epub"))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html", "epub")))
     assert not result.failed, [str(d) for d in result.diagnostics]
     root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
     text = root.xpath("string(//article)")
@@ -565,15 +515,16 @@ def test_an_article_over_the_size_limit_is_refused(tmp_path):
         "split the article or move data out of it"]
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
-    assert not build(folder, out_root=out).failed
+    assert not build(folder, BuildOptions(out_root=out)).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 3000
     (folder / "article.md").write_text("---\ntitle: Slow\n" + LIC + "---\n" + table)
     monkeypatch.setattr(sandbox, "PDF_TIMEOUT", 1.0)
-    result = build(folder, out_root=out)
+    result = build(folder, BuildOptions(out_root=out))
     assert [(d.code, d.line) for d in result.diagnostics] == [("pdf-timeout", 1)]
     assert "took longer than 1 s and was stopped" in result.diagnostics[0].message
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
@@ -582,11 +533,12 @@ def test_pdf_rendering_is_stopped_by_the_wall_clock_limit(tmp_path, monkeypatch)
     assert no_temporaries(out)
 
 
+@pytest.mark.slow
 def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
     table = "| a | b | c |\n|---|---|---|\n" + "| x | y | z |\n" * 2000  # needs far more than 16 MiB
     folder = make(tmp_path, "---\ntitle: Big\n" + LIC + "---\n" + table)
     monkeypatch.setattr(sandbox, "PDF_MEMORY_MB", 16)
-    result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     codes = [d.code for d in result.diagnostics]
     assert codes in (["pdf-memory"], ["pdf-crash"]), [str(d) for d in result.diagnostics]
     assert "16 MiB" in result.diagnostics[0].message
@@ -597,10 +549,11 @@ def test_pdf_rendering_is_stopped_by_the_memory_limit(tmp_path, monkeypatch):
 # Nothing lost
 
 
+@pytest.mark.slow
 def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, monkeypatch):
     folder = make(tmp_path, GOOD)
     out = tmp_path / "out"
-    assert not build(folder, out_root=out).failed
+    assert not build(folder, BuildOptions(out_root=out)).failed
     before = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     (folder / "article.md").write_text("---\ntitle: Changed\n" + LIC + "---\nNew text.\n")
 
@@ -610,7 +563,7 @@ def test_an_interrupted_build_leaves_earlier_outputs_byte_identical(tmp_path, mo
         raise KeyboardInterrupt
     monkeypatch.setattr(epub, "build_book", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        build(folder, out_root=out)
+        build(folder, BuildOptions(out_root=out))
     after = {p.name: p.read_bytes() for p in (out / "demo").iterdir()}
     assert after["demo.epub"] == before["demo.epub"]  # interrupted: the earlier EPUB, whole
     with zipfile.ZipFile(out / "demo" / "demo.epub") as z:
@@ -627,7 +580,7 @@ def test_temporaries_of_a_killed_build_are_swept(tmp_path):
     (out / ".index.html.k1ll3d.tmp").write_text("half a page")
     (out / "assets").mkdir()
     (out / "assets" / ".x.png.k1ll3d.tmp").write_bytes(b"half")
-    assert not build(folder, out_root=tmp_path / "out", formats=("html",)).failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
     assert no_temporaries(out) and (out / "index.html").is_file()
 
 
@@ -641,6 +594,7 @@ def test_an_unwritable_output_is_one_located_line(tmp_path):
     assert "earlier outputs are kept" in e["msg"]
 
 
+@pytest.mark.slow
 def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
     folder = make(tmp_path, "---\ntitle: Twice\n" + LIC + credited("assets/ok.png") + "---\n## One\n\n"
                   + "Some text. " * 400 + "\n",
@@ -661,6 +615,7 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
                                                      "demo.pdf", "index.html", "style.css"]
 
 
+@pytest.mark.slow
 def test_the_output_lock_makes_builds_take_turns(tmp_path):
     """While one build holds the folder, another waits (a lock on the folder, no lock file)."""
     import time

@@ -7,7 +7,8 @@ import re
 from lxml import etree, html as lxml_html
 from pypdf import PdfReader
 
-from conftest import CHROME, HEADINGS, LEAD, epub_files
+from helpers import CHROME, HEADINGS, LEAD, epub_files
+from publisher.build.options import BuildOptions
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/"}
@@ -118,11 +119,11 @@ def test_epub_package_nav_and_pages(il2):
 
 
 def test_epub_identifier_is_stable(il2, tmp_path):
-    from conftest import IL2
+    from helpers import IL2
     from publisher.build.pipeline import build
 
     _, out = il2
-    again = build(IL2, out_root=tmp_path, formats=("epub",))
+    again = build(IL2, BuildOptions(out_root=tmp_path, formats=("epub",)))
     ident = []
     for path in (out / "interleukin-2.epub", tmp_path / "interleukin-2" / "interleukin-2.epub"):
         files = epub_files(path)
@@ -136,7 +137,7 @@ def test_the_articles_own_author_names_the_page_and_the_pdf(article, tmp_path):
 
     folder = article("---\ntitle: Authored\nauthor: [Ann Writer, Bo Editor]\nlicense: CC0-1.0\n"
                      "---\n## One\n\nText.\n")
-    result = build(folder, out_root=tmp_path / "out", formats=("html", "pdf"))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html", "pdf")))
     assert not result.failed, [str(d) for d in result.diagnostics]
     out = tmp_path / "out" / "demo"
     root = lxml_html.parse(str(out / "index.html")).getroot()

@@ -19,7 +19,8 @@ from pypdf import PdfReader
 from pypdf.generic import Destination
 from typer.testing import CliRunner
 
-from conftest import HEADINGS, IL2, LEAD
+from helpers import HEADINGS, IL2, LEAD
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check, prepare
 from publisher.cli.app import app
 from publisher.diagnostics import PublishError
@@ -79,7 +80,7 @@ def il2_pdf(il2) -> Path:
 
 
 def build_pdf(folder: Path, out: Path, **options) -> Path:
-    result = build(folder, out_root=out, formats=("pdf",), **options)
+    result = build(folder, BuildOptions(out_root=out, formats=("pdf",), **options))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return out / folder.name / f"{folder.name}.pdf"
 
@@ -118,6 +119,7 @@ def test_metadata_title_author_keywords(il2):
     assert info.creation_date is not None
 
 
+@pytest.mark.slow
 def test_subject_keywords_and_dates_from_source_date_epoch(article, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     folder = article(CITED, REFS)
@@ -130,6 +132,7 @@ def test_subject_keywords_and_dates_from_source_date_epoch(article, tmp_path, mo
     assert build_pdf(folder, tmp_path / "two").read_bytes() == first
 
 
+@pytest.mark.slow
 def test_outline_has_every_section_in_order(il2):
     reader = PdfReader(il2_pdf(il2))
     tree = outline(reader)
@@ -266,6 +269,7 @@ def test_pdftotext_reads_the_sections_in_order(il2):
     assert positions == sorted(positions)
 
 
+@pytest.mark.slow
 def test_paper_from_front_matter_and_option(article, tmp_path):
     folder = article(CITED.replace("lang: en", "lang: en\npaper: Letter"), REFS)
     box = PdfReader(build_pdf(folder, tmp_path / "fm")).pages[0].mediabox
@@ -276,7 +280,7 @@ def test_paper_from_front_matter_and_option(article, tmp_path):
 
 def test_unknown_paper_is_an_error_at_its_line(article, tmp_path):
     folder = article(CITED.replace("lang: en", "lang: en\npaper: a5"), REFS)
-    result = build(folder, out_root=tmp_path, formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path, formats=("pdf",)))
     assert [str(d) for d in result.diagnostics if d.code == "paper"] == [
         f"{folder / 'article.md'}:5:1: error[paper] paper 'a5' is not supported; use one of a4, letter"]
     assert not (tmp_path / "demo" / "demo.pdf").exists()
@@ -309,6 +313,7 @@ def test_cli_variant_and_paper_options(article, tmp_path, monkeypatch):
     assert result.exit_code == 2
 
 
+@pytest.mark.slow
 def test_the_pdf_reads_nothing_outside_the_article_and_theme(article, tmp_path):
     folder = article(CITED, REFS)
     doc, _ = check(folder)
@@ -337,6 +342,7 @@ def long_article(sections: int = 17) -> str:
     return "".join(parts)
 
 
+@pytest.mark.slow
 @POPPLER
 def test_headings_are_never_the_last_line_of_a_page(article, tmp_path):
     path = build_pdf(article(long_article()), tmp_path)

@@ -13,17 +13,20 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from helpers import assert_inert
 from publisher.checks import document as checks
-from publisher.citations.bibliography import Formatted
+from publisher.citations.formatted import Formatted
 from publisher.diagnostics import Diagnostic
 from publisher.readers.markdown import parse
 from publisher.render.body import render
 from publisher.render.templating import default_theme, page
 from publisher.writers import html
-from test_hostile import assert_inert
+
+pytestmark = pytest.mark.slow  # 150 examples each by default: seconds per test
 
 PATH = Path("source/demo/article.md")
 SETTINGS = settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None,

@@ -105,7 +105,7 @@ def test_non_utf8_is_located():
 def test_citation_columns_are_file_columns_inside_containers():
     doc, _ = read("---\ntitle: T\n---\n> quote with [@q]\n\n- item\n  more [@l]\n\n"
                   "| a | b |\n|---|---|\n| x | [@t] |\n")
-    from publisher.citations.bibliography import citations
+    from publisher.citations.engine import citations
 
     found = {c.items[0].key: (c.line, c.column) for c in citations(doc.blocks)}
     assert found == {"q": (4, 14), "l": (7, 8), "t": (11, 7)}

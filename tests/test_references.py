@@ -15,9 +15,10 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import IL2
-from publisher.checks import online
+from helpers import IL2
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check
+from publisher.checks import online
 from publisher.cli.app import app
 
 FIXTURES = Path(__file__).parent / "fixtures" / "references"
@@ -78,7 +79,7 @@ def article_text(csl: str, body: str = BODY, extra: str = "") -> str:
 
 
 def built(folder: Path, tmp_path: Path):
-    result = build(folder, out_root=tmp_path / "out", formats=("html",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     return lxml_html.parse(str(tmp_path / "out" / folder.name / "index.html")).getroot()
 
@@ -142,10 +143,11 @@ def test_apa_entries_read_as_pandoc_gives_them(article, tmp_path):
     assert "12" not in text(entry(root, "white2018")).replace("2018", "")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 def test_apa_entries_match_pandoc_citeproc_live(article, tmp_path):
     """The same items through pandoc's citeproc and ours: the entries read the same."""
-    from publisher.citations.bibliography import resolve_style
+    from publisher.citations.styles import resolve_style
 
     folder = article(article_text("apa", extra="nocite: '@*'\n"), REFS)
     root = built(folder, tmp_path)
@@ -185,6 +187,7 @@ def test_vancouver_links_pmid_to_pubmed(article, tmp_path):
     assert "https://pubmed.ncbi.nlm.nih.gov/24907378/" in rosenberg.xpath(".//a/@href")
 
 
+@pytest.mark.slow
 def test_chicago_puts_punctuation_inside_quotes_and_no_locator_in_entries(article, tmp_path):
     root = built(article(article_text("chicago-author-date"), REFS), tmp_path)
     assert text(entry(root, "white2018")) == (
@@ -397,7 +400,7 @@ def test_an_articles_own_style_must_be_csl(article, tmp_path, style, words):
     diags = found(folder, "csl-invalid")
     assert len(diags) == 1 and diags[0].path.endswith("house.csl") and words in diags[0].message
     # the build refuses the article rather than failing inside citeproc-py
-    assert build(folder, out_root=tmp_path / "out", formats=("html",)).failed
+    assert build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
 
 
 def test_il2_check_reports_exactly_uncited_and_unverifiable(monkeypatch):
@@ -584,6 +587,7 @@ def wide(article, tmp_path, csl: str):
     return folder, built(folder, tmp_path)
 
 
+@pytest.mark.slow
 def test_apa_disambiguates_and_collapses_same_author_same_year(article, tmp_path):
     _, root = wide(article, tmp_path, "apa")
     para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
@@ -597,6 +601,7 @@ def test_apa_disambiguates_and_collapses_same_author_same_year(article, tmp_path
     assert text(entry(root, "s1")).startswith("Smith, J. (2016b). First.")
 
 
+@pytest.mark.slow
 def test_apa_mended_entries(article, tmp_path):
     _, root = wide(article, tmp_path, "apa")
     # a group of empty variables is left out: no "(Publication)" for a thesis without number
@@ -610,6 +615,7 @@ def test_apa_mended_entries(article, tmp_path):
     assert keys.index("ch1") < keys.index("web2020") < keys.index("th1")
 
 
+@pytest.mark.slow
 def test_numeric_ranges_written_order_and_localised_dates(article, tmp_path):
     _, root = wide(article, tmp_path, "vancouver")
     para = text(root.xpath("//p[span[contains(@class,'citation')]]")[0])
@@ -630,10 +636,11 @@ def test_no_double_period_after_et_al(article, tmp_path):
     assert text(entry(root, "many")).startswith("7. A1, X. et al. Many authors.")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("pandoc") is None, reason="pandoc is not installed")
 @pytest.mark.parametrize("csl", ["apa", "ieee"])
 def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
-    from publisher.citations.bibliography import resolve_style
+    from publisher.citations.styles import resolve_style
 
     folder, root = wide(article, tmp_path, csl)
     md = tmp_path / "p.md"
@@ -650,11 +657,12 @@ def test_wide_items_read_as_pandoc_gives_them(article, tmp_path, csl):
         assert ours == text(theirs.xpath("//p")[0])
 
 
+@pytest.mark.slow
 def test_pdf_entries_show_their_address_once(article, tmp_path):
     from pypdf import PdfReader
 
     folder = article(article_text("apa", body="See [@rosenberg2014] and [@web2020].\n"), REFS)
-    result = build(folder, out_root=tmp_path / "out", formats=("pdf",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("pdf",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     pdf = tmp_path / "out" / folder.name / f"{folder.name}.pdf"
     words = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
@@ -673,11 +681,11 @@ def test_author_date_entry_starting_with_a_number_has_no_margin(article, tmp_pat
 
 
 def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
-    from conftest import epub_files
+    from helpers import epub_files
 
     body = "## One\n\nText [@smith2016; @white2018]. @rosenberg2014 agrees.\n"
     folder = article(article_text("apa", body=body), REFS)
-    result = build(folder, out_root=tmp_path / "out", formats=("epub",))
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("epub",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     files = epub_files(tmp_path / "out" / folder.name / f"{folder.name}.epub")
     chapters = {n: lxml_html.fromstring(b) for n, b in files.items() if n.endswith(".xhtml")}
@@ -688,3 +696,91 @@ def test_epub_citations_link_to_the_references_chapter(article, tmp_path):
                      "references.xhtml#ref-rosenberg2014"]
     ids = set(chapters[refs].xpath("//div[contains(@class,'csl-entry')]/@id"))
     assert {"ref-smith2016", "ref-white2018", "ref-rosenberg2014"} <= ids
+
+
+# --------------------------------------------------------------------------------------------
+# Reading, normalising and formatting apart
+
+
+def test_csl_json_positions_of_many_items():
+    from publisher.readers.bibliography import parse
+
+    items = [{"id": f"k{n}", "type": "book", "title": f"T{n}", "note": "x\ny"} for n in range(300)]
+    text = json.dumps(items, indent=1)
+    refs, diags = parse(text.encode(), Path("references.json"))
+    lines = text.splitlines()
+    assert not diags and len(refs) == 300
+    for ref in refs[::37]:
+        line, column = ref.fields["title"]
+        assert lines[line - 1][column - 1:] == f'"{ref.csl["title"]}",'
+        assert lines[ref.line - 1].strip() == f'"id": "{ref.key}",'
+
+
+def test_csl_data_is_normalised_in_one_place():
+    from publisher.citations import csl
+    from publisher.model import Reference
+
+    assert csl.date_points("2018-03/2019") == [(2018, 3, 0), (2019, 0, 0)]
+    assert csl.edtf_parts("2014-06") == [[2014, 6]]
+    with pytest.raises(ValueError):
+        csl.date_points("spring 2018")
+    assert csl.years_named("spring 2018") == [2018]
+    assert csl.years_named({"date-parts": [[2016, 1], ["2017"]]}) == [2016, 2017]
+    assert csl.bare_doi("https://doi.org/10.1/x") == "10.1/x"
+    assert csl.identifier({"doi": " 10.1/x "}, "DOI") == "10.1/x"
+    assert csl.comparable("<i>Über</i> alles!") == "uber alles"
+    assert csl.family({"family": "Gogh", "non-dropping-particle": "van"}, particle=True) == "van Gogh"
+    assert csl.family({"family": "Gogh", "non-dropping-particle": "van"}) == "Gogh"
+    ref = Reference(key="k", csl={"doi": "10.1/x", "issued": "2014-06", "author": "WHO",
+                                  "editor": 5, "accessed": True}, path=Path("r.yaml"), line=1)
+    assert csl.csl_json(ref) == {"DOI": "10.1/x", "issued": {"date-parts": [[2014, 6]]},
+                                 "author": [{"literal": "WHO"}], "id": "k"}
+
+
+def test_an_engine_plugs_in_behind_the_interface(article):
+    from publisher.build.pipeline import load
+    from publisher.citations.engine import (
+        CitationEngine,
+        Formatted,
+        default_engine,
+        format_document,
+    )
+    from publisher.diagnostics import warning
+
+    seen: dict = {}
+
+    class Engine:
+        name = "test"
+        version = "1"
+
+        def format(self, citations, references, *, nocite, style, locale=None):
+            seen.update(keys=[i.key for c in citations for i in c.items],
+                        refs=[r.key for r in references], nocite=tuple(nocite), style=style)
+            return Formatted(entries=(("a", "A."),)), [warning(style, 1, 1, "test", "a warning")]
+
+    folder = article("---\ntitle: T\nnocite: '@c'\n---\n[@b; @a] and @a\n",
+                     "references:\n  - {id: a}\n  - {id: b}\n  - {id: c}\n")
+    doc, _ = load(folder)
+    engine: CitationEngine = Engine()
+    formatted, diags = format_document(doc, Path("x.csl"), engine=engine)
+    assert seen == {"keys": ["b", "a", "a"], "refs": ["a", "b", "c"], "nocite": ("c",),
+                    "style": Path("x.csl")}
+    assert formatted.entries == (("a", "A."),) and [d.code for d in diags] == ["test"]
+    assert default_engine().name == "citeproc-py"
+
+
+def test_only_the_citeproc_py_engine_imports_citeproc():
+    import ast
+
+    import publisher
+
+    engine = {"citeproc_py.py", "citeproc_py_cites.py", "citeproc_mends.py"}
+    for path in Path(publisher.__file__).parent.rglob("*.py"):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                names.add(node.module or "")
+        bound = {n for n in names if n.split(".")[0] == "citeproc" or n.endswith("citeproc_mends")}
+        assert not bound or path.name in engine, (path, bound)

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from publisher.build import workers
+from publisher.build.options import BuildOptions
 from publisher.diagnostics import Diagnostic, PublishError, error
 from publisher.writers import pdf_worker
 from publisher.writers.pdf_worker import RENDERER
@@ -77,12 +78,14 @@ def fresh() -> Iterator[None]:
     WORKER.shutdown()
 
 
+@pytest.mark.slow
 def test_the_child_is_another_process_and_stays_for_the_next_job(fresh):
     first = run(child_pid)
     assert first != str(os.getpid()).encode()
     assert run(child_pid) == first
 
 
+@pytest.mark.slow
 def test_each_job_sees_the_environment_of_its_time(fresh, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     assert run(environment_value, "SOURCE_DATE_EPOCH") == b"1700000000"
@@ -90,6 +93,7 @@ def test_each_job_sees_the_environment_of_its_time(fresh, monkeypatch):
     assert run(environment_value, "SOURCE_DATE_EPOCH") == b"0"
 
 
+@pytest.mark.slow
 def test_a_job_over_time_is_stopped_and_the_next_gets_a_new_child(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -102,11 +106,13 @@ def test_a_job_over_time_is_stopped_and_the_next_gets_a_new_child(fresh):
     assert run(sleep_then, 0, b"on time") == b"on time"
 
 
+@pytest.mark.slow
 def test_the_time_limit_does_not_count_the_childs_start(fresh, monkeypatch):
     """A cold child imports WeasyPrint first; a tight limit is for the job alone."""
     assert run(sleep_then, 0.2, b"done", timeout=0.6) == b"done"
 
 
+@pytest.mark.slow
 def test_a_job_over_memory_is_stopped_and_the_child_replaced(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -117,6 +123,7 @@ def test_a_job_over_memory_is_stopped_and_the_child_replaced(fresh):
     assert run(allocate, 8) == b"8"  # the limit was the job's, not the next one's
 
 
+@pytest.mark.slow
 def test_a_crash_is_one_line_and_the_child_replaced(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -126,6 +133,7 @@ def test_a_crash_is_one_line_and_the_child_replaced(fresh):
     assert run(child_pid) != before
 
 
+@pytest.mark.slow
 def test_a_located_error_passes_through_and_the_child_stays(fresh):
     before = run(child_pid)
     with pytest.raises(PublishError) as caught:
@@ -134,11 +142,13 @@ def test_a_located_error_passes_through_and_the_child_stays(fresh):
     assert run(child_pid) == before
 
 
+@pytest.mark.slow
 def test_an_abandoned_job_never_answers_the_next(fresh):
     submit(sleep_then, 0.3, b"abandoned")
     assert run(sleep_then, 0, b"mine") == b"mine"
 
 
+@pytest.mark.slow
 def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
     pid = int(run(child_pid))
     job = submit(sleep_then, 30, b"never")
@@ -151,6 +161,7 @@ def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
     assert int(run(child_pid)) != pid
 
 
+@pytest.mark.slow
 def test_a_forked_build_worker_starts_its_own_child(fresh):
     parent_child = run(child_pid)
     read, write = os.pipe()
@@ -194,6 +205,7 @@ def test_find_library_looks_in_ld_library_path(tmp_path, monkeypatch):
         weasy.find_library.cache_clear()
 
 
+@pytest.mark.slow
 def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
     script = (
         "import ctypes.util, subprocess\n"
@@ -214,6 +226,7 @@ def test_importing_weasyprint_starts_at_most_one_process_and_restores_ctypes():
     assert count <= 1  # one `ldconfig -p` at most, where WeasyPrint alone starts dozens
 
 
+@pytest.mark.slow
 def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp_path):
     """The renderer keeps the theme's parsed print.css between PDFs; what it refuses to fetch
     is still refused, and reported, each time."""
@@ -230,7 +243,7 @@ def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp
     folder.mkdir(parents=True)
     (folder / "article.md").write_text("---\ntitle: T\nlicense: CC-BY-4.0\n---\nText.\n")
     for n in range(2):
-        result = build(folder, out_root=tmp_path / f"out{n}", formats=("pdf",), theme=theme)
+        result = build(folder, BuildOptions(out_root=tmp_path / f"out{n}", formats=("pdf",), theme=theme))
         assert [d.code for d in result.diagnostics if d.severity.value == "error"] == [
             "pdf-resource"]
         assert not (tmp_path / f"out{n}" / "demo" / "demo.pdf").exists()
@@ -259,15 +272,16 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
     log = tmp_path / "renderers.log"
     RENDERER.shutdown()
     _recording(monkeypatch, log)
-    assert not build(folder, out_root=tmp_path / "out").failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out")).failed
     assert log.read_text().count("renderer for") == 1
     log.unlink()
-    again = build(folder, out_root=tmp_path / "out")
+    again = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert again.written == [] and len(again.up_to_date) == 4
     assert not log.exists()  # nothing was forked, so WeasyPrint was imported nowhere
     RENDERER.shutdown()
 
 
+@pytest.mark.slow
 def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path, monkeypatch):
     from pypdf import PdfReader
 
@@ -277,7 +291,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
                        slug=f"a{i}") for i in range(4)]
     log = tmp_path / "renderers.log"
     _recording(monkeypatch, log)
-    results = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    results = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out")))
     assert [r.source for r in results] == folders
     assert not any(r.failed for r in results), [str(d) for r in results for d in r.diagnostics]
     for i in range(4):
@@ -287,11 +301,12 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
     assert 1 <= len(started) <= 2 and all("zygote: True" in line for line in started)
     assert RENDERER._zygote is None  # stopped with the pool
     log.unlink()
-    again = list(build_many(folders, jobs=2, out_root=tmp_path / "out"))
+    again = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out")))
     assert all(r.written == [] for r in again)
     assert not log.exists()  # the zygote was asked for nothing, so it imported nothing
 
 
+@pytest.mark.slow
 def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     for i in range(3):
         article(f"---\ntitle: Piece {i}\nlicense: CC-BY-4.0\n---\n## S\n\nText {i}.\n", slug=f"p{i}")
@@ -307,6 +322,7 @@ def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     assert "Piece 2" in PdfReader(tmp_path / "out" / "p2" / "p2.pdf").pages[0].extract_text()
 
 
+@pytest.mark.slow
 def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, monkeypatch):
     """Reproducible whatever rendered it: a fresh child, a reused one, or one the zygote
     forked after its warm-up page."""
@@ -317,11 +333,11 @@ def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, mo
                        f"{'Hyphenated typesetting everywhere. ' * 40}\n", slug=f"s{i}")
                for i in range(2)]
     RENDERER.shutdown()
-    assert not build(folders[0], out_root=tmp_path / "fresh", formats=("pdf",)).failed
-    assert not build(folders[1], out_root=tmp_path / "reused", formats=("pdf",)).failed
+    assert not build(folders[0], BuildOptions(out_root=tmp_path / "fresh", formats=("pdf",))).failed
+    assert not build(folders[1], BuildOptions(out_root=tmp_path / "reused", formats=("pdf",))).failed
     RENDERER.shutdown()
-    assert not any(r.failed for r in build_many(folders, jobs=2, out_root=tmp_path / "zygote",
-                                                formats=("pdf",)))
+    assert not any(r.failed for r in build_many(folders, BuildOptions(
+        jobs=2, out_root=tmp_path / "zygote", formats=("pdf",))))
     fresh = (tmp_path / "fresh" / "s0" / "s0.pdf").read_bytes()
     assert (tmp_path / "reused" / "s1" / "s1.pdf").read_bytes() == fresh
     assert (tmp_path / "zygote" / "s0" / "s0.pdf").read_bytes() == fresh
@@ -351,11 +367,12 @@ def test_a_pdf_is_certainly_due_only_for_one_article_never_built(article, tmp_pa
         assert not pdf_certainly_due(args), args
     other.joinpath("article.md").unlink()
     assert pdf_certainly_due(["all", "--out", out])  # the only article under source/
-    assert not build(folder, out_root=tmp_path / out, formats=("pdf",)).failed
+    assert not build(folder, BuildOptions(out_root=tmp_path / out, formats=("pdf",))).failed
     assert not pdf_certainly_due(["all", src, "--out", out])  # the cache decides now
     assert pdf_certainly_due(["all", src])  # build/ has never held it
 
 
+@pytest.mark.slow
 def test_the_entry_point_builds_as_the_command_line_does(article, tmp_path):
     article("---\ntitle: Entry\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
     for run in range(2):
@@ -387,6 +404,7 @@ def recall(key: str) -> bytes:
     return _SET.get(key, "").encode()
 
 
+@pytest.mark.slow
 def test_setup_runs_once_in_each_child_before_its_job(fresh):
     assert not WORKER.knows("greeting")
     job = submit(recall, "greeting", setup={"greeting": (remember, ("greeting", "hello"))})
@@ -407,6 +425,7 @@ def fresh_renderer() -> Iterator[None]:
     RENDERER.shutdown()
 
 
+@pytest.mark.slow
 def test_the_article_language_hyphenation_is_parsed_here_and_kept_there(fresh_renderer):
     import pyphen
 
@@ -425,6 +444,7 @@ def test_the_article_language_hyphenation_is_parsed_here_and_kept_there(fresh_re
 # The worker itself: failures as values for its client to tell
 
 
+@pytest.mark.slow
 def test_a_failure_says_what_happened_and_nothing_of_its_client(fresh):
     with pytest.raises(workers.Failure) as caught:
         WORKER.run(sleep_then, 30, b"late", timeout=0.5, memory_mb=2048)
@@ -438,6 +458,7 @@ def test_a_failure_says_what_happened_and_nothing_of_its_client(fresh):
     assert WORKER.run(refuse, timeout=30, memory_mb=2048) == refuse()  # a value, not a failure
 
 
+@pytest.mark.slow
 def test_workers_have_children_of_their_own(fresh):
     other = workers.Worker("publisher-test-other")
     try:
@@ -448,6 +469,7 @@ def test_workers_have_children_of_their_own(fresh):
         workers._WORKERS.remove(other)
 
 
+@pytest.mark.slow
 def test_a_warm_up_runs_once_in_the_zygote_before_its_children(tmp_path, fresh):
     log = tmp_path / "warm.log"
 

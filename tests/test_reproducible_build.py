@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IL2
+from helpers import IL2
+
+pytestmark = pytest.mark.slow  # each test builds the article, PDF included, two or more times
 
 PUBLISH = str(Path(sys.executable).parent / "publish")
 OUTPUTS = ("index.html", "style.css", "interleukin-2.pdf", "interleukin-2.epub")

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import IL2
+from helpers import IL2
 from publisher.build import verify
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build, check, prepare
 from publisher.render.templating import default_theme
 
@@ -51,12 +52,12 @@ def test_every_il2_output_passes_verification(il2, il2_page):
 
 def test_a_footer_without_the_attribution_fails_the_build_and_keeps_the_old_page(theme, tmp_path):
     out_root = tmp_path / "out"
-    good = build(IL2, out_root=out_root, formats=("html",))
+    good = build(IL2, BuildOptions(out_root=out_root, formats=("html",)))
     assert not good.failed
     page = out_root / "interleukin-2" / "index.html"
     before = page.read_bytes()
     broken = theme("page.html.j2", '{% include "_attribution.html.j2" %}', "")
-    result = build(IL2, out_root=out_root, formats=("html",), theme=broken)
+    result = build(IL2, BuildOptions(out_root=out_root, formats=("html",), theme=broken))
     assert result.failed and result.written == []
     assert codes(result) == [("index.html", "verify-attribution")]
     messages = [d.message for d in result.diagnostics if d.code == "verify-attribution"]
@@ -72,22 +73,23 @@ def test_a_footer_without_the_attribution_fails_the_build_and_keeps_the_old_page
 def test_attribution_hidden_from_readers_does_not_count(theme, tmp_path):
     broken = theme("page.html.j2", '{% include "_attribution.html.j2" %}',
                    '<div hidden="hidden">{% include "_attribution.html.j2" %}</div>')
-    result = build(IL2, out_root=tmp_path / "out", formats=("html",), theme=broken)
+    result = build(IL2, BuildOptions(out_root=tmp_path / "out", formats=("html",), theme=broken))
     assert codes(result) == [("index.html", "verify-attribution")]
 
 
 def test_the_web_page_needs_its_json_ld(theme, tmp_path):
     broken = theme("page.html.j2", '{% include "_jsonld.html.j2" %}', "")
-    result = build(IL2, out_root=tmp_path / "out", formats=("html",), theme=broken)
+    result = build(IL2, BuildOptions(out_root=tmp_path / "out", formats=("html",), theme=broken))
     assert [d.message.split(";")[0] for d in result.diagnostics if d.code == "verify-attribution"] == [
         'index.html lacks JSON-LD with "license": "https://creativecommons.org/licenses/by-sa/4.0/"',
         'index.html lacks JSON-LD "isBasedOn" naming the source']
 
 
+@pytest.mark.slow
 def test_a_colophon_without_attribution_fails_pdf_and_epub(theme, tmp_path):
     theme("print.html.j2", '{% include "_attribution.html.j2" %}', "")
     broken = theme("epub/colophon.xhtml.j2", '{% include "_attribution.html.j2" %}', "<p>About.</p>")
-    result = build(IL2, out_root=tmp_path / "out", theme=broken)
+    result = build(IL2, BuildOptions(out_root=tmp_path / "out", theme=broken))
     assert codes(result) == [("interleukin-2.epub", "verify-attribution"),
                              ("interleukin-2.pdf", "verify-attribution")]
     # the web page was fine, so it was written; the other two were not
@@ -95,9 +97,10 @@ def test_a_colophon_without_attribution_fails_pdf_and_epub(theme, tmp_path):
     assert not (tmp_path / "out" / "interleukin-2" / "interleukin-2.pdf").exists()
 
 
+@pytest.mark.slow
 def test_pdf_metadata_must_carry_the_licence(theme, tmp_path):
     broken = theme("print.html.j2", '<meta name="rights" content="{{ page.attribution.rights }}" />', "")
-    result = build(IL2, out_root=tmp_path / "out", formats=("pdf",), theme=broken)
+    result = build(IL2, BuildOptions(out_root=tmp_path / "out", formats=("pdf",), theme=broken))
     assert [d.message.split(";")[0] for d in result.diagnostics if d.code == "verify-attribution"] == [
         'interleukin-2.pdf lacks the statement and licence in its metadata (/rights, from '
         '<meta name="rights"> in print.html.j2)']

@@ -12,12 +12,12 @@ import pytest
 from lxml import html as lxml_html
 from typer.testing import CliRunner
 
-from conftest import ROOT, epub_files
-from publisher.validate import nuchecker
+from helpers import ROOT, epub_files, make_sample
+from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.cli.app import app
+from publisher.validate import nuchecker
 from publisher.validate.judges import VALIDATORS, ToolMissing, java_command, validate
-from sample_web import make_sample, sample  # noqa: F401  (a fixture)
 
 
 def parse(path: Path):
@@ -168,12 +168,14 @@ needs_java = pytest.mark.skipif(JAVA_MISSING is not None,
                                 reason=f"the Nu HTML Checker needs Java: {JAVA_MISSING}")
 
 
+@pytest.mark.java
 @needs_java
 def test_nu_checker_finds_no_error_or_warning_in_the_pages(il2, sample):
     _, out = il2
     assert nuchecker.check_html(out / "index.html", *sample) == []
 
 
+@pytest.mark.java
 @needs_java
 def test_nu_checker_reports_errors_at_their_place(tmp_path):
     page = tmp_path / "bad.html"
@@ -185,6 +187,7 @@ def test_nu_checker_reports_errors_at_their_place(tmp_path):
     assert str(diags[0]).startswith(f"{page}:3:")
 
 
+@pytest.mark.java
 @needs_java
 def test_publish_validate_runs_the_nu_checker_on_the_page(il2, monkeypatch):
     _, out = il2
@@ -224,7 +227,7 @@ def test_self_contained_inlines_images_whose_names_need_escaping(article, tmp_pa
                      "![A cell](assets/my%20cell.png)\n")
     (folder / "assets").mkdir()
     Image.new("RGB", (4, 4), (0, 90, 0)).save(folder / "assets" / "my cell.png")
-    result = build(folder, out_root=tmp_path / "out", formats=("html",), self_contained=True)
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",), self_contained=True))
     assert not result.failed, [str(d) for d in result.diagnostics]
     [src] = parse(tmp_path / "out" / "demo" / "demo.html").xpath("//img/@src")
     assert src.startswith("data:image/png;base64,")

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LEAD, ROOT
-from sample_web import sample  # noqa: F401  (a fixture)
+from helpers import LEAD, ROOT
+
+pytestmark = pytest.mark.browser  # Chromium through Playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"

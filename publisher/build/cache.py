@@ -1,17 +1,24 @@
 """The build cache: skip outputs whose inputs have not changed, without importing a renderer.
 
-In: an article folder, the theme folder, the format and its options. Out: a content hash of
-everything an output depends on (the article folder's files, the theme's files, publisher's own
-code and version, the options, the build time), and a small record in the output folder
-(``.publish-cache.json``) of which outputs were built from which hash, with their own hashes and
+In: an article folder, the theme folder, the format, its options and the distributions that
+shape it. Out: a content hash of everything an output depends on (the article folder's files,
+the theme's files, publisher's own code and version, the Python version, the installed versions
+of those distributions, the options, the build time), and a small record in the output folder
+(``.publish-cache.json``) of which outputs were built from which hash, with their own hashes,
+the hashes of the files outside the article folder the build read (the resolved CSL style) and
 the diagnostics of that build. An output is up to date when its hash matches and the files it
-wrote are still there, byte for byte. This module imports nothing heavy.
+wrote and read are still there, byte for byte. This module imports nothing heavy: the versions
+are read from the names of the installed distributions' metadata folders.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +42,56 @@ def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
                   epoch: int | None = None) -> str:
     """The hash of everything an article's outputs depend on, whatever the format and options:
     its folder (less ``exclude``, the output root, when it lies inside), the theme, publisher's
-    code and version, and the build time the outputs are stamped with (``epoch``, else the
-    folder's ``source_date_epoch``)."""
+    code and version, the Python version, and the build time the outputs are stamped with
+    (``epoch``, else the folder's ``source_date_epoch``)."""
     from publisher import __version__
     from publisher.writers.reproducible import source_date_epoch
 
     h = hashlib.sha256()
     epoch = source_date_epoch(folder) if epoch is None else epoch
-    h.update(f"publisher {__version__}\0time={epoch}\0".encode())
+    python = ".".join(map(str, sys.version_info[:3]))
+    h.update(f"publisher {__version__}\0python {python}\0time={epoch}\0".encode())
     _digest_tree(h, folder, "source", exclude)
     _digest_tree(h, theme, "theme")
     _digest_tree(h, PACKAGE, "code")
     return h.hexdigest()
 
 
-def format_key(digest: str, fmt: str, options: dict[str, Any] | None = None) -> str:
-    """The key of one format's outputs: the inputs, the format and its own options."""
-    text = json.dumps(options or {}, sort_keys=True, default=str)
+def format_key(digest: str, fmt: str, options: dict[str, Any] | None = None,
+               versions: dict[str, str | None] | None = None) -> str:
+    """The key of one format's outputs: the inputs, the format, its own options and the
+    versions of the distributions that shape it (``dependency_versions``)."""
+    text = json.dumps([options or {}, versions or {}], sort_keys=True, default=str)
     return hashlib.sha256(f"{digest}\0{fmt}\0{text}".encode()).hexdigest()
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as its metadata folder spells it, case aside (PEP 503, 427)."""
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+@functools.cache
+def _installed() -> dict[str, str]:
+    """Each distribution on ``sys.path`` → its version, from the metadata folder's name
+    (``weasyprint-66.0.dist-info``); the first on the path wins, as for an import."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:  # a zip file, a missing folder
+            continue
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                # ".dist-info" and ".egg-info" have the same length
+                dist, _, version = name[:-len(".dist-info")].partition("-")
+                found.setdefault(_normal(dist), version)
+    return found
+
+
+def dependency_versions(names: Iterable[str]) -> dict[str, str | None]:
+    """The installed version of each distribution in ``names`` (None: not installed)."""
+    installed = _installed()
+    return {name: installed.get(_normal(name)) for name in sorted(set(names))}
 
 
 def _load(out_dir: Path) -> dict[str, Any]:
@@ -76,24 +115,31 @@ def has_record(out_dir: Path, fmt: str) -> bool:
 
 
 def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
-    """The record of ``fmt`` if it was built from ``key`` and its files are intact, else None."""
+    """The record of ``fmt`` if it was built from ``key``, its files are intact and the files
+    it read outside the article folder unchanged; else None."""
     entry = _load(out_dir).get(fmt)
     if not isinstance(entry, dict) or entry.get("key") != key:
         return None
-    outputs = entry.get("outputs", {})
+    outputs, read = entry.get("outputs", {}), entry.get("read", {})
     if not outputs or any(_file_hash(out_dir / rel) != digest for rel, digest in outputs.items()):
+        return None
+    if not isinstance(read, dict):
+        return None
+    if any(_file_hash(Path(p)) != digest for p, digest in read.items()):
         return None
     return entry
 
 
 def remember(out_dir: Path, fmt: str, key: str, written: list[Path],
-             diagnostics: list[dict[str, Any]]) -> None:
-    """Record that ``fmt`` was built from ``key`` into ``written``, with its diagnostics."""
+             diagnostics: list[dict[str, Any]], read: Iterable[Path] = ()) -> None:
+    """Record that ``fmt`` was built from ``key`` into ``written``, with its diagnostics, having
+    read the files ``read`` besides the article folder and the theme (the CSL style)."""
     from publisher.writers.output import write_atomic
 
     data = _load(out_dir)
     data[fmt] = {"key": key,
                  "outputs": {p.relative_to(out_dir).as_posix(): _file_hash(p) for p in written},
+                 "read": {str(p.resolve()): _file_hash(p) for p in read},
                  "diagnostics": diagnostics}
     write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))
 

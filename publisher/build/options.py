@@ -1,8 +1,15 @@
-"""The vocabulary of build options: formats, PDF paper sizes, PDF standards.
+"""Build options: the one frozen value a build is given, and the vocabularies it draws on.
 
-In: nothing. Out: constants the CLI offers and the build and writers accept. Kept apart and
-free of imports so that ``publish --help`` needs none of the stages.
+In: nothing. Out: ``BuildOptions`` (what the command line asked for: the output root, the
+formats, strictness, workers, the PDF's paper and standard, a self-contained web page) and the
+constants the CLI offers and the writers accept. Kept apart and free of heavy imports so that
+``publish --help`` needs none of the stages.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
 
 FORMATS = ("html", "pdf", "epub")
 """Output formats, in build order."""
@@ -13,10 +20,39 @@ PAPERS = {"a4": "A4", "letter": "letter"}
 VARIANTS = ("pdf/ua-1", "pdf/a-3b")
 """PDF standards a build can claim: accessible (default) or archival."""
 
-FORMAT_OPTIONS = {"html": ("self_contained",), "pdf": ("paper", "variant"), "epub": ()}
-"""Which build options change which format's output (and so its cache key)."""
 
+@dataclass(frozen=True, kw_only=True)
+class BuildOptions:
+    """What one ``publish`` run asks of the build, for every article it names."""
 
-def for_format(fmt: str, options: dict) -> dict:
-    """The options that matter to ``fmt`` (given ones only; a default is not an option)."""
-    return {k: v for k, v in options.items() if k in FORMAT_OPTIONS.get(fmt, ()) and v}
+    out_root: Path = Path("build")
+    """Each article is written to ``out_root/<slug>/``."""
+    formats: tuple[str, ...] = FORMATS
+    """The formats to write (names in ``formats.REGISTRY``)."""
+    theme: Path | None = None
+    """The theme folder (templates, CSS); None: the default theme."""
+    strict: bool = False
+    """Warnings count as errors: no output."""
+    use_cache: bool = True
+    """Leave outputs whose inputs are unchanged alone (``cache``)."""
+    jobs: int | None = None
+    """Articles built at once; None: one per core."""
+    paper: str | None = None
+    """The PDF's paper (a name in ``PAPERS``); None: the front matter's, else A4."""
+    variant: str | None = None
+    """The PDF standard (one of ``VARIANTS``); None: the first."""
+    self_contained: bool = False
+    """The web page as one file, ``<slug>.html``, CSS and images inside."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(self.formats))  # a list, a generator: kept
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown:
+            raise ValueError(f"unknown format(s) {', '.join(map(repr, unknown))}; "
+                             f"choose among {', '.join(FORMATS)}")
+
+    def given(self, names: tuple[str, ...]) -> dict[str, object]:
+        """The options among ``names`` that were given (a default is no option, so it keeps
+        the cache keys of a build that did not name it)."""
+        values = {name: getattr(self, name) for name in names}
+        return {name: value for name, value in values.items() if value}

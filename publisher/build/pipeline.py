@@ -13,10 +13,11 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from publisher.build import cache
-from publisher.build import options as options_vocabulary
+from publisher.build.formats import BODY_DEPENDENCIES, REGISTRY, Prepared, Task
+from publisher.build.options import BuildOptions
 from publisher.diagnostics import Diagnostic, PublishError, as_dict, error, from_dict, has_errors, sort_key
 
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
@@ -24,7 +25,6 @@ if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date bu
     from publisher.render.body import Body
     from publisher.render.templating import Page
 
-FORMATS = options_vocabulary.FORMATS
 ARTICLE = "article.md"
 
 
@@ -90,7 +90,7 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         return Document(path=path, slug=folder.name, meta=Metadata(), blocks=(),
                         references=(), bibliography_path=None), [error(path, 1, 1, "read", data)]
     from publisher.readers import markdown as reader
-    from publisher.citations.bibliography import BIBLIOGRAPHY_NAMES
+    from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
     bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
     bib_data = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES) if bib_path else None
@@ -132,161 +132,161 @@ def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Dia
     return assets, diags
 
 
-@dataclass
-class Prepared:
-    doc: Document
-    body: Body
-    page: Page
-    assets: dict[str, Path]
-
-
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
-    from publisher.citations.bibliography import DEFAULT_STYLE, Formatted, format_citations, resolve_style
+    from publisher.citations.engine import Formatted, format_document
+    from publisher.citations.styles import DEFAULT_STYLE, resolve_style
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
 
     style = resolve_style(doc.meta.csl or DEFAULT_STYLE, doc.path.parent)
+    formatted = Formatted()  # no bibliography or no style: nothing to format
+    cite_diags: list[Diagnostic] = []
     try:
-        formatted = format_citations(doc, style) if style and doc.references else Formatted()
+        if style and doc.references:
+            formatted, cite_diags = format_document(doc, style)
     except Exception as exc:  # noqa: BLE001 - a broken .csl file is bad input, not a crash
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
                             f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
     assets, diags = collect_assets(doc, body)
+    diags = cite_diags + diags
     if has_errors(diags):
         return None, diags
-    return Prepared(doc=doc, body=body, page=make_page(doc, body), assets=assets), diags
+    return Prepared(doc=doc, body=body, page=make_page(doc, body), assets=assets,
+                    style=style), diags
 
 
-def build(folder: Path, *, out_root: Path = Path("build"), formats: Iterable[str] = FORMATS,
-          theme: Path | None = None, strict: bool = False, use_cache: bool = True,
-          **options: Any) -> Result:
+def build(folder: Path, options: BuildOptions = BuildOptions()) -> Result:
     """Check, then write the wanted formats of one article into ``out_root/<slug>/``.
 
-    With ``use_cache``, formats whose inputs are unchanged since they were last written are
-    left alone (the diagnostics of that build are reported again), and nothing heavy is
-    imported when every format is current. ``options`` go to the writers:
-    ``self_contained=True`` makes the web page one file, ``<slug>.html``, CSS and images inside.
+    With ``options.use_cache``, formats whose inputs are unchanged since they were last written
+    are left alone (the diagnostics of that build are reported again), and nothing heavy is
+    imported when every format is current.
     """
     from publisher.writers.reproducible import source_date_epoch
     from publisher.render.templating import default_theme
 
-    theme = theme or default_theme()
+    theme = options.theme or default_theme()
     epoch = source_date_epoch(folder)  # once: it may ask git twice
-    formats = tuple(formats)
-    out_dir = out_root / folder.name
+    out_dir = options.out_root / folder.name
     result = Result(source=folder)
     keys: dict[str, str] = {}
-    stale = formats
-    if use_cache:
-        digest = cache.inputs_digest(folder, theme, exclude=out_root, epoch=epoch)
-        keys = {fmt: cache.format_key(digest, fmt, options_vocabulary.for_format(fmt, options))
-                for fmt in formats}
-        records = {fmt: cache.up_to_date(out_dir, fmt, keys[fmt]) for fmt in formats}
-        fresh = [fmt for fmt in formats if records[fmt]]
-        if fresh:
-            cached = [from_dict(d) for d in records[fresh[0]].get("diagnostics", [])]
-            if not has_errors(cached, strict=strict):  # else check again: the user wants the errors
-                result.up_to_date = [out_dir / rel for f in fresh for rel in records[f]["outputs"]]
-                stale = tuple(fmt for fmt in formats if not records[fmt])
-                if not stale:
-                    result.diagnostics = cached
-                    return result
-    if "pdf" in stale:  # its renderer loads in another process while this one reads
-        from publisher.writers.pdf_worker import RENDERER
-
-        RENDERER.prestart()
+    stale = options.formats
+    if options.use_cache:
+        keys = _keys(folder, theme, epoch, options)
+        stale = _stale(out_dir, keys, options.strict, result)
+        if not stale:
+            return result
+    for name in stale:  # a renderer of its own loads in another process while this one reads
+        prestart = REGISTRY[name].prestart
+        if prestart is not None:
+            prestart()
     doc, result.diagnostics = check(folder)
-    if has_errors(result.diagnostics, strict=strict):
+    if has_errors(result.diagnostics, strict=options.strict):
         return result
     prepared, diags = prepare(doc)
     result.diagnostics += diags
     if prepared is None:
         return result
-    remembered = [as_dict(d, absolute=True) for d in result.diagnostics]  # the article's, not a format's
-    from publisher.build import verify
-    from publisher.writers.output import publishing, verifying
-
-    written: dict[str, list[Path]] = {}
-    pdf_job = None
-    if "pdf" in stale:  # it renders in the fenced child while this process writes the others
-        pdf_job = _start_pdf(prepared, theme, epoch, **options)
-        verify.preload(".pdf")
-    try:
-        with publishing(out_dir, doc.path):  # locked: two builds of one article take turns
-            for fmt in sorted(stale, key=lambda f: f == "pdf"):  # the PDF last: it is rendering
-                try:
-                    with verifying(verify.checker(prepared.page, out_dir)):  # before it replaces the old
-                        if fmt == "pdf" and isinstance(pdf_job, PublishError):
-                            raise pdf_job
-                        written[fmt] = write_format(fmt, prepared, theme, out_dir, epoch=epoch,
-                                                    job=pdf_job, **options)
-                except PublishError as exc:  # report it, and still try the other formats
-                    result.diagnostics += exc.diagnostics
-                    if use_cache:
-                        cache.forget(out_dir, fmt)
-                    continue
-                if use_cache:
-                    cache.remember(out_dir, fmt, keys[fmt], written[fmt], remembered)
-    except PublishError as exc:  # the folder itself cannot be written
-        result.diagnostics += exc.diagnostics
-    result.written = [path for fmt in stale for path in written.get(fmt, [])]
+    task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
+    _write(task, stale, keys, result)
     return result
 
 
-def _start_pdf(p: Prepared, theme: Path, epoch: int, **options: Any) -> Any:
-    """The PDF's rendering job, started; or the ``PublishError`` its options make."""
-    from publisher.writers import pdf
+def _keys(folder: Path, theme: Path, epoch: int, options: BuildOptions) -> dict[str, str]:
+    """Each wanted format → the cache key of its outputs."""
+    digest = cache.inputs_digest(folder, theme, exclude=options.out_root, epoch=epoch)
+    keys: dict[str, str] = {}
+    for name in options.formats:
+        spec = REGISTRY[name]
+        versions = cache.dependency_versions(BODY_DEPENDENCIES + spec.dependencies)
+        keys[name] = cache.format_key(digest, name, options.given(spec.key_options), versions)
+    return keys
 
+
+def _stale(out_dir: Path, keys: dict[str, str], strict: bool, result: Result) -> tuple[str, ...]:
+    """The formats whose outputs the cache cannot vouch for; the others go to
+    ``result.up_to_date``, and when none is stale, the cached diagnostics to ``result``."""
+    records = {name: cache.up_to_date(out_dir, name, key) for name, key in keys.items()}
+    fresh = {name: record for name, record in records.items() if record is not None}
+    if not fresh:
+        return tuple(keys)
+    cached = [from_dict(d) for d in next(iter(fresh.values())).get("diagnostics", [])]
+    if has_errors(cached, strict=strict):  # check again: the user wants the errors
+        return tuple(keys)
+    result.up_to_date = [out_dir / rel for record in fresh.values() for rel in record["outputs"]]
+    stale = tuple(name for name in keys if name not in fresh)
+    if not stale:
+        result.diagnostics = cached
+    return stale
+
+
+def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
+    """Write the ``stale`` formats, each read back before it replaces the old; remember each
+    written one in the cache (when ``keys`` has its key) and forget each that failed."""
+    from publisher.build import verify
+    from publisher.writers.output import publishing, verifying
+
+    p, out_dir = task.prepared, task.out_dir
+    remembered = [as_dict(d, absolute=True) for d in result.diagnostics]  # the article's, not a format's
+    read = [p.style] if p.style is not None else []
+    jobs: dict[str, object] = {}
+    for name in stale:  # each renders elsewhere while this process writes the others
+        start = REGISTRY[name].start
+        if start is not None:
+            jobs[name] = start(task)
+            verify.preload(REGISTRY[name].verified)
+    written: dict[str, list[Path]] = {}
     try:
-        return pdf.start(p.page, theme, p.doc.path.parent, paper=options.get("paper"),
-                         variant=options.get("variant"), epoch=epoch)
-    except PublishError as exc:
-        return exc
+        with publishing(out_dir, p.doc.path):  # locked: two builds of one article take turns
+            for name in sorted(stale, key=lambda f: f in jobs):  # those started last: they render
+                try:
+                    with verifying(verify.checker(p.page, out_dir)):  # before it replaces the old
+                        written[name] = REGISTRY[name].write(task._replace(job=jobs.get(name)))
+                except PublishError as exc:  # report it, and still try the other formats
+                    result.diagnostics += exc.diagnostics
+                    if name in keys:
+                        cache.forget(out_dir, name)
+                    continue
+                if name in keys:
+                    cache.remember(out_dir, name, keys[name], written[name], remembered, read)
+    except PublishError as exc:  # the folder itself cannot be written
+        result.diagnostics += exc.diagnostics
+    result.written = [path for name in stale for path in written.get(name, [])]
 
 
-def build_many(folders: Iterable[Path], *, jobs: int | None = None, **kwargs: Any) -> Iterator[Result]:
+def build_many(folders: Iterable[Path], options: BuildOptions = BuildOptions()) -> Iterator[Result]:
     """Build several articles, on every core: one worker process per core, each importing the
     stages once; their PDF renderers are forked from one process that imported WeasyPrint
     (``pdf_worker.RENDERER.start_zygote``). Results come in the order of ``folders``."""
     folders = list(folders)
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(folders)))
+    jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(folders)))
     if jobs == 1:
         for folder in folders:
-            yield build(folder, **kwargs)
+            yield build(folder, options)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from publisher.writers.pdf_worker import RENDERER
 
-    if "pdf" in kwargs.get("formats", FORMATS):  # one warm process forks each worker's renderer
+    if any(REGISTRY[name].prestart for name in options.formats):  # one warm process forks each worker's renderer
         RENDERER.start_zygote()
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            for future in [pool.submit(build, folder, **kwargs) for folder in folders]:
+            for future in [pool.submit(build, folder, options) for folder in folders]:
                 yield future.result()
     finally:
         RENDERER.stop_zygote()
 
 
-def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *, job: Any = None,
-                 epoch: int | None = None, **options: Any) -> list[Path]:
-    """Write one format; ``job`` is the PDF's rendering, when it was started already, and
-    ``epoch`` the build time (else each writer finds it)."""
-    match fmt:
-        case "html":
-            from publisher.writers import html
-            return html.write(p.page, theme, out_dir, p.assets,
-                              self_contained=bool(options.get("self_contained")))
-        case "pdf":
-            from publisher.writers import pdf
-            return pdf.write(p.page, theme, p.doc.path.parent, out_dir,
-                             paper=options.get("paper"), variant=options.get("variant"), job=job,
-                             epoch=epoch)
-        case "epub":
-            from publisher.writers import epub
-            return epub.write(p.page, theme, out_dir, p.assets, p.doc.path.parent, epoch=epoch)
-        case _:
-            raise ValueError(f"unknown format {fmt!r}")
+def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *,
+                 options: BuildOptions = BuildOptions(), job: object = None,
+                 epoch: int | None = None) -> list[Path]:
+    """Write one format; ``job`` is what its early start returned, when it was started
+    already, and ``epoch`` the build time (else each writer finds it)."""
+    if fmt not in REGISTRY:
+        raise ValueError(f"unknown format {fmt!r}")
+    task = Task(prepared=p, theme=theme, out_dir=out_dir, options=options, epoch=epoch, job=job)
+    return REGISTRY[fmt].write(task)

@@ -28,10 +28,15 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from publisher.rights.attribution import adapted
 from publisher.diagnostics import Diagnostic, PublishError, error
 from publisher.render.templating import Page
+from publisher.rights.attribution import adapted
+
+if TYPE_CHECKING:  # lxml and PDFium are imported when an output is read back
+    from lxml import etree
+    from pypdfium2 import PdfDocument, PdfPage
 
 MAX_GAPS = 4
 """Page turns a passage may span in the PDF."""
@@ -132,7 +137,8 @@ def _metadata_has(value: str, page: Page) -> bool:
 _SKIP = ("script", "style", "template", "noscript")
 
 
-def _drop(el) -> None:  # remove an lxml element but keep the text that follows it
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep the text that follows it."""
     parent = el.getparent()
     if parent is None:
         return
@@ -145,7 +151,8 @@ def _drop(el) -> None:  # remove an lxml element but keep the text that follows 
     parent.remove(el)
 
 
-def _visible_text(body) -> str:  # lxml element → the text a reader sees
+def _visible_text(body: etree._Element) -> str:
+    """The text a reader sees in ``body``."""
     for el in body.xpath(".//*[@hidden] | .//*[@aria-hidden='true']"
                          + "".join(f" | .//*[local-name()='{t}']" for t in _SKIP)):
         _drop(el)
@@ -204,13 +211,14 @@ def read_pdf(data: bytes, page: Page) -> Seen:
     if not _metadata_has(seen.metadata.get("/rights", ""), page):
         seen.problems.append("the statement and licence in its metadata (/rights, from "
                              "<meta name=\"rights\"> in print.html.j2)")
-    if page.attribution.license_url and seen.metadata.get("/license") != page.attribution.license_url:
+    url = page.attribution.license_url
+    if url and seen.metadata.get("/license") != url:
         seen.problems.append("the licence URL in its metadata (/license, from "
                              "<meta name=\"license\"> in print.html.j2)")
     return seen
 
 
-def _info(pdf, key: str) -> str:  # pdf: pypdfium2.PdfDocument
+def _info(pdf: PdfDocument, key: str) -> str:
     """One entry of the PDF's document information dictionary, as text ("" when missing)."""
     import ctypes
 
@@ -224,7 +232,7 @@ def _info(pdf, key: str) -> str:  # pdf: pypdfium2.PdfDocument
     return buffer.raw[:size - 2].decode("utf-16-le", "replace")
 
 
-def _link_uris(pdf, page) -> set[str]:  # pypdfium2.PdfDocument, PdfPage
+def _link_uris(pdf: PdfDocument, page: PdfPage) -> set[str]:
     """The URIs the page's link annotations open."""
     import ctypes
 

@@ -112,10 +112,8 @@ def _serve(conn: Connection, preload: tuple[str, ...],
     if parents_end is not None:
         parents_end.close()  # else the parent's death would not end this child's wait
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports an interruption
-    try:  # C libraries dying at the limit print to stderr; the parent reports for them
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
-    except OSError:
-        pass
+    with contextlib.suppress(OSError):  # C libraries dying at the limit print to stderr; the
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # parent reports for them
     for name in preload:
         __import__(name)
     conn.send_bytes(_READY + b" %d" % os.getpid())
@@ -391,7 +389,7 @@ class Job(Generic[T]):
             self.worker._retire(child)
             raise
         if kind == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         code = child.exitcode() if kind == "died" else None
         self.worker._retire(child)  # late, out of memory, crashed or dead: a fresh child next
         raise Failure(kind, timeout=self.timeout, memory_mb=self.memory_mb, detail=value or "",

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator
 
 from publisher.rights import attribution
 from publisher.checks import references as refchecks
-from publisher.citations.bibliography import citations, resolve_style
+from publisher.citations.engine import citations
+from publisher.citations.styles import resolve_style
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Heading, Link, Text, walk
 

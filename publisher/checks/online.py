@@ -21,19 +21,28 @@ import http.client
 import json
 import os
 import re
-import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from publisher import __version__
-from publisher.citations.bibliography import bare_doi, identifier
+from publisher.citations.csl import (
+    DOI,
+    PMID,
+    bare_doi,
+    comparable,
+    family,
+    identifier,
+    people,
+    years_named,
+)
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Reference
+from publisher.readers.bibliography import field_position as _at
 
 CROSSREF = "https://api.crossref.org"
 EUTILS = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
@@ -109,41 +118,23 @@ class Record:
     doi: str = ""
 
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", re.sub(r"<[^>]+>", "", str(text))).casefold()
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", text))
-
-
-def _entry_years(csl: dict[str, Any]) -> set[int]:
-    value = csl.get("issued")
-    if isinstance(value, dict) and isinstance(value.get("date-parts"), list):
-        return {int(p[0]) for p in value["date-parts"] if isinstance(p, list) and p
-                and str(p[0]).lstrip("-").isdigit()}
-    return {int(y) for y in re.findall(r"(?<!\d)(\d{4})(?!\d)", str(value or ""))}
-
-
 def _entry_author(csl: dict[str, Any]) -> str:
-    people = csl.get("author") or csl.get("editor") or []
-    if isinstance(people, (str, dict)):
-        people = [people]
-    if not people:
-        return ""
-    p = people[0]
-    return str(p.get("family") or p.get("literal") or "") if isinstance(p, dict) else str(p)
+    """The family name of the entry's first author (else editor)."""
+    found = people(csl)
+    return family(found[0]) if found else ""
 
 
 def compare(ref: Reference, record: Record, source: str) -> list[str]:
     """What differs between the entry and the record, as phrases for a message."""
     out: list[str] = []
-    mine, theirs = _norm(ref.csl.get("title") or ""), _norm(record.title)
+    mine, theirs = comparable(ref.csl.get("title") or ""), comparable(record.title)
     if mine and theirs and mine not in theirs and theirs not in mine and \
             difflib.SequenceMatcher(None, mine, theirs).ratio() < 0.85:
         out.append(f"title '{ref.csl.get('title')}' but {source} has '{record.title}'")
-    years = _entry_years(ref.csl)
+    years = set(years_named(ref.csl.get("issued")))
     if years and record.years and not years & set(record.years):
         out.append(f"year {min(years)} but {source} has {min(record.years)}")
-    mine, theirs = _norm(_entry_author(ref.csl)), _norm(record.first_author)
+    mine, theirs = comparable(_entry_author(ref.csl)), comparable(record.first_author)
     if mine and theirs and not (mine.startswith(theirs) or theirs.startswith(mine)):
         out.append(f"first author '{_entry_author(ref.csl)}' but {source} has "
                    f"'{record.first_author}'")
@@ -160,7 +151,8 @@ def crossref_record(body: str) -> Record:
         if parts and parts[0] and parts[0][0]:
             years.append(int(parts[0][0]))
     authors = work.get("author") or []
-    first = next((a for a in authors if a.get("sequence") == "first"), authors[0] if authors else {})
+    fallback = authors[0] if authors else {}
+    first = next((a for a in authors if a.get("sequence") == "first"), fallback)
     retracted = concern = notice = ""
     for update in work.get("updated-by") or []:
         kind = str(update.get("type", "")).lower().replace("-", "_")
@@ -214,13 +206,6 @@ def pubmed_records(body: str) -> dict[str, Record | None]:
 # The pass
 
 
-def _at(ref: Reference, name: str) -> tuple[int, int]:
-    for key, pos in ref.fields.items():
-        if key.upper() == name:
-            return pos
-    return ref.line, 1
-
-
 def _findings(ref: Reference, name: str, value: str, record: Record, source: str
               ) -> Iterator[Diagnostic]:
     line, column = _at(ref, name)
@@ -253,7 +238,6 @@ def verify(doc: Document, *, client: Client | None = None, crossref: str | None 
     client = client or Client()
     crossref = (crossref or os.environ.get("PUBLISH_CROSSREF_URL") or CROSSREF).rstrip("/")
     eutils = (eutils or os.environ.get("PUBLISH_EUTILS_URL") or EUTILS).rstrip("/")
-    diags: list[Diagnostic] = []
     where = doc.bibliography_path or doc.path
 
     def unreachable(service: str, reason: str, skipped: int) -> Diagnostic:
@@ -263,8 +247,20 @@ def verify(doc: Document, *, client: Client | None = None, crossref: str | None 
                        f"--online' again (answers already received are cached in "
                        f"{client.cache})")
 
-    with_doi = [(r, bare_doi(identifier(r.csl, "DOI"))) for r in doc.references]
-    with_doi = [(r, d) for r, d in with_doi if re.match(r"^10\.\d{4,9}/\S+$", d)]
+    return (_verify_dois(doc.references, client, crossref, unreachable)
+            + _verify_pmids(doc.references, client, eutils, unreachable))
+
+
+_Unreachable = Callable[[str, str, int], Diagnostic]
+"""(service, reason, how many identifiers go unverified) → the warning that says so."""
+
+
+def _verify_dois(references: Sequence[Reference], client: Client, crossref: str,
+                 unreachable: _Unreachable) -> list[Diagnostic]:
+    """Each well-formed DOI through Crossref, one request each."""
+    diags: list[Diagnostic] = []
+    with_doi = [(r, bare_doi(identifier(r.csl, "DOI"))) for r in references]
+    with_doi = [(r, d) for r, d in with_doi if DOI.match(d)]
     for n, (ref, doi) in enumerate(with_doi):
         # DOIs are case-insensitive: one spelling per DOI keeps the cache to one answer.
         url = f"{crossref}/works/{urllib.parse.quote(doi.lower(), safe='/:;()')}"
@@ -286,37 +282,41 @@ def verify(doc: Document, *, client: Client | None = None, crossref: str | None 
             diags.append(unreachable("Crossref", "an answer that is not Crossref JSON", 1))
             continue
         diags += _findings(ref, "DOI", doi, record, "Crossref")
+    return diags
 
-    with_pmid = [(r, identifier(r.csl, "PMID")) for r in doc.references]
-    with_pmid = [(r, p) for r, p in with_pmid if re.match(r"^[1-9]\d{0,8}$", p)]
-    if with_pmid:
-        ids = ",".join(sorted({p for _, p in with_pmid}, key=int))
-        query = urllib.parse.urlencode({"db": "pubmed", "id": ids, "retmode": "json",
-                                        "tool": "publisher"})
-        try:
-            status, body = client.get(f"{eutils}/esummary.fcgi?{query}")
-            records = pubmed_records(body) if status == 200 else {}
-        except Unreachable as exc:
-            diags.append(unreachable(urllib.parse.urlsplit(eutils).netloc, str(exc),
-                                     len(with_pmid)))
-            return diags
-        except (ValueError, AttributeError, TypeError):
-            diags.append(unreachable("NCBI E-utilities", "an answer that is not esummary JSON",
-                                     len(with_pmid)))
-            return diags
-        for ref, pmid in with_pmid:
-            line, column = _at(ref, "PMID")
-            record = records.get(pmid)
-            if record is None:
-                diags.append(error(ref.path, line, column, "online-not-found",
-                                   f"PMID {pmid} of reference '{ref.key}' is not in PubMed; "
-                                   f"check the number"))
-                continue
-            diags += _findings(ref, "PMID", pmid, record, "PubMed")
-            doi = bare_doi(identifier(ref.csl, "DOI"))
-            if doi and record.doi and doi.casefold() != record.doi.casefold():
-                diags.append(warning(ref.path, line, column, "online-mismatch",
-                                     f"reference '{ref.key}': PMID {pmid} belongs to DOI "
-                                     f"{record.doi} in PubMed, but the entry's DOI is {doi}; "
-                                     f"one of the two identifiers is wrong"))
+
+def _verify_pmids(references: Sequence[Reference], client: Client, eutils: str,
+                  unreachable: _Unreachable) -> list[Diagnostic]:
+    """Every well-formed PMID through one E-utilities ``esummary`` request."""
+    with_pmid = [(r, identifier(r.csl, "PMID")) for r in references]
+    with_pmid = [(r, p) for r, p in with_pmid if PMID.match(p)]
+    if not with_pmid:
+        return []
+    ids = ",".join(sorted({p for _, p in with_pmid}, key=int))
+    query = urllib.parse.urlencode({"db": "pubmed", "id": ids, "retmode": "json",
+                                    "tool": "publisher"})
+    try:
+        status, body = client.get(f"{eutils}/esummary.fcgi?{query}")
+        records = pubmed_records(body) if status == 200 else {}
+    except Unreachable as exc:
+        return [unreachable(urllib.parse.urlsplit(eutils).netloc, str(exc), len(with_pmid))]
+    except (ValueError, AttributeError, TypeError):
+        return [unreachable("NCBI E-utilities", "an answer that is not esummary JSON",
+                            len(with_pmid))]
+    diags: list[Diagnostic] = []
+    for ref, pmid in with_pmid:
+        line, column = _at(ref, "PMID")
+        record = records.get(pmid)
+        if record is None:
+            diags.append(error(ref.path, line, column, "online-not-found",
+                               f"PMID {pmid} of reference '{ref.key}' is not in PubMed; "
+                               f"check the number"))
+            continue
+        diags += _findings(ref, "PMID", pmid, record, "PubMed")
+        doi = bare_doi(identifier(ref.csl, "DOI"))
+        if doi and record.doi and doi.casefold() != record.doi.casefold():
+            diags.append(warning(ref.path, line, column, "online-mismatch",
+                                 f"reference '{ref.key}': PMID {pmid} belongs to DOI "
+                                 f"{record.doi} in PubMed, but the entry's DOI is {doi}; "
+                                 f"one of the two identifiers is wrong"))
     return diags

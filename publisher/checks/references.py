@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from publisher.citations.bibliography import bare_doi, identifier
+from publisher.citations.csl import DOI, PMCID, PMID, bare_doi, comparable, date_points, identifier
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Reference
+from publisher.readers.bibliography import field_position as _at
 
 EARLIEST_YEAR = 1450
 """Nothing citable was printed before Gutenberg's press; an earlier year is a typo."""
@@ -47,10 +47,6 @@ REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
     "dataset": (("author", "publisher"), ("title",), ("issued",)),
 }
 
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
-_PMID = re.compile(r"^[1-9]\d{0,8}$")
-_PMCID = re.compile(r"^PMC\d{1,9}$")
-
 
 def _has(csl: dict[str, Any], name: str) -> bool:
     """The item has a non-empty value for the variable (identifiers in any case)."""
@@ -58,14 +54,6 @@ def _has(csl: dict[str, Any], name: str) -> bool:
         return bool(identifier(csl, name))
     value = csl.get(name)
     return value not in (None, "", [], {})
-
-
-def _at(ref: Reference, field: str) -> tuple[int, int]:
-    """Where a field's value stands in the bibliography file (else where the entry does)."""
-    for key, pos in ref.fields.items():
-        if key == field or key.upper() == field:
-            return pos
-    return ref.line, 1
 
 
 def _field_name(ref: Reference, field: str) -> str:
@@ -80,7 +68,7 @@ def _field_name(ref: Reference, field: str) -> str:
 def _doi_problem(value: str) -> str | None:
     if re.match(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", value, re.I):
         return f"write the bare DOI '{bare_doi(value)}' (the style adds https://doi.org/)"
-    if not _DOI.match(value):
+    if not DOI.match(value):
         return "a DOI reads '10.NNNN/suffix' with no spaces (e.g. '10.4049/jimmunol.1490019')"
     return None
 
@@ -109,7 +97,8 @@ def _issn_problem(value: str) -> str | None:
 
 
 def _split_numbers(value: str) -> list[str]:
-    """An ISBN or ISSN field may hold several numbers: ``978-… , 978-…`` or ``1234-5678 2345-6789``."""
+    """An ISBN or ISSN field may hold several numbers: ``978-… , 978-…`` or
+    ``1234-5678 2345-6789``."""
     parts = [p.strip() for p in re.split(r"[,;]", value) if p.strip()]
     out: list[str] = []
     for p in parts:
@@ -119,13 +108,15 @@ def _split_numbers(value: str) -> list[str]:
 
 
 def _reason(exc: Exception) -> str:
-    return {"InvalidChecksum": "its check digit is wrong", "InvalidLength": "wrong number of digits",
-            "InvalidFormat": "it holds characters other than digits and X",
-            "InvalidComponent": "its prefix is not an ISBN prefix"}.get(type(exc).__name__, str(exc))
+    reasons = {"InvalidChecksum": "its check digit is wrong",
+               "InvalidLength": "wrong number of digits",
+               "InvalidFormat": "it holds characters other than digits and X",
+               "InvalidComponent": "its prefix is not an ISBN prefix"}
+    return reasons.get(type(exc).__name__, str(exc))
 
 
 def _pmid_problem(value: str) -> str | None:
-    if not _PMID.match(value):
+    if not PMID.match(value):
         return "a PMID is a number of up to 9 digits with no prefix (e.g. '24907378')"
     return None
 
@@ -133,7 +124,7 @@ def _pmid_problem(value: str) -> str | None:
 def _pmcid_problem(value: str) -> str | None:
     if value.isdigit():
         return f"write it with its prefix: 'PMC{value}'"
-    if not _PMCID.match(value):
+    if not PMCID.match(value):
         return "a PMCID reads 'PMC' and digits (e.g. 'PMC4115410')"
     return None
 
@@ -171,20 +162,14 @@ def check_identifiers(doc: Document) -> Iterator[Diagnostic]:
 # Duplicates
 
 
-def _norm_title(title: Any) -> str:
-    text = unicodedata.normalize("NFKD", str(title)).casefold()
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    text = re.sub(r"<[^>]+>", "", text)  # CSL rich text: <i>, <sup>, ...
-    return " ".join(re.findall(r"\w+", text))
-
-
 def _isbn13(value: str) -> set[str]:
     from stdnum import isbn
 
     out = set()
     for part in _split_numbers(value):
         try:
-            out.add(isbn.to_isbn13(isbn.compact(part)) if isbn.is_valid(part) else isbn.compact(part))
+            compact = isbn.compact(part)
+            out.add(isbn.to_isbn13(compact) if isbn.is_valid(part) else compact)
         except Exception:  # stdnum raises its own errors for odd input; compare as written
             out.add(part)
     return out
@@ -201,10 +186,10 @@ def _fingerprints(ref: Reference) -> list[tuple[str, str]]:
         out.append(("PMID", pmid))
     out += [("ISBN", n) for n in sorted(_isbn13(identifier(ref.csl, "ISBN")))]
     try:
-        year = _years(ref.csl.get("issued"))
+        year = [d[0] for d in date_points(ref.csl.get("issued"))]
     except (ValueError, TypeError):
         year = []  # check_dates reports it
-    title = _norm_title(ref.csl.get("title") or "")
+    title = comparable(ref.csl.get("title") or "")
     if title and year:
         out.append(("title and year", f"{title} ({year[0]})"))
     return out
@@ -283,53 +268,6 @@ def check_verifiable(doc: Document) -> Iterator[Diagnostic]:
                           f"cannot look it up; add the identifier the work carries")
 
 
-def _years(value: Any) -> list[int]:
-    """The years of a CSL date in any of its spellings (raises ValueError when unreadable)."""
-    return [d[0] for d in _dates(value)]
-
-
-def _dates(value: Any) -> list[tuple[int, int, int]]:
-    """A CSL date → its (year, month, day) points; 0 where a part is absent.
-
-    Read: ``2018``, ``"2018-03-04"``, ``"2018/2019"`` (EDTF range), a YAML date,
-    ``{date-parts: [[2018, 3]]}``, ``{raw: "2018-03"}``; ``{literal: ...}`` gives none.
-    Raises ``ValueError`` for a date that cannot be read.
-    """
-    if value is None or value == "":
-        return []
-    if isinstance(value, bool):
-        raise ValueError(str(value))
-    if isinstance(value, (dt.date, dt.datetime)):
-        return [(value.year, value.month, value.day)]
-    if isinstance(value, int):
-        return [(value, 0, 0)]
-    if isinstance(value, str):
-        out = []
-        for part in value.strip().split("/"):
-            m = re.fullmatch(r"(-?\d{1,4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?[?~%]?", part.strip())
-            if not m:
-                raise ValueError(value)
-            out.append((int(m[1]), int(m[2] or 0), int(m[3] or 0)))
-        return out
-    if isinstance(value, dict):
-        if "literal" in value:
-            return []
-        if "date-parts" in value:
-            parts = value["date-parts"]
-            if not isinstance(parts, list) or not parts:
-                raise ValueError(str(value))
-            out = []
-            for p in parts:
-                if not isinstance(p, list) or not p:
-                    raise ValueError(str(value))
-                nums = [int(str(x)) for x in p[:3]] + [0, 0]
-                out.append((nums[0], nums[1], nums[2]))
-            return out
-        if "raw" in value:
-            return _dates(str(value["raw"]))
-    raise ValueError(str(value))
-
-
 def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnostic]:
     """Dates must read as dates, and a work cannot appear after today or before 1450."""
     today = today or dt.date.today()
@@ -338,7 +276,7 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
             value = ref.csl.get(name)
             line, column = _at(ref, name)
             try:
-                points = _dates(value)
+                points = date_points(value)
                 for y, m, d in points:
                     if not (0 <= m <= 12 and 0 <= d <= 31):
                         raise ValueError(value)
@@ -364,7 +302,7 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
 
 def check_style_file(doc: Document) -> Iterator[Diagnostic]:
     """A ``.csl`` file of the article's own must be a CSL style, or nothing can be formatted."""
-    from publisher.citations.bibliography import resolve_style
+    from publisher.citations.styles import resolve_style
 
     if not doc.meta.csl.endswith(".csl"):
         return
@@ -388,5 +326,5 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
                     "not <style xmlns=\"http://purl.org/net/xbiblio/csl\">)")
 
 
-CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields, check_verifiable,
-          check_dates)
+CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields,
+          check_verifiable, check_dates)

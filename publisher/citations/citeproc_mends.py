@@ -186,7 +186,8 @@ def mend() -> None:
     # ("2014 Jun 15" in NLM/Vancouver); citeproc-py used the calling element's: "2014Jun15".
     single_date = Date.render_single_date
 
-    def render_single_date(self: Any, date: Any, show_parts: Any = None, context: Any = None) -> Any:
+    def render_single_date(self: Any, date: Any, show_parts: Any = None,
+                           context: Any = None) -> Any:
         if context is not None and context is not self and self.is_locale_date() and \
                 context.get("delimiter") is None and self.get("delimiter") is not None:
             parts = self.parts(date, show_parts, context)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from publisher import __version__
-from publisher.build.options import FORMATS, PAPERS, VARIANTS
+from publisher.build.options import PAPERS, VARIANTS, BuildOptions
+from publisher.cli import flags
+from publisher.cli.flags import BUILDS, Flag
 
 if TYPE_CHECKING:
     from publisher.diagnostics import Diagnostic
@@ -31,28 +33,32 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help: importing rich would double `publish --help`'s time
 )
 
-Sources = Annotated[Optional[list[Path]], typer.Argument(
+Sources = Annotated[list[Path] | None, typer.Argument(
     help="Article folders (or their article.md). Default: every folder under source/.",
     show_default=False)]
-Out = Annotated[Path, typer.Option("--out", "-o", help="Output root; each article goes to OUT/<slug>/.")]
-Strict = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")]
-Jobs = Annotated[Optional[int], typer.Option("--jobs", "-j", min=1,
-                                             help="Articles built at once (default: one per core).")]
+
+
+def _option(flag: Flag, *, min: int | None = None, show_default: bool = True) -> Any:
+    """The Typer option of ``flag`` (``flags`` holds the names and help ``entry`` reads too)."""
+    return typer.Option(*flag.names, help=flag.help, min=min, show_default=show_default)
+
+
+Out = Annotated[Path, _option(flags.OUT)]
+Strict = Annotated[bool, _option(flags.STRICT)]
+Jobs = Annotated[int | None, _option(flags.JOBS, min=1)]
 OutputFormat = StrEnum("OutputFormat", {"text": "text", "json": "json"})
-Format = Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format: text or json.")]
-PaperName = StrEnum("PaperName", {p: p for p in PAPERS})
-VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})
-Paper = Annotated[Optional[PaperName], typer.Option(
-    "--paper", show_default=False,
-    help="PDF paper size: a4 or letter (default: the front matter's 'paper', else a4).")]
-Variant = Annotated[Optional[VariantName], typer.Option(
-    "--variant", show_default=False,
-    help="PDF standard: pdf/ua-1 (accessible, the default) or pdf/a-3b (archival).")]
+Format = Annotated[OutputFormat, _option(flags.FORMAT)]
+# Choices built from the vocabularies in build/options.py, which mypy cannot enumerate.
+PaperName = StrEnum("PaperName", {p: p for p in PAPERS})  # type: ignore[misc]
+VariantName = StrEnum("VariantName", {v: v for v in VARIANTS})  # type: ignore[misc]
+Paper = Annotated[PaperName | None, _option(flags.PAPER, show_default=False)]
+Variant = Annotated[VariantName | None, _option(flags.VARIANT, show_default=False)]
+SelfContained = Annotated[bool, _option(flags.SELF_CONTAINED)]
+Online = Annotated[bool, _option(flags.ONLINE)]
 
 
-def _pdf_options(paper: PaperName | None, variant: VariantName | None) -> dict[str, str]:
-    """The PDF options that were given (defaults left out, so they do not change cache keys)."""
-    return {k: v.value for k, v in (("paper", paper), ("variant", variant)) if v is not None}
+def _value(choice: StrEnum | None) -> str | None:
+    return None if choice is None else choice.value
 
 
 def _folders(sources: list[Path] | None) -> list[Path]:
@@ -70,20 +76,32 @@ def _print(diagnostics: list[Diagnostic], *, err: bool = True) -> None:
         typer.echo(str(d), err=err)
 
 
-def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], strict: bool,
-           jobs: int | None = None, **options: object) -> None:
+def _report(diagnostics: list[Diagnostic], format: OutputFormat, strict: bool,
+            summaries: list[str]) -> NoReturn:
+    """Diagnostics on stdout (as text or JSON), ``summaries`` on stderr; exit 1 on errors."""
+    from publisher.diagnostics import has_errors, to_json
+
+    if format is OutputFormat.json:
+        typer.echo(to_json(diagnostics))
+    else:
+        _print(diagnostics, err=False)
+    for line in summaries:
+        typer.echo(line, err=True)
+    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+
+
+def _build(sources: list[Path] | None, options: BuildOptions) -> NoReturn:
     from publisher.build.pipeline import build_many
     from publisher.diagnostics import has_errors
 
     failed = False
-    for result in build_many(_folders(sources), jobs=jobs, out_root=out, formats=formats,
-                             strict=strict, **options):
+    for result in build_many(_folders(sources), options):
         _print(result.diagnostics)
         for path in result.written:
             typer.echo(f"wrote {path}")
         for path in result.up_to_date:
             typer.echo(f"up to date {path}")
-        failed |= has_errors(result.diagnostics, strict=strict)
+        failed |= has_errors(result.diagnostics, strict=options.strict)
     raise typer.Exit(1 if failed else 0)
 
 
@@ -91,35 +109,31 @@ def _build(sources: list[Path] | None, out: Path, formats: tuple[str, ...], stri
 def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
          jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
     """Check, then build HTML, PDF and EPUB for each article."""
-    _build(sources, out, FORMATS, strict, jobs, **_pdf_options(paper, variant))
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["all"], strict=strict, jobs=jobs,
+                                 paper=_value(paper), variant=_value(variant)))
 
 
 @app.command()
-def html(
-    sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-    jobs: Jobs = None,
-    self_contained: Annotated[bool, typer.Option(
-        "--self-contained",
-        help="Write one file, OUT/<slug>/<slug>.html, with the CSS inlined and the images as "
-             "data URIs (for e-mailing).")] = False,
-) -> None:
+def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
+         jobs: Jobs = None, self_contained: SelfContained = False) -> None:
     """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
-    options = {"self_contained": True} if self_contained else {}
-    _build(sources, out, ("html",), strict, jobs, **options)
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["html"], strict=strict, jobs=jobs,
+                                 self_contained=self_contained))
 
 
 @app.command()
 def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
         jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
     """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
-    _build(sources, out, ("pdf",), strict, jobs, **_pdf_options(paper, variant))
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["pdf"], strict=strict, jobs=jobs,
+                                 paper=_value(paper), variant=_value(variant)))
 
 
 @app.command()
 def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
          jobs: Jobs = None) -> None:
     """Check, then build the EPUB 3 handout: OUT/<slug>/<slug>.epub."""
-    _build(sources, out, ("epub",), strict, jobs)
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["epub"], strict=strict, jobs=jobs))
 
 
 @app.command()
@@ -127,12 +141,11 @@ def check(
     sources: Sources = None,
     strict: Strict = False,
     format: Format = OutputFormat.text,
-    online: Annotated[bool, typer.Option(
-        "--online", help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")] = False,
+    online: Online = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
     from publisher.build.pipeline import check as check_article
-    from publisher.diagnostics import has_errors, sort_key, to_json
+    from publisher.diagnostics import sort_key
 
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
@@ -141,14 +154,10 @@ def check(
             from publisher.checks.online import verify
             found = sorted(found + verify(doc), key=sort_key)
         diagnostics += found
-    if format is OutputFormat.json:
-        typer.echo(to_json(diagnostics))
-    else:
-        _print(diagnostics, err=False)
-        errors = sum(d.severity.value == "error" for d in diagnostics)
-        warnings = sum(d.severity.value == "warning" for d in diagnostics)
-        typer.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
-    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+    errors = sum(d.severity.value == "error" for d in diagnostics)
+    warnings = sum(d.severity.value == "warning" for d in diagnostics)
+    counts = [] if format is OutputFormat.json else [f"{errors} error(s), {warnings} warning(s)"]
+    _report(diagnostics, format, strict, counts)
 
 
 @app.command()
@@ -162,18 +171,11 @@ def validate(
 
     Slow (each starts Java), so the build never runs them; build first, then validate.
     """
-    from publisher.diagnostics import has_errors, to_json
     from publisher.validate.judges import validate as run_validators
 
     reports = run_validators(_folders(sources), out)
-    diagnostics = [d for r in reports for d in r.diagnostics]
-    if format is OutputFormat.json:
-        typer.echo(to_json(diagnostics))
-    else:
-        _print(diagnostics, err=False)
-    for r in reports:
-        typer.echo(r.summary, err=True)
-    raise typer.Exit(1 if has_errors(diagnostics, strict=strict) else 0)
+    found = [d for r in reports for d in r.diagnostics]
+    _report(found, format, strict, [r.summary for r in reports])
 
 
 def _version(value: bool) -> None:

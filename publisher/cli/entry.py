@@ -7,7 +7,8 @@ and the build are even imported, when the arguments name one article (or ``sourc
 one) whose output folder has never held its PDF, so no cache can spare it. Anything this
 quick reading of the arguments does not follow (another option, ``--help``, several articles)
 leaves the decision to the build, which makes it anyway, after its cache check. Either way
-``cli`` does the work and reports the errors; this only starts the renderer sooner.
+``cli`` does the work and reports the errors; this only starts the renderer sooner. The options
+it reads are ``flags``'s, as are Typer's; the formats with an early start, ``formats``'s.
 """
 
 from __future__ import annotations
@@ -15,49 +16,83 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-PDF_COMMANDS = ("all", "pdf")
-VALUED = {"--out": "out", "-o": "out", "--paper": None, "--variant": None, "--jobs": None,
-          "-j": None}
-"""The options followed here, those with a value, and which of them is the output root."""
-FLAGS = ("--strict",)
+from publisher.cli.flags import BUILDS, COMMANDS
 
 
-def pdf_certainly_due(args: list[str]) -> bool:
-    """Whether ``args`` build the PDF of exactly one article that its output folder lacks."""
-    if not args or args[0] not in PDF_COMMANDS:
-        return False
+def _table(command: str) -> tuple[dict[str, str | None], set[str]]:
+    """The options of ``command`` that take a value (→ the ``BuildOptions`` field each sets),
+    and its flags: from ``flags``, where ``cli.app`` takes them too."""
+    valued: dict[str, str | None] = {}
+    switches: set[str] = set()
+    for flag in COMMANDS[command]:
+        for name in flag.names:
+            if flag.takes_value:
+                valued[name] = flag.field
+            else:
+                switches.add(name)
+    return valued, switches
+
+
+def _arguments(args: list[str]) -> tuple[Path, list[Path]] | None:
+    """The output root and the sources of a building command's ``args``; None for anything
+    this reading does not follow."""
+    valued, switches = _table(args[0])
     out, sources, rest = Path("build"), [], iter(args[1:])
     for arg in rest:
-        name, eq, value = arg.partition("=")
-        if name in VALUED:
-            value = value if eq else next(rest, None)
+        name, eq, inline = arg.partition("=")
+        if name in valued:
+            value = inline if eq else next(rest, None)
             if value is None:
-                return False
-            if VALUED[name] == "out":
+                return None
+            if valued[name] == "out_root":
                 out = Path(value)
-        elif arg in FLAGS:
+        elif arg in switches:
             continue
         elif arg.startswith("-"):
-            return False  # --help, --self-contained, a typo: the command line will say
+            return None  # --help, a typo: the command line will say
         else:
             sources.append(Path(arg))
+    return out, sources
+
+
+def due_early(args: list[str]) -> list[str]:
+    """The formats with an early start that ``args`` certainly build: those of a building
+    command naming exactly one article whose output folder has never held them."""
+    if not args or args[0] not in BUILDS:
+        return []
+    from publisher.build.formats import REGISTRY
+
+    early = [name for name in BUILDS[args[0]] if REGISTRY[name].prestart]
+    parsed = _arguments(args) if early else None
+    if parsed is None:
+        return []
+    out, sources = parsed
     from publisher.build import cache
     from publisher.build.pipeline import UsageError, discover
 
     try:
         folders = discover(sources)
     except UsageError:
-        return False
-    return len(folders) == 1 and not cache.has_record(out / folders[0].name, "pdf")
+        return []
+    if len(folders) != 1:
+        return []
+    return [name for name in early if not cache.has_record(out / folders[0].name, name)]
+
+
+def pdf_certainly_due(args: list[str]) -> bool:
+    """Whether ``args`` build the PDF of exactly one article that its output folder lacks."""
+    return "pdf" in due_early(args)
 
 
 def run() -> None:
     """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
     try:
-        if pdf_certainly_due(sys.argv[1:]):
-            from publisher.writers.pdf_worker import RENDERER
+        for name in due_early(sys.argv[1:]):
+            from publisher.build.formats import REGISTRY
 
-            RENDERER.prestart()
+            prestart = REGISTRY[name].prestart  # the PDF's: pdf_worker.RENDERER.prestart
+            if prestart is not None:
+                prestart()
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
     from publisher.cli.app import run as run_command

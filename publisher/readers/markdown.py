@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.footnote import footnote_plugin
 
-from publisher.citations import bibliography
+from publisher.readers import bibliography
 from publisher.readers import frontmatter
 from publisher.readers.citesyntax import citation_plugin
 from publisher.diagnostics import Diagnostic, error, warning

@@ -1,9 +1,10 @@
 """The template environment and the values every template sees.
 
-In: a ``Document`` and its rendered ``Body``. Out: a Jinja environment over the theme folder
-(autoescape on, undefined names are errors) and ``Page``, the one context all formats share.
-Only the rendered body and the citations in it are marked safe; every front-matter string is
-escaped by Jinja wherever a template uses it.
+In: a ``Document`` and its rendered ``Body`` (the print target's). Out: a Jinja environment over
+the theme folder (autoescape on, undefined names are errors) and ``Page``, the one context all
+formats share; a writer whose target is not print renders the body for it from
+``page.document`` and ``page.formatted``. Only the rendered body and the citations in it are
+marked safe; every front-matter string is escaped by Jinja wherever a template uses it.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from publisher.model import Document, Metadata
-    from publisher.rights.attribution import Attribution
+    import jinja2
+    from markupsafe import Markup
+
+    from publisher.citations.formatted import Formatted
+    from publisher.model import Document, Image, Metadata
     from publisher.render.body import Body, Section, TocEntry
+    from publisher.rights.attribution import Attribution
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
@@ -29,7 +33,7 @@ def default_theme() -> Path:
 
 
 @lru_cache(maxsize=4)
-def environment(theme: Path):  # -> jinja2.Environment
+def environment(theme: Path) -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
@@ -49,9 +53,16 @@ class Page:
     slug: str
     meta: Metadata
     sections: tuple[Section, ...]
+    """The body's parts, rendered for print."""
     toc: tuple[TocEntry, ...]
-    body_html: object
-    """The whole body as ``Markup``; templates insert it as is."""
+    body_html: Markup
+    """The whole body for print as ``Markup``; the print template inserts it as is."""
+    document: Document
+    """What the body was rendered from, with ``formatted``: the web and EPUB writers render it
+    for their own target (``render.body.render``)."""
+    formatted: Formatted
+    images: tuple[Image, ...]
+    """Every image the body shows, in order."""
     license_name: str
     license_url: str
     generator: str
@@ -60,7 +71,7 @@ class Page:
     jsonld: dict
     """schema.org JSON-LD for the web page; templates emit it with ``|tojson``."""
 
-    def section_html(self, section: Section):  # -> Markup
+    def section_html(self, section: Section) -> Markup:
         from markupsafe import Markup
 
         return Markup(section.html)
@@ -74,7 +85,8 @@ def page(doc: Document, body: Body) -> Page:
 
     att = make_attribution(doc.meta, body.images)
     return Page(slug=doc.slug, meta=doc.meta, sections=body.sections, toc=body.toc,
-                body_html=Markup(body.html), license_name=att.license_name,
+                body_html=Markup(body.html), document=doc, formatted=body.formatted,
+                images=body.images, license_name=att.license_name,
                 license_url=att.license_url, generator=f"publisher {__version__}",
                 attribution=att, jsonld=jsonld(doc.meta, att))
 

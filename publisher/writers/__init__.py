@@ -1,1 +1,2 @@
-"""One writer per format; each wraps the same rendered body and writes atomically."""
+"""One writer per format; each renders the body for its target (``render.targets``),
+wraps it and writes atomically."""

@@ -118,8 +118,9 @@ def render_html(html: str, size: str, info: dict[str, Any], theme: Path, article
     stylesheets = [_stylesheet(theme / "print.css", fetcher), _page_size(size)]
     pdf_options = {"pdf_variant": variant, "pdf_tags": True, "pdf_identifier": True}
     try:  # a refused URL stops the rendering (FatalURLFetchingError): report it instead
-        document = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
-                                   url_fetcher=fetcher).render(stylesheets=stylesheets, **pdf_options)
+        page = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
+                               url_fetcher=fetcher)
+        document = page.render(stylesheets=stylesheets, **pdf_options)
         fetchers.web_links_only(document)  # no file: paths of this machine, no attachments
         _metadata(document, info, epoch)
         # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF

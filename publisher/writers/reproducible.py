@@ -38,7 +38,7 @@ def source_date_epoch(folder: Path) -> int:
 
 def timestamp(epoch: int) -> dt.datetime:
     """The build time as an aware UTC datetime."""
-    return dt.datetime.fromtimestamp(epoch, tz=dt.timezone.utc)
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
 
 def zip_time(epoch: int) -> tuple[int, int, int, int, int, int]:
@@ -53,7 +53,8 @@ def normalise_zip(data: bytes, epoch: int) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         names = src.namelist()
-        order = (["mimetype"] if "mimetype" in names else []) + [n for n in names if n != "mimetype"]
+        first = ["mimetype"] if "mimetype" in names else []
+        order = first + [n for n in names if n != "mimetype"]
         for name in order:
             info = zipfile.ZipInfo(name, date_time=stamp)
             info.create_system = 3  # unix
