@@ -26,7 +26,7 @@ class UsageError(Exception):
 class ToolMissing(Exception):
     """A validator's tool cannot run here; ``code`` and the message say what to install."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
 

@@ -23,12 +23,12 @@ from pypdf import PdfReader
 
 from helpers import assert_inert
 from publisher import resources as fetcher
-from publisher.build import pipeline as build_mod, workers as sandbox
+from publisher.build import pipeline as build_mod
 from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build
 from publisher.readers.markdown import parse
 from publisher.render.templating import default_theme
-from publisher.writers import output
+from publisher.writers import output, pdf_worker as sandbox
 
 LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning|info)"
                   r"\[(?P<code>[a-z0-9-]+)\] (?P<msg>.+)$")

@@ -1,9 +1,12 @@
-"""The fenced PDF renderer (``sandbox``) and WeasyPrint's quick import (``weasy``).
+"""Fenced workers (``build.workers``), the PDF renderer that uses one (``pdf_worker``), and
+WeasyPrint's quick import (``weasy``).
 
-The renderer is a child process forked early and kept warm between jobs: these tests pin that
-it is reused, that each job runs under the build's environment of the time, and that a child
-that timed out, ran out of memory, crashed or was abandoned is replaced, never reused.
-Speed itself is measured by ``make bench``, not here.
+A worker's child is a process forked early and kept warm between jobs: these tests pin that it
+is reused, that each job runs under the caller's environment of the time, and that a child that
+timed out, ran out of memory, crashed or was abandoned is replaced, never reused; and that the
+PDF renderer reports each of those as its ``pdf-*`` diagnostic. They run their jobs in a worker
+of their own (``WORKER``), which imports WeasyPrint as the renderer's does. Speed itself is
+measured by ``make bench``, not here.
 """
 
 from __future__ import annotations
@@ -13,15 +16,22 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from publisher.build import workers as sandbox
+from publisher.build import workers
 from publisher.build.options import BuildOptions
+from publisher.diagnostics import Diagnostic, error
 from publisher.errors import PublishError
+from publisher.writers import pdf_worker
+from publisher.writers.pdf_worker import RENDERER
 
 ARTICLE = Path("source/demo/article.md")
+WORKER = workers.Worker("publisher-test-worker", preload=("publisher.writers.weasy",))
+LIMITS = {"timeout": 300.0, "memory_mb": 2048}
 
 
 def child_pid() -> bytes:
@@ -46,22 +56,27 @@ def fail() -> bytes:
     raise ValueError("bad value")
 
 
-def refuse() -> bytes:
-    from publisher.diagnostics import error
-
-    raise PublishError([error(ARTICLE, 3, 1, "pdf-resource", "refused")])
+def refuse() -> list[Diagnostic]:
+    return [error(ARTICLE, 3, 1, "pdf-resource", "refused")]
 
 
-def run(fn, *args, **limits) -> bytes:  # type: ignore[no-untyped-def]
-    return sandbox.run_limited(fn, *args, article=ARTICLE, what="the job", **limits)
+def submit(fn: Callable[..., Any], *args: Any, setup: workers.Setup | None = None,
+           **limits: Any) -> pdf_worker.Rendering:
+    """``fn(*args)`` in ``WORKER``'s child, its failures told as the PDF renderer tells them."""
+    job = WORKER.submit(fn, args, setup=setup, **{**LIMITS, **limits})
+    return pdf_worker.Rendering(job, ARTICLE, "the job")
+
+
+def run(fn: Callable[..., Any], *args: Any, **limits: Any) -> bytes:
+    return submit(fn, *args, **limits).result()
 
 
 @pytest.fixture
-def fresh():
-    """Each test starts and ends without a renderer child in this process."""
-    sandbox.shutdown()
+def fresh() -> Iterator[None]:
+    """Each test starts and ends without a child of ``WORKER`` in this process."""
+    WORKER.shutdown()
     yield
-    sandbox.shutdown()
+    WORKER.shutdown()
 
 
 @pytest.mark.slow
@@ -130,14 +145,14 @@ def test_a_located_error_passes_through_and_the_child_stays(fresh):
 
 @pytest.mark.slow
 def test_an_abandoned_job_never_answers_the_next(fresh):
-    sandbox.Job(sleep_then, (0.3, b"abandoned"), article=ARTICLE, what="the job")
+    submit(sleep_then, 0.3, b"abandoned")
     assert run(sleep_then, 0, b"mine") == b"mine"
 
 
 @pytest.mark.slow
 def test_a_child_killed_from_outside_is_reported_and_replaced(fresh):
     pid = int(run(child_pid))
-    job = sandbox.Job(sleep_then, (30, b"never"), article=ARTICLE, what="the job")
+    job = submit(sleep_then, 30, b"never")
     time.sleep(0.2)
     os.kill(pid, 9)
     with pytest.raises(PublishError) as caught:
@@ -241,14 +256,14 @@ def test_a_refused_theme_resource_is_reported_by_every_build_of_one_renderer(tmp
 
 def _recording(monkeypatch, log: Path) -> None:
     """Record (in a file, as build workers are other processes) each renderer started."""
-    start = sandbox._current
+    start = RENDERER._current
 
     def current():  # type: ignore[no-untyped-def]
-        if sandbox._child is None or not sandbox._child.usable():
+        if RENDERER._child is None or not RENDERER._child.usable():
             with open(log, "a") as f:
-                f.write(f"renderer for {os.getpid()} (zygote: {sandbox._zygote is not None})\n")
+                f.write(f"renderer for {os.getpid()} (zygote: {RENDERER._zygote is not None})\n")
         return start()
-    monkeypatch.setattr(sandbox, "_current", current)
+    monkeypatch.setattr(RENDERER, "_current", current)
 
 
 def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
@@ -256,7 +271,7 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
 
     folder = article("---\ntitle: Cached\nlicense: CC-BY-4.0\n---\n## S\n\nText.\n")
     log = tmp_path / "renderers.log"
-    sandbox.shutdown()
+    RENDERER.shutdown()
     _recording(monkeypatch, log)
     assert not build(folder, BuildOptions(out_root=tmp_path / "out")).failed
     assert log.read_text().count("renderer for") == 1
@@ -264,7 +279,7 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
     again = build(folder, BuildOptions(out_root=tmp_path / "out"))
     assert again.written == [] and len(again.up_to_date) == 4
     assert not log.exists()  # nothing was forked, so WeasyPrint was imported nowhere
-    sandbox.shutdown()
+    RENDERER.shutdown()
 
 
 @pytest.mark.slow
@@ -285,7 +300,7 @@ def test_several_articles_render_their_pdfs_through_the_zygote(article, tmp_path
         assert f"Article {i}" in text and f"Body {i}." in text
     started = log.read_text().splitlines()
     assert 1 <= len(started) <= 2 and all("zygote: True" in line for line in started)
-    assert sandbox._zygote is None  # stopped with the pool
+    assert RENDERER._zygote is None  # stopped with the pool
     log.unlink()
     again = list(build_many(folders, BuildOptions(jobs=2, out_root=tmp_path / "out")))
     assert all(r.written == [] for r in again)
@@ -318,10 +333,10 @@ def test_a_warm_renderer_gives_the_bytes_a_fresh_one_gives(article, tmp_path, mo
     folders = [article(f"---\ntitle: Same\nlicense: CC-BY-4.0\nlang: en\n---\n## S\n\n"
                        f"{'Hyphenated typesetting everywhere. ' * 40}\n", slug=f"s{i}")
                for i in range(2)]
-    sandbox.shutdown()
+    RENDERER.shutdown()
     assert not build(folders[0], BuildOptions(out_root=tmp_path / "fresh", formats=("pdf",))).failed
     assert not build(folders[1], BuildOptions(out_root=tmp_path / "reused", formats=("pdf",))).failed
-    sandbox.shutdown()
+    RENDERER.shutdown()
     assert not any(r.failed for r in build_many(folders, BuildOptions(
         jobs=2, out_root=tmp_path / "zygote", formats=("pdf",))))
     fresh = (tmp_path / "fresh" / "s0" / "s0.pdf").read_bytes()
@@ -390,32 +405,89 @@ def recall(key: str) -> bytes:
     return _SET.get(key, "").encode()
 
 
+@pytest.mark.slow
 def test_setup_runs_once_in_each_child_before_its_job(fresh):
-    assert not sandbox.knows("greeting")
-    job = sandbox.Job(recall, ("greeting",), article=ARTICLE, what="the job",
-                      setup={"greeting": (remember, ("greeting", "hello"))})
+    assert not WORKER.knows("greeting")
+    job = submit(recall, "greeting", setup={"greeting": (remember, ("greeting", "hello"))})
     assert job.result() == b"hello"
-    assert sandbox.knows("greeting")
-    again = sandbox.Job(recall, ("greeting",), article=ARTICLE, what="the job",
-                        setup={"greeting": (remember, ("greeting", "not sent"))})
+    assert WORKER.knows("greeting")
+    again = submit(recall, "greeting", setup={"greeting": (remember, ("greeting", "not sent"))})
     assert again.result() == b"hello"  # kept from the first; the second was not sent
     with pytest.raises(PublishError):
         run(fail)  # the child is replaced: what it kept is gone
-    assert not sandbox.knows("greeting")
+    assert not WORKER.knows("greeting")
     assert run(recall, "greeting") == b""
 
 
-def test_the_article_language_hyphenation_is_parsed_here_and_kept_there(fresh):
+@pytest.fixture
+def fresh_renderer() -> Iterator[None]:
+    RENDERER.shutdown()
+    yield
+    RENDERER.shutdown()
+
+
+@pytest.mark.slow
+def test_the_article_language_hyphenation_is_parsed_here_and_kept_there(fresh_renderer):
     import pyphen
 
-    from publisher.writers import pdf
-
-    setup = pdf._hyphenation("en")
+    setup = pdf_worker.hyphenation("en")
     ((key, (keep, (path, dictionary))),) = setup.items()
-    assert key == ("hyphenation", "en") and keep is pdf._keep_hyphenation
+    assert key == ("hyphenation", "en") and keep is pdf_worker._keep_hyphenation
     assert path == pyphen.LANGUAGES[pyphen.language_fallback("en")]
     assert dictionary.positions("hyphenation")  # a parsed dictionary, not a path
-    assert pdf._hyphenation("xx-nowhere") == {}
-    assert pdf._hyphenation("") == {}
-    sandbox.Job(child_pid, (), article=ARTICLE, what="the job", setup=setup).result()
-    assert pdf._hyphenation("en") == {}  # the child has it
+    assert pdf_worker.hyphenation("xx-nowhere") == {}
+    assert pdf_worker.hyphenation("") == {}
+    RENDERER.submit(child_pid, (), setup=setup, **LIMITS).result()
+    assert pdf_worker.hyphenation("en") == {}  # the child has it
+
+
+# --------------------------------------------------------------------------------------------
+# The worker itself: failures as values for its client to tell
+
+
+@pytest.mark.slow
+def test_a_failure_says_what_happened_and_nothing_of_its_client(fresh):
+    with pytest.raises(workers.Failure) as caught:
+        WORKER.run(sleep_then, 30, b"late", timeout=0.5, memory_mb=2048)
+    assert (caught.value.kind, caught.value.timeout) == ("timeout", 0.5)
+    with pytest.raises(workers.Failure) as caught:
+        WORKER.run(fail, timeout=30, memory_mb=2048)
+    assert (caught.value.kind, caught.value.detail) == ("crash", "ValueError: bad value")
+    with pytest.raises(workers.Failure) as caught:
+        WORKER.run(allocate, 400, timeout=30, memory_mb=64)
+    assert (caught.value.kind, caught.value.memory_mb) == ("memory", 64)
+    assert WORKER.run(refuse, timeout=30, memory_mb=2048) == refuse()  # a value, not a failure
+
+
+@pytest.mark.slow
+def test_workers_have_children_of_their_own(fresh):
+    other = workers.Worker("publisher-test-other")
+    try:
+        assert other.run(child_pid, timeout=30, memory_mb=64) != run(child_pid)
+        workers.shutdown()  # every worker's child, as the command line does at exit
+        assert other._child is None and WORKER._child is None
+    finally:
+        workers._WORKERS.remove(other)
+
+
+@pytest.mark.slow
+def test_a_warm_up_runs_once_in_the_zygote_before_its_children(tmp_path, fresh):
+    log = tmp_path / "warm.log"
+
+    def warm_up() -> None:
+        with open(log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+
+    worker = workers.Worker("publisher-test-zygote", warm_up=warm_up, warmed={"warm"})
+    try:
+        worker.start_zygote()
+        assert not log.exists()  # nothing is warmed before a child is asked for
+        first = worker.run(child_pid, timeout=30, memory_mb=64)
+        assert worker.knows("warm")
+        worker.shutdown()
+        second = worker.run(child_pid, timeout=30, memory_mb=64)
+        assert first != second and log.read_text().count("\n") == 1
+    finally:
+        worker.shutdown()
+        worker.stop_zygote()
+        workers._WORKERS.remove(worker)

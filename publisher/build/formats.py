@@ -12,6 +12,7 @@ not dataclasses, which cost every build, a no-op too, about a millisecond each t
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, cast
 
@@ -19,8 +20,22 @@ from publisher.build.options import BuildOptions
 from publisher.errors import PublishError
 
 if TYPE_CHECKING:
-    from publisher.build.pipeline import Prepared
-    from publisher.build.workers import Job
+    from publisher.model import Document
+    from publisher.render.body import Body
+    from publisher.render.templating import Page
+    from publisher.writers.pdf_worker import Rendering
+
+
+@dataclass
+class Prepared:
+    """An article read, checked and rendered once, ready for every format's writer."""
+
+    doc: Document
+    body: Body
+    page: Page
+    assets: dict[str, Path]
+    style: Path | None = None
+    """The resolved CSL style file (outside the article folder, for a named style)."""
 
 
 class Task(NamedTuple):
@@ -63,9 +78,9 @@ def _write_html(t: Task) -> list[Path]:
 
 
 def _prestart_pdf() -> None:
-    from publisher.build.workers import prestart
+    from publisher.writers.pdf_worker import RENDERER
 
-    prestart()
+    RENDERER.prestart()
 
 
 def _start_pdf(t: Task) -> object:
@@ -88,7 +103,7 @@ def _write_pdf(t: Task) -> list[Path]:
     p = t.prepared
     return pdf.write(p.page, t.theme, p.doc.path.parent, t.out_dir,
                      paper=t.options.paper, variant=t.options.variant,
-                     job=cast("Job | None", t.job), epoch=t.epoch)
+                     job=cast("Rendering | None", t.job), epoch=t.epoch)
 
 
 def _write_epub(t: Task) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from publisher.build import cache
-from publisher.build.formats import BODY_DEPENDENCIES, REGISTRY, Task
+from publisher.build.formats import BODY_DEPENDENCIES, REGISTRY, Prepared, Task
 from publisher.build.options import BuildOptions
 from publisher.diagnostics import Diagnostic, as_dict, error, from_dict, has_errors, sort_key
 from publisher.errors import PublishError, UsageError
@@ -24,9 +24,10 @@ from publisher.errors import PublishError, UsageError
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
     from publisher.model import Document
     from publisher.render.body import Body
-    from publisher.render.templating import Page
 
 ARTICLE = "article.md"
+DEFAULTS = BuildOptions()
+"""The options of a plain `publish all`: every format into build/."""
 
 
 @dataclass
@@ -43,7 +44,8 @@ class Result:
 
 
 def discover(sources: Iterable[Path], root: Path = Path("source")) -> list[Path]:
-    """Article folders from the arguments (a folder or its ``article.md``), or all under ``root``."""
+    """Article folders from the arguments (a folder or its ``article.md``), or all under
+    ``root``."""
     sources = list(sources)
     if not sources:
         if not root.is_dir():
@@ -114,16 +116,6 @@ def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Dia
     return assets, diags
 
 
-@dataclass
-class Prepared:
-    doc: Document
-    body: Body
-    page: Page
-    assets: dict[str, Path]
-    style: Path | None = None
-    """The resolved CSL style file (outside the article folder, for a named style)."""
-
-
 def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context."""
     from publisher.citations.engine import Formatted, format_document
@@ -148,15 +140,15 @@ def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
                     style=style), diags
 
 
-def build(folder: Path, options: BuildOptions = BuildOptions()) -> Result:
+def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
     """Check, then write the wanted formats of one article into ``out_root/<slug>/``.
 
     With ``options.use_cache``, formats whose inputs are unchanged since they were last written
     are left alone (the diagnostics of that build are reported again), and nothing heavy is
     imported when every format is current.
     """
-    from publisher.writers.reproducible import source_date_epoch
     from publisher.render.templating import default_theme
+    from publisher.writers.reproducible import source_date_epoch
 
     theme = options.theme or default_theme()
     epoch = source_date_epoch(folder)  # once: it may ask git twice
@@ -220,7 +212,8 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
     from publisher.writers.output import publishing, verifying
 
     p, out_dir = task.prepared, task.out_dir
-    remembered = [as_dict(d, absolute=True) for d in result.diagnostics]  # the article's, not a format's
+    # the article's diagnostics, not a format's
+    remembered = [as_dict(d, absolute=True) for d in result.diagnostics]
     read = [p.style] if p.style is not None else []
     jobs: dict[str, object] = {}
     for name in stale:  # each renders elsewhere while this process writes the others
@@ -247,10 +240,10 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
     result.written = [path for name in stale for path in written.get(name, [])]
 
 
-def build_many(folders: Iterable[Path], options: BuildOptions = BuildOptions()) -> Iterator[Result]:
+def build_many(folders: Iterable[Path], options: BuildOptions = DEFAULTS) -> Iterator[Result]:
     """Build several articles, on every core: one worker process per core, each importing the
     stages once; their PDF renderers are forked from one process that imported WeasyPrint
-    (``sandbox.start_zygote``). Results come in the order of ``folders``."""
+    (``pdf_worker.RENDERER.start_zygote``). Results come in the order of ``folders``."""
     folders = list(folders)
     jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(folders)))
     if jobs == 1:
@@ -260,20 +253,21 @@ def build_many(folders: Iterable[Path], options: BuildOptions = BuildOptions()) 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from publisher.build import workers as sandbox
+    from publisher.writers.pdf_worker import RENDERER
 
-    if any(REGISTRY[name].prestart for name in options.formats):  # one warm process forks each worker's renderer
-        sandbox.start_zygote()
+    # one warm process forks each worker's renderer
+    if any(REGISTRY[name].prestart for name in options.formats):
+        RENDERER.start_zygote()
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             for future in [pool.submit(build, folder, options) for folder in folders]:
                 yield future.result()
     finally:
-        sandbox.stop_zygote()
+        RENDERER.stop_zygote()
 
 
 def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *,
-                 options: BuildOptions = BuildOptions(), job: object = None,
+                 options: BuildOptions = DEFAULTS, job: object = None,
                  epoch: int | None = None) -> list[Path]:
     """Write one format; ``job`` is what its early start returned, when it was started
     already, and ``epoch`` the build time (else each writer finds it)."""

@@ -1,50 +1,70 @@
-"""A fenced worker: run one function at a time in a child process, under a wall-clock and a
-memory limit.
+"""Fenced workers: run one function at a time in a child process, under a wall-clock and a
+memory limit, in a process kept warm between jobs.
 
-In: a function returning bytes (PDF rendering), its arguments, the limits, and the article the
-work is for. Out: the bytes, or a ``PublishError`` with one located diagnostic when the child
-raised one, ran out of time (it is killed), ran out of memory, or died. A pathological article
-can so neither hang nor kill the whole build.
+In: a ``Worker`` its client declares once (what its child imports first, the warm-up its
+zygote runs), then per job a picklable function, its arguments, the limits and the setup the
+child needs first. Out: the function's value, or a ``Failure``: the child ran out of time (it
+is killed) or memory, raised, or died; a pathological input neither hangs nor kills the caller.
+What a failure means to a reader (a diagnostic, its advice) is the client's to say.
 
-The child is forked early (``prestart``, before the article is read) and imports ``PRELOAD``
-(WeasyPrint) while this process reads and checks the article; it then stays, warm, for the
-next job: the second PDF a process renders skips both the import and the first rendering's
-set-up (fontconfig, the hyphenation dictionary, cffi's type parsing). Each process has its
-own. Build workers (``build_many``) get theirs from a zygote (``start_zygote``): a process that
-imports WeasyPrint once, renders a small page to warm it up, and forks each worker's child
-from that state. For each job the child's address space is capped with ``RLIMIT_AS`` at what
-it holds plus the memory limit. A child that ran out of time or memory, or crashed, is
-replaced by a fresh one for the next job. Where ``fork`` or ``resource`` is missing, the
-function runs in this process without limits.
+A worker's child is forked when first needed, or earlier (``prestart``) so that its imports
+overlap the caller's work; it then stays, warm, for the next job; each process has its own.
+``start_zygote`` starts a process that imports the preload and warms up once, then forks from
+that state the child of each process that asks (the build workers of ``build_many``). Each
+job's address space is capped (``RLIMIT_AS``) at what the child holds plus the memory limit.
+A child that failed is replaced by a fresh one for the next job. Where ``fork`` or
+``resource`` is missing, the function runs in the caller, unfenced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import importlib.util
 import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
-from publisher.diagnostics import error
-from publisher.errors import PublishError
+if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext
+    from multiprocessing.process import BaseProcess
 
-PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
-"""Seconds one PDF may take to render before it is stopped."""
-PDF_MEMORY_MB = int(os.environ.get("PUBLISHER_PDF_MEMORY_MB", "2048"))
-"""Mebibytes of address space one PDF rendering may add to what its process already holds."""
+T = TypeVar("T")
+
 START_TIMEOUT = 120.0
-"""Seconds the child may take to import ``PRELOAD`` before the build gives up on it."""
+"""Seconds a child may take to import its preload before the caller gives up on it."""
 
-PRELOAD = ("publisher.writers.weasy", "publisher.writers.pdf")
-"""What the child imports as soon as it starts, while the build reads the article."""
+Setup = dict[Hashable, tuple[Callable[..., None], tuple[Any, ...]]]
+"""Calls the child makes before a job, by a key: state the job needs that the caller can make
+while the child is busy importing (a parsed dictionary, say). The child keeps what they make
+for the jobs after, and is sent each key once."""
+
+FailureKind = Literal["timeout", "memory", "crash", "died"]
 
 _READY = b"ready"
+_WORKERS: list[Worker] = []
+
+
+class Failure(Exception):
+    """A job that gave no answer: ``timeout`` (stopped after ``timeout`` s), ``memory`` (needed
+    over ``memory_mb``), ``crash`` (it raised; ``detail``: the exception in one line), ``died``
+    (``exitcode``: the child's status, negative for a signal, ``None`` when unknown)."""
+
+    def __init__(self, kind: FailureKind, *, timeout: float, memory_mb: int, detail: str = "",
+                 exitcode: int | None = None) -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind, self.detail, self.exitcode = kind, detail, exitcode
+        self.timeout, self.memory_mb = timeout, memory_mb
+
+
+# --------------------------------------------------------------------------------------------
+# The child
 
 
 def _address_space() -> int:
@@ -56,34 +76,25 @@ def _address_space() -> int:
         return 0
 
 
-def _limit_memory(memory_mb: int) -> None:
+def _limit_memory(memory_mb: int | None) -> None:
+    """Cap the address space at what it holds plus ``memory_mb``; ``None`` lifts the cap."""
     try:
         import resource
 
-        limit = _address_space() + memory_mb * 1024 * 1024
         _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            limit = min(limit, hard)
+        limit = hard
+        if memory_mb is not None:
+            limit = _address_space() + memory_mb * 1024 * 1024
+            if hard != resource.RLIM_INFINITY:
+                limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
     except (ImportError, ValueError, OSError):
         pass
 
 
-def _unlimit_memory() -> None:
-    try:
-        import resource
-
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
-    except (ImportError, ValueError, OSError):
-        pass
-
-
-def _run(fn: Callable[..., bytes], args: tuple[Any, ...]) -> tuple[str, Any]:
+def _run(fn: Callable[..., Any], args: tuple[Any, ...]) -> tuple[str, Any]:
     try:
         return "ok", fn(*args)
-    except PublishError as exc:
-        return "diagnostics", exc.diagnostics
     except MemoryError:
         return "memory", None
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as one line
@@ -95,17 +106,15 @@ def _run(fn: Callable[..., bytes], args: tuple[Any, ...]) -> tuple[str, Any]:
         return ("memory", None) if out_of_memory else ("crash", text)
 
 
-def _serve(conn: Any, parents_end: Any = None) -> None:
-    """The child: import the renderer, then run jobs until the parent goes away."""
+def _serve(conn: Connection, preload: tuple[str, ...],
+           parents_end: Connection | None = None) -> None:
+    """The child: import the preload, then run jobs until the parent goes away."""
     if parents_end is not None:
         parents_end.close()  # else the parent's death would not end this child's wait
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent reports an interruption
-    try:  # C libraries dying at the limit print to stderr; the parent reports for them
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, 2)
-    except OSError:
-        pass
-    for name in PRELOAD:
+    with contextlib.suppress(OSError):  # C libraries dying at the limit print to stderr; the
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)  # parent reports for them
+    for name in preload:
         __import__(name)
     conn.send_bytes(_READY + b" %d" % os.getpid())
     while True:
@@ -113,10 +122,10 @@ def _serve(conn: Any, parents_end: Any = None) -> None:
             fn, args, setup, memory_mb, environ, cwd = pickle.loads(conn.recv_bytes())
         except (EOFError, OSError):
             return
-        os.environ.clear()  # the build's at the time of the job (SOURCE_DATE_EPOCH, say)
+        os.environ.clear()  # the caller's at the time of the job (SOURCE_DATE_EPOCH, say)
         os.environ.update(environ)
         os.chdir(cwd)
-        for prepare, prepare_args in setup:  # state for this job and the next (see Job)
+        for prepare, prepare_args in setup:
             with contextlib.suppress(Exception):
                 prepare(*prepare_args)
         _limit_memory(memory_mb)
@@ -126,26 +135,25 @@ def _serve(conn: Any, parents_end: Any = None) -> None:
         except MemoryError:
             result, message = ("memory", None), pickle.dumps(("memory", None))
         finally:
-            _unlimit_memory()
+            _limit_memory(None)
         conn.send_bytes(message)
-        if result[0] in ("memory", "crash"):  # its state is not to be trusted: a fresh one next
+        if result[0] != "ok":  # its state is not to be trusted: a fresh one next
             return
 
 
 @dataclass
 class _Child:
-    process: Any
-    """The ``multiprocessing.Process`` when this process forked it; ``None`` when the zygote
-    did (it is then known by ``pid`` once ready)."""
-    conn: Any
+    process: BaseProcess | None
+    """``None`` when the zygote forked it (it is then known by ``pid`` once ready)."""
+    conn: Connection
     owner: int
     """The process that started it (a forked build worker starts its own)."""
     ready: bool = False
     busy: bool = False
-    """A job was sent and its answer not yet read (whoever sent it gave up on it)."""
+    """A job was sent and its answer not read (whoever sent it may have given up on it)."""
     pid: int | None = None
-    known: set[Any] = field(default_factory=set)
-    """The keys of the setup it was given (see ``Job``), so none is sent twice."""
+    known: set[Hashable] = field(default_factory=set)
+    """The keys of the setup it was given, so none is sent twice."""
 
     def usable(self) -> bool:
         if self.owner != os.getpid() or self.busy:
@@ -180,62 +188,32 @@ class _Child:
                 os.kill(self.pid, signal.SIGKILL)
 
 
-_child: _Child | None = None
-
-
-def _fork_context():  # -> multiprocessing context or None
-    try:
-        import resource  # noqa: F401 - without it there are no limits to fence with
-    except ImportError:
-        return None
-    if "fork" not in multiprocessing.get_all_start_methods():
+def _fork_context() -> ForkContext | None:
+    """``fork``, where it exists and so does ``resource`` (without it there is no fence)."""
+    if (importlib.util.find_spec("resource") is None
+            or "fork" not in multiprocessing.get_all_start_methods()):
         return None
     return multiprocessing.get_context("fork")
 
 
-def _current() -> _Child | None:
-    """This process's child, started if need be; ``None`` where there is no fork."""
-    global _child
-    if _child is not None and not _child.usable():
-        if _child.owner == os.getpid():
-            _child.stop()
-        _child = None  # a forked worker's copy of its parent's child is not its own
-    if _child is None:
-        ctx = _fork_context()
-        if ctx is None:
-            return None
-        parent, child = ctx.Pipe(duplex=True)
-        if _zygote is not None and _zygote.ask(child):
-            child.close()
-            _child = _Child(process=None, conn=parent, owner=os.getpid(), known=set(WARMED))
-        else:
-            process = ctx.Process(target=_serve, args=(child, parent), daemon=True,
-                                  name="publisher-renderer")
-            process.start()
-            child.close()
-            _child = _Child(process=process, conn=parent, owner=os.getpid())
-    return _child
+# --------------------------------------------------------------------------------------------
+# The zygote
 
 
 class _Zygote:
-    """A process that imports the renderer once and forks from that warm state each build
-    worker's child (``start_zygote``): the workers' PDFs skip WeasyPrint's start-up, and its
-    first rendering's set-up, which it did once with a small page (``_warm_up``)."""
+    """A process that imports a worker's preload once, runs its warm-up once, and forks from
+    that warm state the child of each process that asks."""
 
-    def __init__(self, ctx: Any) -> None:
-        import socket
-
+    def __init__(self, ctx: ForkContext, worker: Worker) -> None:
         self.socket, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self.process = ctx.Process(target=_zygote_main, args=(theirs, self.socket), daemon=True,
-                                   name="publisher-zygote")
+        self.process = ctx.Process(target=_zygote_main, args=(theirs, self.socket, worker),
+                                   daemon=True, name=f"{worker.name}-zygote")
         self.process.start()
         theirs.close()
         self.owner = os.getpid()
 
-    def ask(self, conn: Any) -> bool:
+    def ask(self, conn: Connection) -> bool:
         """Have the zygote fork a child that serves ``conn``; ``False`` when it cannot."""
-        import socket
-
         try:
             socket.send_fds(self.socket, [b"child"], [conn.fileno()])
             return True
@@ -250,35 +228,7 @@ class _Zygote:
             self.process.join()
 
 
-_zygote: _Zygote | None = None
-
-WARMED = {("hyphenation", "en")}
-"""The setup keys (see ``Job``) the zygote's warm-up page leaves in each child it forks."""
-
-
-def _warm_up() -> None:
-    """Render a small page with the default theme, so the zygote's children start with
-    WeasyPrint's per-process set-up done: fontconfig, the theme's fonts, English hyphenation,
-    cffi's parsed types."""
-    try:
-        from publisher.render.templating import default_theme
-        from publisher.writers import pdf
-        from publisher.writers.weasy import weasyprint
-
-        html = ('<html lang="en"><head><title>Warm</title></head><body><h1>Warm</h1><nav '
-                'class="toc"><ol><li><a href="#s">S</a></li></ol></nav><h2 id="s">S</h2>'
-                '<p>Hyphenation <em>and</em> <strong>fonts</strong> '
-                '<code>x</code>.</p></body></html>')
-        weasyprint.HTML(string=html).write_pdf(
-            stylesheets=[weasyprint.CSS(filename=str(default_theme() / "print.css"))],
-            pdf_variant=pdf.VARIANTS[0], pdf_tags=True)
-    except Exception:  # noqa: BLE001 - a warm-up only: the real job reports its own errors
-        pass
-
-
-def _zygote_main(sock: Any, parents_end: Any) -> None:
-    import socket
-
+def _zygote_main(sock: socket.socket, parents_end: socket.socket, worker: Worker) -> None:
     parents_end.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # its children are reaped for it
@@ -290,10 +240,12 @@ def _zygote_main(sock: Any, parents_end: Any) -> None:
             return
         if not message:  # every build worker and the build are gone
             return
-        if not warm:  # the first request: import and warm up now, not before (a no-op build
-            for name in PRELOAD:  # sends none)
+        if not warm:  # the first request: import and warm up now, not before (a build with
+            for name in worker.preload:  # nothing to render asks for none)
                 __import__(name)
-            _warm_up()
+            if worker.warm_up is not None:
+                with contextlib.suppress(Exception):  # a warm-up only: jobs report their errors
+                    worker.warm_up()
             warm = True
         for fd in fds[1:]:
             os.close(fd)
@@ -303,137 +255,142 @@ def _zygote_main(sock: Any, parents_end: Any) -> None:
             try:
                 sock.close()
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                from multiprocessing.connection import Connection
-
-                _serve(Connection(fds[0]))
+                _serve(Connection(fds[0]), ())
             finally:
                 os._exit(0)
         os.close(fds[0])
 
 
-def start_zygote() -> None:
-    """Before forking build workers: start the zygote they will ask for their children. It
-    imports nothing until the first asks, so an up-to-date build still imports no WeasyPrint."""
-    global _zygote
-    ctx = _fork_context()
-    if ctx is not None and _zygote is None:
-        _zygote = _Zygote(ctx)
+# --------------------------------------------------------------------------------------------
+# The caller's side
 
 
-def stop_zygote() -> None:
-    global _zygote
-    if _zygote is not None:
-        _zygote.stop()
-        _zygote = None
+class Worker:
+    """A fenced child for one kind of job, declared once by its client: ``preload``, the
+    modules the child imports as it starts; ``warm_up``, run once in the zygote after the
+    preload (a small job, so that the set-up of the first is done in every child it forks);
+    ``warmed``, the setup keys the warm-up leaves in those children."""
 
+    def __init__(self, name: str, *, preload: Iterable[str] = (),
+                 warm_up: Callable[[], None] | None = None,
+                 warmed: Iterable[Hashable] = ()) -> None:
+        self.name, self.preload, self.warm_up = name, tuple(preload), warm_up
+        self.warmed = frozenset(warmed)
+        self._child: _Child | None = None
+        self._zygote: _Zygote | None = None
+        _WORKERS.append(self)
 
-def prestart() -> None:
-    """Start the child now, so its imports overlap the caller's own work."""
-    _current()
+    def _current(self) -> _Child | None:
+        """This process's child, started if need be; ``None`` where there is no fork."""
+        if self._child is not None and not self._child.usable():
+            if self._child.owner == os.getpid():
+                self._child.stop()
+            self._child = None  # a forked worker's copy of its parent's child is not its own
+        ctx = _fork_context() if self._child is None else None
+        if ctx is not None:
+            parent, child = ctx.Pipe(duplex=True)
+            process = None
+            if self._zygote is None or not self._zygote.ask(child):
+                process = ctx.Process(target=_serve, args=(child, self.preload, parent),
+                                      daemon=True, name=self.name)
+                process.start()
+            child.close()
+            self._child = _Child(process=process, conn=parent, owner=os.getpid(),
+                                 known=set(self.warmed) if process is None else set())
+        return self._child
+
+    def prestart(self) -> None:
+        """Start the child now, so that its imports overlap the caller's own work."""
+        self._current()
+
+    def knows(self, key: Hashable) -> bool:
+        """Whether this process's child holds the setup ``key`` (so it need not be made)."""
+        child = self._current()
+        return child is not None and key in child.known
+
+    def submit(self, fn: Callable[..., T], args: tuple[Any, ...], *, timeout: float,
+               memory_mb: int, setup: Setup | None = None) -> Job[T]:
+        """``fn(*args)`` sent to the child now; the ``Job``'s ``result()`` waits for it."""
+        return Job(self, fn, args, timeout=timeout, memory_mb=memory_mb, setup=setup)
+
+    def run(self, fn: Callable[..., T], *args: Any, timeout: float, memory_mb: int) -> T:
+        """``fn(*args)`` in the child, waited for: its value, or a ``Failure``."""
+        return self.submit(fn, args, timeout=timeout, memory_mb=memory_mb).result()
+
+    def shutdown(self) -> None:
+        """Stop this process's child, if it has one."""
+        if self._child is not None and self._child.owner == os.getpid():
+            self._retire(self._child)
+
+    def _retire(self, child: _Child) -> None:
+        child.stop()
+        if self._child is child:
+            self._child = None
+
+    def start_zygote(self) -> None:
+        """Before forking build workers: start the zygote they will ask for their children. It
+        imports nothing until the first asks, so a build with nothing to do imports nothing."""
+        ctx = _fork_context()
+        if ctx is not None and self._zygote is None:
+            self._zygote = _Zygote(ctx, self)
+
+    def stop_zygote(self) -> None:
+        if self._zygote is not None:
+            self._zygote.stop()
+            self._zygote = None
 
 
 def shutdown() -> None:
-    """Stop this process's child, if it has one."""
-    if _child is not None and _child.owner == os.getpid():
-        _retire(_child)
+    """Stop every worker's child that this process started (at exit; ``_WORKERS``)."""
+    for worker in _WORKERS:
+        worker.shutdown()
 
 
-def _retire(child: _Child) -> None:
-    global _child
-    child.stop()
-    if _child is child:
-        _child = None
+class Job(Generic[T]):
+    """A function sent to a worker's child at once; ``result()`` waits for its value. Its
+    ``setup`` calls run in the child first, each key once in the child's life."""
 
-
-Setup = dict[Any, tuple[Callable[..., None], tuple[Any, ...]]]
-"""Calls the child makes before a job, by a key: state the job needs that this process can
-make while the child is busy importing (a parsed hyphenation dictionary, say)."""
-
-
-def knows(key: Any) -> bool:
-    """Whether this process's child already holds the setup ``key`` (so it need not be made)."""
-    child = _current()
-    return child is not None and key in child.known
-
-
-class Job:
-    """A function sent to the child at once; ``result()`` waits for its bytes. ``setup`` calls
-    run in the child first; the child keeps what they make for the jobs after."""
-
-    def __init__(self, fn: Callable[..., bytes], args: tuple[Any, ...], *, article: Path,
-                 what: str, timeout: float | None = None, memory_mb: int | None = None,
-                 setup: Setup | None = None) -> None:
-        self.article, self.what = article, what
-        self.timeout = PDF_TIMEOUT if timeout is None else timeout
-        self.memory_mb = PDF_MEMORY_MB if memory_mb is None else memory_mb
+    def __init__(self, worker: Worker, fn: Callable[..., T], args: tuple[Any, ...], *,
+                 timeout: float, memory_mb: int, setup: Setup | None = None) -> None:
+        self.worker, self.timeout, self.memory_mb = worker, timeout, memory_mb
         self._local = (fn, args, setup or {})
-        self._child = _current()
+        self._child = worker._current()
         self._sent = False
         if self._child is not None:
             todo = {k: call for k, call in (setup or {}).items() if k not in self._child.known}
             try:  # a child still importing reads it when ready (a large job waits for that)
                 self._child.conn.send_bytes(pickle.dumps(
-                    (fn, args, list(todo.values()), self.memory_mb, dict(os.environ),
-                     os.getcwd())))
+                    (fn, args, list(todo.values()), memory_mb, dict(os.environ), os.getcwd())))
                 self._sent = self._child.busy = True
                 self._child.known |= set(todo)
             except OSError:  # it died: result() reports it
                 pass
 
-    def result(self) -> bytes:
-        """The function's bytes, or a ``PublishError`` saying why there are none."""
+    def result(self) -> T:
+        """The function's value, or a ``Failure`` saying why there is none."""
         child = self._child
         if child is None:  # no fork on this platform: no fence either
             fn, args, setup = self._local
             for prepare, prepare_args in setup.values():
                 prepare(*prepare_args)
             return fn(*args)
-        kind: str
-        value: Any
         try:
             if not self._sent:
                 raise EOFError
             child.wait_ready()
-            if not child.conn.poll(self.timeout):
-                _retire(child)
-                raise PublishError([error(self.article, 1, 1, "pdf-timeout",
-                                          f"{self.what} took longer than {self.timeout:g} s and "
-                                          "was stopped; split the article or shrink its largest "
-                                          "table")])
-            kind, value = pickle.loads(child.conn.recv_bytes())
-            child.busy = False
+            if child.conn.poll(self.timeout):
+                kind, value = pickle.loads(child.conn.recv_bytes())
+                child.busy = False
+            else:
+                kind, value = "timeout", None
         except (EOFError, OSError):
             kind, value = "died", None
         except BaseException:  # interrupted while it works: its answer would go to the next job
-            _retire(child)
+            self.worker._retire(child)
             raise
-        return self._outcome(child, kind, value)
-
-    def _outcome(self, child: _Child, kind: str, value: Any) -> bytes:
-        what, article, memory_mb = self.what, self.article, self.memory_mb
         if kind == "ok":
             return value
-        if kind == "diagnostics":
-            raise PublishError(value)
         code = child.exitcode() if kind == "died" else None
-        _retire(child)  # out of memory, crashed or dead: a fresh child for the next job
-        if kind == "memory":
-            raise PublishError([error(article, 1, 1, "pdf-memory",
-                                      f"{what} needed more than {memory_mb} MiB of memory and was "
-                                      "stopped; split the article or shrink its largest table")])
-        if kind == "crash":
-            raise PublishError([error(article, 1, 1, "pdf-crash", f"{what} failed: {value}")])
-        if code is not None and code < 0:
-            message = (f"{what} died (signal {-code}), probably out of memory "
-                       f"(limit {memory_mb} MiB)")
-        elif code is not None:
-            message = f"{what} stopped with status {code} and no result"
-        else:
-            message = f"{what} stopped with no result: its process ended"
-        raise PublishError([error(article, 1, 1, "pdf-crash", message)])
-
-
-def run_limited(fn: Callable[..., bytes], *args: Any, article: Path, what: str,
-                timeout: float | None = None, memory_mb: int | None = None) -> bytes:
-    """``fn(*args)`` in the child with limits; its bytes, or a ``PublishError``."""
-    return Job(fn, args, article=article, what=what, timeout=timeout, memory_mb=memory_mb).result()
+        self.worker._retire(child)  # late, out of memory, crashed or dead: a fresh child next
+        raise Failure(kind, timeout=self.timeout, memory_mb=self.memory_mb, detail=value or "",
+                      exitcode=code)

@@ -90,7 +90,7 @@ def run() -> None:
         for name in due_early(sys.argv[1:]):
             from publisher.build.formats import REGISTRY
 
-            prestart = REGISTRY[name].prestart  # the PDF's: workers.prestart
+            prestart = REGISTRY[name].prestart  # the PDF's: pdf_worker.RENDERER.prestart
             if prestart is not None:
                 prestart()
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports

