@@ -23,28 +23,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from helpers import SAMPLE_REFERENCES
+
 if TYPE_CHECKING:
     from publisher.model import Image
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "markdown"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 FRONT_MATTER = "---\ntitle: Golden\nlicense: CC0-1.0\n---\n"
-REFERENCES = """\
-references:
-  - id: smith2016
-    type: book
-    author: [{family: Smith, given: J.}]
-    issued: 2016
-    title: Cytokines in Immunology
-    publisher: Immunology Today Press
-  - id: white2018
-    type: article-journal
-    author: [{family: White, given: A.}, {family: Patel, given: R.}]
-    issued: 2018
-    title: Interleukin-2 and its therapeutic applications
-    container-title: Cell Journal
-    DOI: 10.1000/xyz123
-"""
+REFERENCES = SAMPLE_REFERENCES
 
 
 @dataclass
