@@ -20,6 +20,7 @@ from publisher.build.options import BuildOptions
 from publisher.errors import PublishError
 
 if TYPE_CHECKING:
+    from publisher.build.workers import Worker
     from publisher.model import Document
     from publisher.render.body import Body
     from publisher.render.templating import Page
@@ -62,8 +63,10 @@ class Format(NamedTuple):
     """Writes the output atomically; imports its writer (``publisher.writers.*``) when called."""
     verified: str
     """The suffix under which ``verify`` reads the output back before it replaces the old one."""
-    prestart: Callable[[], None] | None = None
-    """Called as soon as the output is known to be due, before the article is read."""
+    worker: Callable[[], Worker] | None = None
+    """The fenced process this format renders in, if it has one (imported when called): it is
+    started as soon as the output is known to be due, before the article is read, and in a
+    build of several articles each build worker's is forked from one warm zygote."""
     start: Callable[[Task], object] | None = None
     """Called once the article is prepared, before any format is written; ``write`` gets its
     result as ``Task.job``."""
@@ -77,10 +80,10 @@ def _write_html(t: Task) -> list[Path]:
                       self_contained=t.options.self_contained)
 
 
-def _prestart_pdf() -> None:
+def _pdf_worker() -> Worker:
     from publisher.writers.pdf_worker import RENDERER
 
-    RENDERER.prestart()
+    return RENDERER
 
 
 def _start_pdf(t: Task) -> object:
@@ -124,7 +127,7 @@ REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format(name="pdf", key_options=("paper", "variant"),
            dependencies=("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools",
                          "pyphen", "pillow", "brotli", "zopfli", "cffi", "webencodings"),
-           write=_write_pdf, verified=".pdf", prestart=_prestart_pdf, start=_start_pdf),
+           write=_write_pdf, verified=".pdf", worker=_pdf_worker, start=_start_pdf),
     Format(name="epub", key_options=(), dependencies=("ebooklib", "pillow", "six"),
            write=_write_epub, verified=".epub"),
 )}

@@ -162,9 +162,9 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
         if not stale:
             return result
     for name in stale:  # a renderer of its own loads in another process while this one reads
-        prestart = REGISTRY[name].prestart
-        if prestart is not None:
-            prestart()
+        worker = REGISTRY[name].worker
+        if worker is not None:
+            worker().prestart()
     doc, result.diagnostics = check(folder)
     if has_errors(result.diagnostics, strict=options.strict):
         return result
@@ -243,7 +243,7 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
 def build_many(folders: Iterable[Path], options: BuildOptions = DEFAULTS) -> Iterator[Result]:
     """Build several articles, on every core: one worker process per core, each importing the
     stages once; their PDF renderers are forked from one process that imported WeasyPrint
-    (``pdf_worker.RENDERER.start_zygote``). Results come in the order of ``folders``."""
+    (the format's ``worker``: ``Worker.start_zygote``). Results come in the order of ``folders``."""
     folders = list(folders)
     jobs = max(1, min(options.jobs or os.cpu_count() or 1, len(folders)))
     if jobs == 1:
@@ -253,17 +253,17 @@ def build_many(folders: Iterable[Path], options: BuildOptions = DEFAULTS) -> Ite
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from publisher.writers.pdf_worker import RENDERER
-
-    # one warm process forks each worker's renderer
-    if any(REGISTRY[name].prestart for name in options.formats):
-        RENDERER.start_zygote()
+    # one warm process per renderer forks each build worker's
+    renderers = [f.worker() for f in (REGISTRY[n] for n in options.formats) if f.worker]
+    for renderer in renderers:
+        renderer.start_zygote()
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             for future in [pool.submit(build, folder, options) for folder in folders]:
                 yield future.result()
     finally:
-        RENDERER.stop_zygote()
+        for renderer in renderers:
+            renderer.stop_zygote()
 
 
 def write_format(fmt: str, p: Prepared, theme: Path, out_dir: Path, *,

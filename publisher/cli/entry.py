@@ -62,7 +62,7 @@ def due_early(args: list[str]) -> list[str]:
         return []
     from publisher.build.formats import REGISTRY
 
-    early = [name for name in BUILDS[args[0]] if REGISTRY[name].prestart]
+    early = [name for name in BUILDS[args[0]] if REGISTRY[name].worker]
     parsed = _arguments(args) if early else None
     if parsed is None:
         return []
@@ -90,9 +90,9 @@ def run() -> None:
         for name in due_early(sys.argv[1:]):
             from publisher.build.formats import REGISTRY
 
-            prestart = REGISTRY[name].prestart  # the PDF's: pdf_worker.RENDERER.prestart
-            if prestart is not None:
-                prestart()
+            worker = REGISTRY[name].worker  # the PDF's: pdf_worker.RENDERER
+            if worker is not None:
+                worker().prestart()
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
     from publisher.cli.app import run as run_command
