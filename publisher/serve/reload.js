@@ -1,0 +1,55 @@
+// publish serve: reload this page when its article is rebuilt, keeping the scroll position, and
+// lay the diagnostics of a broken save over it. Injected into served pages only.
+(() => {
+  "use strict";
+  const slug = location.pathname.split("/")[1] || "";
+  const key = "publish-serve-scroll:" + location.pathname;
+  const saved = sessionStorage.getItem(key);
+  if (saved !== null) {
+    sessionStorage.removeItem(key);
+    const [x, y] = JSON.parse(saved);
+    history.scrollRestoration = "manual";
+    const restore = () => window.scrollTo(x, y);
+    restore();
+    addEventListener("DOMContentLoaded", restore);
+    addEventListener("load", restore);
+  }
+  const OVERLAY = "publish-serve-overlay";
+  function hide() {
+    const old = document.getElementById(OVERLAY);
+    if (old) old.remove();
+  }
+  function show(lines) {
+    hide();
+    const box = document.createElement("div");
+    box.id = OVERLAY;
+    box.setAttribute("role", "alert");
+    box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;" +
+      "z-index:2147483647;margin:0;padding:1em 1.25em;background:#2b0b0e;color:#fde8e8;" +
+      "font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:4px solid #e5484d;" +
+      "box-shadow:0 -4px 24px rgba(0,0,0,.4)";
+    const title = document.createElement("p");
+    title.style.cssText = "margin:0 0 .5em;font-weight:bold";
+    title.textContent = "publish serve: this save has errors; the page shows the last good build.";
+    const list = document.createElement("pre");
+    list.style.cssText = "margin:0;white-space:pre-wrap;font:inherit";
+    list.textContent = lines.join("\n");
+    box.append(title, list);
+    document.body.append(box);
+  }
+  const events = new EventSource("/__publish__/events");
+  events.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.slug !== "*" && event.slug !== slug) return;
+    if (event.kind === "reload") {
+      sessionStorage.setItem(key, JSON.stringify([scrollX, scrollY]));
+      events.close();
+      location.reload();
+    } else if (event.kind === "errors") {
+      show(event.lines);
+    } else if (event.kind === "clear") {
+      hide();
+    }
+  };
+  addEventListener("pagehide", () => events.close());
+})();
