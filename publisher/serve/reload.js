@@ -24,15 +24,18 @@
     const box = document.createElement("div");
     box.id = OVERLAY;
     box.setAttribute("role", "alert");
-    box.style.cssText = "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;" +
-      "z-index:2147483647;margin:0;padding:1em 1.25em;background:#2b0b0e;color:#fde8e8;" +
-      "font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;border-top:4px solid #e5484d;" +
-      "box-shadow:0 -4px 24px rgba(0,0,0,.4)";
+    // "all:initial" first: the theme's own rules for div, p and pre must not reach in.
+    box.style.cssText = "all:initial;display:block;position:fixed;left:0;right:0;bottom:0;" +
+      "max-height:60vh;overflow:auto;z-index:2147483647;padding:1em 1.25em;" +
+      "background:#2b0b0e;color:#fde8e8;font:14px/1.5 ui-monospace,Menlo,Consolas,monospace;" +
+      "border-top:4px solid #e5484d;box-shadow:0 -4px 24px rgba(0,0,0,.4)";
     const title = document.createElement("p");
-    title.style.cssText = "margin:0 0 .5em;font-weight:bold";
+    title.style.cssText = "all:initial;display:block;margin:0 0 .5em;font:inherit;" +
+      "font-weight:bold;color:inherit";
     title.textContent = "publish serve: this save has errors; the page shows the last good build.";
     const list = document.createElement("pre");
-    list.style.cssText = "margin:0;white-space:pre-wrap;font:inherit";
+    list.style.cssText = "all:initial;display:block;margin:0;white-space:pre-wrap;" +
+      "font:inherit;color:inherit";
     list.textContent = lines.join("\n");
     box.append(title, list);
     document.body.append(box);
@@ -51,5 +54,6 @@
       hide();
     }
   };
+  events.onopen = () => { window.__publishServeOpen = true; };
   addEventListener("pagehide", () => events.close());
 })();
