@@ -1,5 +1,5 @@
-"""``publish serve`` in a real browser (Debian's Chromium through Playwright): a save reloads
-the open page and keeps its scroll position; a broken save lays its diagnostics over the last
+"""``publish serve`` in a real browser (Debian's Chromium through Playwright): a save shows in
+the open page (in place; a template change reloads it) and keeps its scroll position; a broken save lays its diagnostics over the last
 good page, and the next good save clears them. The server runs on 127.0.0.1 at a free port and
 is stopped at the end of each test. Set ``PUBLISHER_SCREENSHOTS=DIR`` to keep the overlay's
 screenshot."""
@@ -60,6 +60,7 @@ def save(folder: Path, old: str, new: str) -> None:
 
 
 def test_a_save_reloads_the_page_and_keeps_its_scroll_position(served):
+    """A change of the text: the new page is put in place, without a navigation."""
     from playwright.sync_api import expect
 
     preview, folder, page = served
@@ -67,12 +68,26 @@ def test_a_save_reloads_the_page_and_keeps_its_scroll_position(served):
     assert height > 2400, height
     page.evaluate("window.scrollTo(0, 1500); window.__before = true")
     page.wait_for_function("Math.abs(window.scrollY - 1500) < 2")
-    with page.expect_event("load"):
-        save(folder, "crucial protein", "vital protein")
+    save(folder, "crucial protein", "vital protein")
     expect(page.locator(".article-body")).to_contain_text("vital protein")
-    assert page.evaluate("window.__before === undefined")  # a new page, not the old one patched
+    assert page.evaluate("window.__publishServeSwaps") == 1
+    assert page.evaluate("Math.abs(window.scrollY - 1500)") < 2
+    save(folder, "vital protein", "key protein")  # the script still listens
+    expect(page.locator(".article-body")).to_contain_text("key protein")
+    assert page.evaluate("window.__publishServeSwaps") == 2
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(253, 253, 252)"
+
+
+def test_a_template_change_reloads_the_page_and_keeps_its_scroll_position(served):
+    preview, folder, page = served
+    page.evaluate("window.scrollTo(0, 1500); window.__before = true")
     page.wait_for_function("Math.abs(window.scrollY - 1500) < 2")
-    assert page.locator("script[data-publish-serve]").count() == 1
+    template = preview.theme / "page.html.j2"
+    with page.expect_event("load"):
+        template.write_text(template.read_text().replace("Skip to the article", "Skip ahead"))
+    page.wait_for_function("document.body.innerText.includes('Skip ahead')")
+    assert page.evaluate("window.__before === undefined")  # loaded anew
+    page.wait_for_function("Math.abs(window.scrollY - 1500) < 2")
 
 
 def test_a_broken_save_shows_an_overlay_and_the_next_good_one_clears_it(served):
@@ -100,7 +115,6 @@ def test_a_broken_save_shows_an_overlay_and_the_next_good_one_clears_it(served):
     other.goto(preview.url + "interleukin-2/", wait_until="load")
     expect(other.locator(OVERLAY)).to_contain_text("error[yaml]")
     other.close()
-    with page.expect_event("load"):
-        article.write_text(good.replace("crucial protein", "key protein", 1), encoding="utf-8")
+    article.write_text(good.replace("crucial protein", "key protein", 1), encoding="utf-8")
     expect(page.locator(".article-body")).to_contain_text("key protein")
     expect(overlay).to_have_count(0)

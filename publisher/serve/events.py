@@ -25,10 +25,14 @@ class Event(NamedTuple):
     """The article whose pages it is for, or ``EVERY``."""
     lines: tuple[str, ...] = ()
     """The diagnostics of an ``errors`` event, one ``path:line:col: ...`` line each."""
+    full: bool = False
+    """A ``reload`` that must load the page anew (the theme or an image changed); else the
+    tab puts the new page's content in place of the old."""
 
     def encode(self) -> bytes:
         """The event as the server sends it: one ``data:`` line and a blank line."""
-        data = {"kind": self.kind, "slug": self.slug, "lines": list(self.lines)}
+        data = {"kind": self.kind, "slug": self.slug, "lines": list(self.lines),
+                "full": self.full}
         return f"data: {json.dumps(data)}\n\n".encode()
 
 

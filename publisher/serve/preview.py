@@ -77,7 +77,7 @@ class Preview:
     def rebuild(self, changed: Changed) -> None:
         """The pages a batch of changes concerns: every page after a theme change."""
         slugs = sorted(self.site.folders) if changed.theme else sorted(changed.slugs)
-        self.site.build_pages(slugs)
+        self.site.build_pages(slugs, full=slugs if changed.theme else changed.files)
 
     def wait(self) -> None:
         """Block until ``stop`` (Ctrl-C reaches this thread in between two short waits)."""

@@ -40,14 +40,41 @@
     box.append(title, list);
     document.body.append(box);
   }
+  function reload() {
+    sessionStorage.setItem(key, JSON.stringify([scrollX, scrollY]));
+    events.close();
+    location.reload();
+  }
+  // A change of the text: the new page's body, and the elements of its head that changed, put
+  // in place of the old, without a navigation: quicker than a reload, and the scroll position stays. A change
+  // of the theme or of an image reloads the page (the browser must fetch them again).
+  async function swap() {
+    try {
+      const response = await fetch(location.href, {cache: "no-store"});
+      if (!response.ok) throw new Error(String(response.status));
+      const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      for (const script of fresh.querySelectorAll("script[data-publish-serve]")) script.remove();
+      const [x, y] = [scrollX, scrollY];
+      const [before, after] = [document.head.children, fresh.head.children];
+      if (before.length !== after.length) throw new Error("the head changed its shape");
+      // Only the elements that differ (the title, the description): the stylesheet's <link>
+      // stays, so it is not fetched again and nothing flashes unstyled.
+      [...after].forEach((element, i) => {
+        if (!element.isEqualNode(before[i])) before[i].replaceWith(document.adoptNode(element));
+      });
+      document.body.replaceWith(document.adoptNode(fresh.body));
+      window.scrollTo(x, y);
+      window.__publishServeSwaps = (window.__publishServeSwaps || 0) + 1;
+    } catch (error) {
+      reload();
+    }
+  }
   const events = new EventSource("/__publish__/events");
   events.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.slug !== "*" && event.slug !== slug) return;
     if (event.kind === "reload") {
-      sessionStorage.setItem(key, JSON.stringify([scrollX, scrollY]));
-      events.close();
-      location.reload();
+      if (event.full) reload(); else swap();
     } else if (event.kind === "errors") {
       show(event.lines);
     } else if (event.kind === "clear") {

@@ -41,12 +41,14 @@ class Site:
     def out_root(self) -> Path:
         return self.options.out_root
 
-    def build_pages(self, slugs: Iterable[str]) -> None:
-        """Rebuild the web page of each article in ``slugs`` and tell its tabs."""
+    def build_pages(self, slugs: Iterable[str], full: Iterable[str] = ()) -> None:
+        """Rebuild the web page of each article in ``slugs`` and tell its tabs; those in
+        ``full`` (the theme or an image changed) to load it anew."""
+        anew = set(full)
         for slug in slugs:
-            self._page(slug)
+            self._page(slug, slug in anew)
 
-    def _page(self, slug: str) -> None:
+    def _page(self, slug: str, full: bool = False) -> None:
         from publisher.build.pipeline import build
 
         with self._lock:
@@ -60,7 +62,7 @@ class Site:
             errors = tuple(str(d) for d in result.diagnostics if d.severity.value == "error")
             self.hub.publish(Event("errors", slug, errors))
         elif result.written or self.hub.broken(slug):
-            self.hub.publish(Event("reload", slug))
+            self.hub.publish(Event("reload", slug, full=full))
 
     def ensure(self, slug: str, suffix: str) -> None:
         """Bring ``<slug>``'s output with ``suffix`` (``.pdf``, ``.epub``) up to date: built

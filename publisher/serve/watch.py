@@ -23,9 +23,17 @@ IDLE_MS = 200
 """An empty batch comes after this long without changes (the first says watching began)."""
 
 
+TEXT = frozenset({"article.md", "references.yaml", "references.yml", "references.json"})
+"""The files whose change a tab can show without loading the page anew (``.csl`` too)."""
+
+
 class Changed(NamedTuple):
     slugs: frozenset[str]
+    """The articles whose folder changed."""
     theme: bool
+    """Whether the theme changed (every page is rebuilt and loaded anew)."""
+    files: frozenset[str] = frozenset()
+    """The articles where something besides the text changed (an image): loaded anew."""
 
 
 def classify(paths: set[Path], folders: dict[str, Path], theme: Path,
@@ -35,6 +43,7 @@ def classify(paths: set[Path], folders: dict[str, Path], theme: Path,
     theme_dir = theme.resolve()
     roots = {slug: folder.resolve() for slug, folder in folders.items()}
     slugs: set[str] = set()
+    files: set[str] = set()
     touched_theme = False
     for path in paths:
         real = path.resolve()
@@ -42,8 +51,11 @@ def classify(paths: set[Path], folders: dict[str, Path], theme: Path,
             continue
         if real.is_relative_to(theme_dir):
             touched_theme = True
-        slugs.update(slug for slug, root in roots.items() if real.is_relative_to(root))
-    return Changed(frozenset(slugs), touched_theme)
+        mine = {slug for slug, root in roots.items() if real.is_relative_to(root)}
+        slugs |= mine
+        if mine and real.name not in TEXT and real.suffix != ".csl":
+            files |= mine
+    return Changed(frozenset(slugs), touched_theme, frozenset(files))
 
 
 def changes(folders: dict[str, Path], theme: Path, out_root: Path,
