@@ -232,3 +232,42 @@ def test_a_template_change_rebuilds_every_page(live):
     assert _next_event(events, {"reload", "errors"}).kind == "reload"
     assert b"Skip ahead" in (preview.site.out_root / "interleukin-2" / "index.html").read_bytes()
     events.close()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_command_cleanly(tmp_path):
+    """The real command in a process of its own: it serves, and SIGINT ends it with status 0,
+    no temporary file and no listener left."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from helpers import IL2, ROOT
+
+    shutil.copytree(IL2, tmp_path / "source" / "interleukin-2")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", "from publisher.cli.entry import run; run()",
+                             "serve", "--port", "0"], cwd=tmp_path, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        url = None
+        for line in proc.stderr:  # type: ignore[union-attr]
+            if line.startswith("serving build/ at "):
+                url = line.split(" at ", 1)[1].split()[0]
+                break
+        assert url, "publish serve did not start"
+        with urllib.request.urlopen(url + "interleukin-2/", timeout=30) as response:
+            assert response.status == 200
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "stopping" in err and "Traceback" not in err
+    assert not [p for p in (tmp_path / "build").rglob("*") if p.name.endswith(".tmp")]
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=5)
