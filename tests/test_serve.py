@@ -110,6 +110,20 @@ def test_changes_are_classified_by_article_and_theme(tmp_path):
                        {"a": a, "b": b}, theme, out)
     assert changed.slugs == {"a"} and changed.theme
     assert classify({out / "x"}, {"a": a}, theme, out).slugs == frozenset()
+    assert changed.files == frozenset()  # the text: shown in place
+    image = classify({b / "assets" / "x.png", a / "references.yaml"}, {"a": a, "b": b}, theme, out)
+    assert image.slugs == {"a", "b"} and image.files == {"b"} and not image.theme
+
+
+def test_only_an_articles_own_pdf_and_epub_are_built_on_request(tmp_path):
+    from publisher.build.options import BuildOptions
+    from publisher.serve.site import Site
+
+    site = Site([tmp_path / "a"], BuildOptions(out_root=tmp_path / "out"), Hub(), print)
+    assert site.on_request(["a", "a.pdf"]) == ".pdf"
+    assert site.on_request(["a", "a.epub"]) == ".epub"
+    for parts in (["a", "b.pdf"], ["b", "b.pdf"], ["a", "a.html"], ["a", "x", "a.pdf"], []):
+        assert site.on_request(parts) is None
 
 
 # -- the server, over HTTP --------------------------------------------------------------------
