@@ -36,6 +36,8 @@ class Site:
         self.hub = hub
         self.echo = echo
         self._lock = threading.Lock()
+        self._shown: dict[str, tuple[str, ...]] = {}
+        """Each article's diagnostics as last printed."""
 
     @property
     def out_root(self) -> Path:
@@ -53,11 +55,15 @@ class Site:
 
         with self._lock:
             result = build(self.folders[slug], self.options)
-        for d in result.diagnostics:
-            self.echo(str(d))
+        lines = tuple(str(d) for d in result.diagnostics)
+        again = not result.failed and lines == self._shown.get(slug)
+        self._shown[slug] = lines
+        for line in () if again else lines:  # the same warnings each save: said once
+            self.echo(line)
         for path in result.written:
             if path.name == "index.html":
-                self.echo(f"rebuilt {path}")
+                self.echo(f"rebuilt {path}" + (f" ({len(lines)} warning(s) as before)"
+                                               if again and lines else ""))
         if result.failed:
             errors = tuple(str(d) for d in result.diagnostics if d.severity.value == "error")
             self.hub.publish(Event("errors", slug, errors))
