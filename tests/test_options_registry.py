@@ -71,13 +71,14 @@ def test_the_registry_has_every_format_in_build_order():
 
 def test_the_cache_knows_every_runtime_dependency():
     """Each distribution publisher needs at run time shapes some output, but the command line
-    (typer) and the read-back of the PDF (pypdfium2)."""
+    (typer), the read-back of the PDF (pypdfium2) and the live preview's watching
+    (watchfiles)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     required = {cache._normal(re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0])
                 for d in project["project"]["dependencies"]}
     known = {cache._normal(n) for n in BODY_DEPENDENCIES}
     known |= {cache._normal(n) for spec in REGISTRY.values() for n in spec.dependencies}
-    assert required - known == {"typer", "pypdfium2"}
+    assert required - known == {"typer", "pypdfium2", "watchfiles"}
 
 
 def test_versions_read_from_folder_names_agree_with_importlib_metadata():

@@ -1,4 +1,5 @@
-"""The command line: ``publish all|html|pdf|epub|check|validate``. Thin commands over ``build``.
+"""The command line: ``publish all|html|pdf|epub|check|validate|serve``. Thin commands over
+``build`` (and ``serve``).
 
 In: arguments. Out: diagnostics on stderr (``check`` prints them on stdout), the paths
 written on stdout, and the exit status: 0 success (warnings allowed), 1 errors (or warnings
@@ -7,6 +8,7 @@ with ``--strict``), 2 usage error.
 
 from __future__ import annotations
 
+import functools
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -38,9 +40,11 @@ Sources = Annotated[list[Path] | None, typer.Argument(
     show_default=False)]
 
 
-def _option(flag: Flag, *, min: int | None = None, show_default: bool = True) -> Any:
+def _option(flag: Flag, *, min: int | None = None, max: int | None = None,
+            show_default: bool = True) -> Any:
     """The Typer option of ``flag`` (``flags`` holds the names and help ``entry`` reads too)."""
-    return typer.Option(*flag.names, help=flag.help, min=min, show_default=show_default)
+    return typer.Option(*flag.names, help=flag.help, min=min, max=max,
+                        show_default=show_default)
 
 
 Out = Annotated[Path, _option(flags.OUT)]
@@ -55,6 +59,9 @@ Paper = Annotated[PaperName | None, _option(flags.PAPER, show_default=False)]
 Variant = Annotated[VariantName | None, _option(flags.VARIANT, show_default=False)]
 SelfContained = Annotated[bool, _option(flags.SELF_CONTAINED)]
 Online = Annotated[bool, _option(flags.ONLINE)]
+Port = Annotated[int, _option(flags.PORT, min=0, max=65535)]
+Host = Annotated[str, _option(flags.HOST)]
+Open = Annotated[bool, _option(flags.OPEN)]
 
 
 def _value(choice: StrEnum | None) -> str | None:
@@ -176,6 +183,20 @@ def validate(
     reports = run_validators(_folders(sources), out)
     found = [d for r in reports for d in r.diagnostics]
     _report(found, format, strict, [r.summary for r in reports])
+
+
+@app.command()
+def serve(sources: Sources = None, out: Out = Path("build"), port: Port = 8000,
+          host: Host = "127.0.0.1", open_: Open = False) -> None:
+    """Live preview: build the web pages, serve OUT/ at http://HOST:PORT/, and rebuild a page
+    (and reload its tabs) on each save. The PDF and EPUB are built when asked for. Ctrl-C stops.
+    """
+    from publisher.serve.preview import run as run_preview
+
+    folders = _folders(sources)
+    echo = functools.partial(typer.echo, err=True)
+    raise typer.Exit(run_preview(folders, BuildOptions(out_root=out, formats=("html",)),
+                                 host=host, port=port, open_browser=open_, echo=echo))
 
 
 def _version(value: bool) -> None:

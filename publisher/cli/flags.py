@@ -40,6 +40,12 @@ SELF_CONTAINED = Flag(names=("--self-contained",), takes_value=False, field="sel
 FORMAT = Flag(names=("--format", "-f"), takes_value=True, help="Output format: text or json.")
 ONLINE = Flag(names=("--online",), takes_value=False,
               help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")
+PORT = Flag(names=("--port", "-p"), takes_value=True,
+            help="The port to serve on (0: any free one).")
+HOST = Flag(names=("--host",), takes_value=True,
+            help="The address to listen on; anything but 127.0.0.1 (or ::1) lets others read "
+                 "the pages.")
+OPEN = Flag(names=("--open",), takes_value=False, help="Open the first page in a browser.")
 
 BUILDS: dict[str, tuple[str, ...]] = {"all": FORMATS, "html": ("html",), "pdf": ("pdf",),
                                       "epub": ("epub",)}
@@ -52,5 +58,6 @@ COMMANDS: dict[str, tuple[Flag, ...]] = {
     "epub": (OUT, STRICT, JOBS),
     "check": (STRICT, FORMAT, ONLINE),
     "validate": (OUT, STRICT, FORMAT),
+    "serve": (OUT, PORT, HOST, OPEN),
 }
 """Each command → the options it takes (``--help`` aside)."""

@@ -8,7 +8,9 @@ what cannot be read. The items are kept as written; ``citations.csl`` normalises
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 from bisect import bisect_left
 from pathlib import Path
@@ -24,7 +26,22 @@ Positions = list[tuple[int, dict[str, tuple[int, int]]]]
 
 
 def parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
-    """Bibliography bytes → references; a file that cannot be read is one located error."""
+    """Bibliography bytes → references; a file that cannot be read is one located error.
+
+    The same bytes at the same path are parsed once (``publish serve`` rebuilds an article on
+    each save of its text, while its bibliography mostly stays as it was)."""
+    refs, diags = _parse_once(data, path, os.getcwd())  # diagnostics show paths from here
+    return refs, list(diags)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_once(data: bytes, path: Path, cwd: str
+                ) -> tuple[tuple[Reference, ...], tuple[Diagnostic, ...]]:
+    refs, diags = _parse(data, path)
+    return refs, tuple(diags)
+
+
+def _parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
     from publisher.readers import frontmatter
 
     try:
