@@ -118,3 +118,24 @@ def test_a_broken_save_shows_an_overlay_and_the_next_good_one_clears_it(served):
     article.write_text(good.replace("crucial protein", "key protein", 1), encoding="utf-8")
     expect(page.locator(".article-body")).to_contain_text("key protein")
     expect(overlay).to_have_count(0)
+
+
+def test_the_served_page_links_its_pdf_and_epub_which_are_built_when_asked(served):
+    """The preview's bar links the article's PDF and EPUB; neither exists until it is asked for,
+    and then it is built and served with its own type. It survives a save."""
+    preview, folder, page = served
+    out = folder.parents[1] / "out" / "interleukin-2"
+    links = page.locator("#publish-serve-formats a")
+    assert links.all_text_contents() == ["PDF", "EPUB"]
+    assert not (out / "interleukin-2.pdf").exists()
+    for link, kind, magic in ((links.nth(0), "application/pdf", b"%PDF-"),
+                              (links.nth(1), "application/epub+zip", b"PK")):
+        response = page.request.get(preview.url.rstrip("/") + link.get_attribute("href"),
+                                    timeout=120_000)
+        assert response.status == 200
+        assert response.headers["content-type"].startswith(kind)
+        assert response.body().startswith(magic)
+    assert (out / "interleukin-2.pdf").is_file()
+    save(folder, "crucial protein", "vital protein")
+    page.wait_for_function("window.__publishServeSwaps === 1")
+    assert links.all_text_contents() == ["PDF", "EPUB"]

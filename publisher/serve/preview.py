@@ -9,6 +9,7 @@ closes every tab's event stream. ``run`` is the command: it blocks until Ctrl-C.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -85,7 +86,8 @@ class Preview:
             pass
 
     def stop(self) -> None:
-        """Stop watching and serving; wait for a build under way; end every event stream."""
+        """Stop watching and serving; wait for a build under way; end every event stream and
+        the PDF renderer, if a request started one."""
         self._stop.set()
         self.hub.close()
         if self._server is not None:
@@ -94,6 +96,8 @@ class Preview:
         for thread in self._threads:
             thread.join(timeout=10)
         self.site.settle()
+        if "publisher.build.workers" in sys.modules:  # a PDF asked for started a renderer
+            sys.modules["publisher.build.workers"].shutdown()
 
 
 def run(folders: list[Path], options: BuildOptions, *, host: str, port: int,

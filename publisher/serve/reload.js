@@ -1,5 +1,6 @@
 // publish serve: reload this page when its article is rebuilt, keeping the scroll position, and
-// lay the diagnostics of a broken save over it. Injected into served pages only.
+// lay the diagnostics of a broken save over it; link the article's PDF and EPUB. Injected
+// into served pages only.
 (() => {
   "use strict";
   const slug = location.pathname.split("/")[1] || "";
@@ -40,6 +41,28 @@
     box.append(title, list);
     document.body.append(box);
   }
+  // The article's PDF and EPUB, built when asked for: a small bar in the corner, part of the
+  // preview like this script (the built page itself links neither).
+  const BAR = "publish-serve-formats";
+  function formats() {
+    if (!slug || document.getElementById(BAR)) return;
+    const bar = document.createElement("nav");
+    bar.id = BAR;
+    bar.setAttribute("aria-label", "This article's other formats (preview)");
+    bar.style.cssText = "all:initial;position:fixed;top:.5em;right:.5em;z-index:2147483646;" +
+      "padding:.3em .5em;background:#1f2937;color:#f9fafb;border-radius:4px;" +
+      "font:13px/1.4 system-ui,sans-serif";
+    for (const [label, ext] of [["PDF", "pdf"], ["EPUB", "epub"]]) {
+      const link = document.createElement("a");
+      link.href = "/" + slug + "/" + slug + "." + ext;
+      link.textContent = label;
+      link.style.cssText = "all:initial;margin:0 .35em;color:#bfdbfe;text-decoration:underline;" +
+        "cursor:pointer;font:inherit";
+      bar.append(link);
+    }
+    document.body.append(bar);
+  }
+  formats();
   function reload() {
     sessionStorage.setItem(key, JSON.stringify([scrollX, scrollY]));
     events.close();
@@ -63,6 +86,7 @@
         if (!element.isEqualNode(before[i])) before[i].replaceWith(document.adoptNode(element));
       });
       document.body.replaceWith(document.adoptNode(fresh.body));
+      formats();
       window.scrollTo(x, y);
       window.__publishServeSwaps = (window.__publishServeSwaps || 0) + 1;
     } catch (error) {
