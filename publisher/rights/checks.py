@@ -148,18 +148,18 @@ def _spdx_verdict(doc: Document, src: Parsed, expression: licenses.Term,
         yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
                     f"material under {shown} (source licence '{words}') cannot be published "
                     f"under {spdx.render(target)}: {verdict.why}; publish under a licence the "
-                    f"source allows (for instance '{_suggest(expression)}')")
+                    f"source allows (for instance '{_suggest(verdict.source or spdx.leaves(expression)[0])}')")
     elif verdict.allowed is None:
         yield warning(doc.path, _line(meta, "license"), 1, "license-uncertain",
                       f"material under {shown} (source licence '{words}') under "
                       f"{spdx.render(target)}: {verdict.why}")
 
 
-def _suggest(expression: licenses.Term) -> str:
-    first = spdx.leaves(expression)[0]
-    if first.spdx in licenses.LICENSES:
-        return licenses.suggest_target(first)
-    return first.spdx
+def _suggest(blocking: License) -> str:
+    """A licence the blocking part of the source allows: its own, or CC's suggestion."""
+    if blocking.spdx in licenses.LICENSES:
+        return licenses.suggest_target(blocking)
+    return blocking.spdx
 
 
 def meta_words(doc: Document) -> str:

@@ -87,6 +87,13 @@ def read_expression(words: str, known: Mapping[str, License] | None = None) -> T
     → its term; None for anything else (``LicenseRef-`` ids too: they are not SPDX's)."""
     if not words.strip() or not re.fullmatch(r"[\w.+\-() ]+", words.strip()):
         return None
+    # the library folds MPL-2.0-no-copyleft-exception into MPL-2.0; the difference matters
+    no_copyleft = re.compile(r"(?i)\bMPL-2\.0-no-copyleft-exception\b")
+    if no_copyleft.search(words):
+        if re.search(r"(?i)\bMPL-2\.0(?!-)", words):
+            return None  # both spellings in one expression: not worth guessing
+        term = read_expression(no_copyleft.sub("MPL-2.0", words), known)
+        return _rename(term, "MPL-2.0", "MPL-2.0-no-copyleft-exception") if term else None
     try:
         parsed = _licensing().parse(words, validate=True, strict=True)
     except Exception:  # noqa: BLE001 — the library raises several error types for bad words
@@ -98,6 +105,12 @@ def read_expression(words: str, known: Mapping[str, License] | None = None) -> T
                        for k in keys):
         return None
     return _term(parsed, known)
+
+
+def _rename(term: Term, old: str, new: str) -> Term:
+    if isinstance(term, Compound):
+        return Compound(op=term.op, parts=tuple(_rename(p, old, new) for p in term.parts))
+    return leaf(new, term.exception) if term.spdx == old else term
 
 
 def render(term: Term) -> str:
