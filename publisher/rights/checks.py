@@ -109,7 +109,7 @@ def _cc(term: licenses.Term | None) -> License | None:
 def _cc_verdict(doc: Document, src: Parsed, target: licenses.Term) -> Iterator[Diagnostic]:
     """Creative Commons material (possibly without a version) under a Creative Commons licence,
     or material whose version is missing: the chart in ``licenses.RULES``."""
-    meta, words = doc.meta, meta_words(doc)
+    meta, words = doc.meta, _source_words(doc)
     cc_target = _cc(target)
     if cc_target is None:  # a versionless CC source under a licence outside Creative Commons
         yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
@@ -141,14 +141,15 @@ def _cc_verdict(doc: Document, src: Parsed, target: licenses.Term) -> Iterator[D
 def _spdx_verdict(doc: Document, src: Parsed, expression: licenses.Term,
                   target: licenses.Term) -> Iterator[Diagnostic]:
     """Any other pair: ``rules.verdict`` (GNU, permissive, MPL, GFDL, expressions)."""
-    meta, words = doc.meta, meta_words(doc)
+    meta, words = doc.meta, _source_words(doc)
     verdict = rules.verdict(expression, target)
     shown = spdx.render(expression)
+    instead = _suggest(verdict.source or spdx.leaves(expression)[0])
     if verdict.allowed is False:
         yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
                     f"material under {shown} (source licence '{words}') cannot be published "
                     f"under {spdx.render(target)}: {verdict.why}; publish under a licence the "
-                    f"source allows (for instance '{_suggest(verdict.source or spdx.leaves(expression)[0])}')")
+                    f"source allows (for instance '{instead}')")
     elif verdict.allowed is None:
         yield warning(doc.path, _line(meta, "license"), 1, "license-uncertain",
                       f"material under {shown} (source licence '{words}') under "
@@ -162,7 +163,7 @@ def _suggest(blocking: License) -> str:
     return blocking.spdx
 
 
-def meta_words(doc: Document) -> str:
+def _source_words(doc: Document) -> str:
     return doc.meta.source.license
 
 
