@@ -23,7 +23,7 @@ from publisher.model import Image, ImageCredit, Metadata, walk
 from publisher.resources import safe_url
 from publisher.rights import licenses, spdx
 from publisher.rights.licenses import Parsed
-from publisher.rights.spdx import Compound, License, Term
+from publisher.rights.spdx import Term
 
 # --------------------------------------------------------------------------------------------
 # The model's attribution facts
@@ -114,16 +114,14 @@ def _license_segments(parsed: Parsed, *, rel: str = "") -> list[Segment]:
 
 
 def _expression_segments(term: Term, rel: str) -> list[Segment]:
-    if isinstance(term, License):
-        return [Segment(text=term.name, href=term.url, rel=rel)]
-    out: list[Segment] = []
-    for i, part in enumerate(term.parts):
-        if i:
-            out.append(Segment(text=f" {term.op} "))
-        inner = _expression_segments(part, rel)
-        out += ([Segment(text="("), *inner, Segment(text=")")] if isinstance(part, Compound)
-                else inner)
-    return out
+    """``MIT OR Apache-2.0 (licence texts: MIT, Apache-2.0)``: the expression in one run (so
+    every format, the PDF with its printed URLs included, shows it whole), then each licence
+    linked."""
+    out = [Segment(text=spdx.render(term)), Segment(text=" (licence texts: ")]
+    for i, lic in enumerate(dict.fromkeys(spdx.leaves(term))):
+        out += [Segment(text=", ")] if i else []
+        out.append(Segment(text=lic.spdx, href=lic.url, rel=rel))
+    return [*out, Segment(text=")")]
 
 
 def _own_license(meta: Metadata) -> tuple[str, str]:

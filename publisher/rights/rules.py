@@ -184,7 +184,7 @@ def notices(src: Term) -> list[str]:
         if lic.spdx in PERMISSIVE:
             out.append(f"{lic.spdx} asks that the source's copyright notice and licence be kept: "
                        f"the statement names the source's author and links the licence text, "
-                       f"so give 'source.author' as the copyright line says it"
+                       f"so give 'source.author' as the copyright holder the notice names"
                        + ("; if the source has a NOTICE file, carry its attribution notices "
                           "(Apache-2.0 §4(d)), e.g. in 'changes:'" if lic.spdx == "Apache-2.0"
                           else ""))
