@@ -143,6 +143,9 @@ def test_a_source_without_a_version_is_judged_for_every_version():
     ("BSD 3-Clause License", "BSD-3-Clause", True),
     ("The Unlicense", "Unlicense", True),
     ("MIT or GPL-2.0, see LICENSE and COPYING", "MIT OR GPL-2.0-only", True),
+    ("MIT or Apache 2.0, see LICENSE-MIT and LICENSE-APACHE", "MIT OR Apache-2.0", True),
+    ("GPLv3+", "GPL-3.0-or-later", True),
+    ("LGPL v2.1 or later; see COPYING", "LGPL-2.1-or-later", True),
     ("MPL-2.0-no-copyleft-exception", "MPL-2.0-no-copyleft-exception", False),
 ])
 def test_spdx_ids_expressions_and_explanatory_words_are_read(words, read, note):

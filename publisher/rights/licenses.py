@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from publisher.rights import spdx
 from publisher.rights.spdx import License, Term
 
-__all__ = ["LICENSES", "License", "Parsed", "Rule", "Term", "closest", "compatible", "parse"]
-
 CC_FAMILIES = ("BY", "BY-SA", "BY-NC", "BY-NC-SA", "BY-ND", "BY-NC-ND")
 CC_VERSIONS = ("1.0", "2.0", "2.5", "3.0", "4.0")
 PUBLIC_DOMAIN = ("CC0", "PDM", "PDDC")
@@ -164,7 +162,8 @@ def _explained(words: str) -> Parsed | None:
         part = part.strip()
         cc = _parse_cc(part) if part else None
         term = (cc.license if cc and cc.license and not cc.hedged
-                else spdx.read_expression(part, LICENSES) if part else None)
+                else spdx.read_expression(part, LICENSES)
+                or spdx.read_expression(spdx.substitute(part), LICENSES) if part else None)
         if term is not None:
             readings[spdx.render(term)] = term
     if not readings:

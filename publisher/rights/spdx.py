@@ -148,18 +148,33 @@ _NAMES = (
 )
 
 
+def _gpl_id(m: re.Match[str]) -> str:
+    letter = (m["f"] or {"affero": "a", "lesser": "l", "library": "l"}.get(
+        (m["long"] or "").strip(), "")).upper()
+    version = f"{m['v']}.{m['m'] or ('1' if letter == 'L' and m['v'] == '2' else '0')}"
+    return f"{letter}GPL-{version}-{'or-later' if m['later'] else 'only'}"
+
+
+def _gfdl_id(m: re.Match[str]) -> str:
+    return f"GFDL-{m['v']}-{'or-later' if m['later'] else 'only'}"
+
+
+def substitute(words: str) -> str:
+    """``words`` with each common long name replaced by its SPDX id ("MIT or Apache 2.0" →
+    "MIT or Apache-2.0"), for reading an expression written in words."""
+    text = _GFDL.sub(_gfdl_id, _GPL.sub(_gpl_id, unicodedata.normalize("NFKC", words).casefold()))
+    for pattern, spdx_id in _NAMES:
+        text = pattern.sub(spdx_id, text)
+    return text
+
+
 def common_names(words: str) -> list[str]:
     """The SPDX ids that common long names in ``words`` stand for ("GNU GPL v2 or later" →
     ``GPL-2.0-or-later``; "GPL 3" → ``GPL-3.0-only``, as SPDX reads the bare version)."""
     text = unicodedata.normalize("NFKC", words).casefold()
     found: list[str] = []
-    for m in _GPL.finditer(text):
-        letter = (m["f"] or {"affero": "a", "lesser": "l", "library": "l"}.get(
-            (m["long"] or "").strip(), "")).upper()
-        version = f"{m['v']}.{m['m'] or ('1' if letter == 'L' and m['v'] == '2' else '0')}"
-        found.append(f"{letter}GPL-{version}-{'or-later' if m['later'] else 'only'}")
-    for m in _GFDL.finditer(text):
-        found.append(f"GFDL-{m['v']}-{'or-later' if m['later'] else 'only'}")
+    found += [_gpl_id(m) for m in _GPL.finditer(text)]
+    found += [_gfdl_id(m) for m in _GFDL.finditer(text)]
     without_gnu = _GFDL.sub(" ", _GPL.sub(" ", text))
     found += [spdx_id for pattern, spdx_id in _NAMES if pattern.search(without_gnu)]
     return [f for f in dict.fromkeys(found) if read_expression(f) is not None]
