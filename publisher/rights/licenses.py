@@ -9,7 +9,7 @@ that says under which licences material of each licence may be adapted and publi
 The table follows Creative Commons' adapter's-licence chart: public-domain material allows
 anything; BY allows any BY licence; NonCommercial carries over; ShareAlike needs the same
 licence, or from version 2.0 on a later version of it; NoDerivatives material may not be adapted.
-Only Creative Commons licences and public-domain tools are known; anything else is unknown.
+Other SPDX licences and expressions are read by ``spdx`` and judged by ``rules``.
 """
 
 from __future__ import annotations
@@ -19,26 +19,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from publisher.rights import spdx
+from publisher.rights.spdx import License, Term
+
 CC_FAMILIES = ("BY", "BY-SA", "BY-NC", "BY-NC-SA", "BY-ND", "BY-NC-ND")
 CC_VERSIONS = ("1.0", "2.0", "2.5", "3.0", "4.0")
 PUBLIC_DOMAIN = ("CC0", "PDM", "PDDC")
 """Public-domain tools: CC0 (a waiver), the Public Domain Mark, the old PD certification."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class License:
-    """A licence publisher knows."""
-
-    spdx: str
-    """Its SPDX id: ``CC-BY-SA-4.0``."""
-    family: str
-    """``BY-SA``, ``CC0``, ...: the licence elements without the version."""
-    version: str
-    """``4.0``; empty for a tool without versions (``CC-PDDC``)."""
-    name: str
-    """The short name Creative Commons uses in attributions: ``CC BY-SA 4.0``."""
-    url: str
-    """The licence deed."""
 
 
 def _cc(family: str, version: str) -> License:
@@ -92,6 +79,12 @@ class Parsed:
     unknown: tuple[str, ...] = ()
     """Words that are neither part of a licence name nor a hedge."""
     license: License | None = None
+    expression: Term | None = None
+    """The exact licence or SPDX expression the words name (``MIT OR Apache-2.0``); None when
+    they name none exactly. Set whenever ``license`` is."""
+    note: str = ""
+    """How the words were read when they were not an exact name ("read as CC-BY-4.0, the rest
+    taken as explanation"): the checks show it."""
 
 
 _HEDGES = re.compile(
@@ -113,7 +106,7 @@ _FILLER = {"cc", "license", "licence", "licensed", "licenses", "licences", "unde
            "version", "v", "international", "unported", "generic", "deed", "legal", "code",
            "or", "later", "any", "newer", "and"}
 _ELEMENT_ORDER = ("by", "nc", "nd", "sa")
-_EXACT = {spdx.casefold(): lic for spdx, lic in LICENSES.items()}
+_EXACT = {key.casefold(): lic for key, lic in LICENSES.items()}
 
 
 def _normalise(words: str) -> tuple[str, bool]:
@@ -135,13 +128,61 @@ def _version(token: str) -> str:
 
 
 def parse(words: str) -> Parsed:
-    """Read licence words: an SPDX id, a short or long Creative Commons name, with or without
-    a version, possibly hedged. Never raises; words it cannot read give a ``Parsed`` whose
-    ``license`` and ``family`` are empty and whose ``unknown`` lists what it did not know."""
+    """Read licence words: an SPDX id or expression, a short or long Creative Commons name, with
+    or without a version, possibly hedged, possibly inside explanatory words ("CC BY 4.0 (as
+    published in JOSS)", "MIT, see LICENSE"). Never raises; words it cannot read give a
+    ``Parsed`` whose ``license`` and ``family`` are empty and whose ``unknown`` lists what it
+    did not know. The SPDX list is loaded only for words that are not Creative Commons'."""
     original = words.strip()
+    cc = _parse_cc(original)
+    if cc.family or not original:
+        return cc
+    term = spdx.read_expression(original, LICENSES)
+    if term is not None:
+        shown = spdx.render(term)
+        note = "" if shown.casefold() == " ".join(original.split()).casefold() else (
+            f"read as {shown}")
+        return _from_term(original, term, note=note)
+    return _explained(original) or cc
+
+
+def _from_term(words: str, term: Term, *, hedged: bool = False, note: str = "") -> Parsed:
+    if isinstance(term, License):
+        return Parsed(words=words, family=term.family, version=term.version, hedged=hedged,
+                      license=term, expression=term, note=note)
+    return Parsed(words=words, family="SPDX", hedged=hedged, expression=term, note=note)
+
+
+def _explained(words: str) -> Parsed | None:
+    """A licence named inside explanatory words: one part of them (split at brackets, commas,
+    dashes) that is a licence, or else one common long name ("GNU GPL v3 or later")."""
+    hedged = bool(_HEDGES.search(unicodedata.normalize("NFKC", words).casefold()))
+    readings: dict[str, Term] = {}
+    for part in re.split(r"[(),;:\[\]]|\s[-–—]\s", words):
+        part = part.strip()
+        cc = _parse_cc(part) if part else None
+        term = (cc.license if cc and cc.license and not cc.hedged
+                else spdx.read_expression(part, LICENSES)
+                or spdx.read_expression(spdx.substitute(part), LICENSES) if part else None)
+        if term is not None:
+            readings[spdx.render(term)] = term
+    if not readings:
+        for spdx_id in spdx.common_names(words):
+            found = spdx.read_expression(spdx_id, LICENSES)
+            if found is not None:
+                readings[spdx_id] = found
+    if len(readings) != 1:
+        return None
+    shown, term = next(iter(readings.items()))
+    return _from_term(words, term, hedged=hedged,
+                      note=f"read as {shown}, the other words taken as explanation")
+
+
+def _parse_cc(original: str) -> Parsed:
     exact = _EXACT.get(unicodedata.normalize("NFKC", original).casefold())
     if exact:
-        return Parsed(words=original, family=exact.family, version=exact.version, license=exact)
+        return Parsed(words=original, family=exact.family, version=exact.version, license=exact,
+                      expression=exact)
     text, hedged = _normalise(original)
     elements: set[str] = set()
     numbers: list[str] = []
@@ -174,7 +215,8 @@ def parse(words: str) -> Parsed:
     if unknown:
         return Parsed(words=original, hedged=hedged, unknown=tuple(unknown))
     lic = license_for(family, version) if version or not known_versions[0] else None
-    return Parsed(words=original, family=family, version=version, hedged=hedged, license=lic)
+    return Parsed(words=original, family=family, version=version, hedged=hedged, license=lic,
+                  expression=lic)
 
 
 def closest(words: str) -> str | None:
@@ -182,6 +224,8 @@ def closest(words: str) -> str | None:
     parsed = parse(words)
     if parsed.license:
         return parsed.license.spdx
+    if parsed.expression is not None:
+        return spdx.render(parsed.expression)
     tokens = [t for t in _tokens(_normalise(words)[0]) if t not in _FILLER]
     guess = "-".join(["CC", *(t.upper() for t in tokens)])
     ids = list(LICENSES)
@@ -190,8 +234,10 @@ def closest(words: str) -> str | None:
         return match[0]
     # the right family with a version that does not exist: the latest version of the family
     family = re.sub(r"^CC-|-[\d.]+$", "", guess)
-    latest = [spdx for spdx in ids if spdx == f"CC-{family}-4.0"]
-    return latest[0] if latest else None
+    latest = [i for i in ids if i == f"CC-{family}-4.0"]
+    if latest:
+        return latest[0]
+    return spdx.closest_id(words) if words.strip() else None
 
 
 # --------------------------------------------------------------------------------------------
