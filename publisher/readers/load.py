@@ -16,7 +16,7 @@ from pathlib import Path
 
 from publisher import resources as fetcher
 from publisher.citations import styles
-from publisher.diagnostics import Diagnostic, error
+from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
 from publisher.readers import markdown as reader
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
@@ -42,7 +42,34 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
             return resolved(doc), diags + [error(bib_path, 1, 1, "read", read)]
         bib_data = read
     doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
-    return resolved(doc), diags
+    doc = resolved(doc)
+    return doc, diags + folder_diagnostics(doc)
+
+
+def folder_diagnostics(doc: Document) -> list[Diagnostic]:
+    """The article's folder walked within its limits (no recursion, no symlink followed): an
+    error when it nests too deep or holds too much, a warning for each symlink out of it that
+    nothing else reports (``article.md``, the bibliography and images have their own errors)."""
+    folder = doc.path.parent
+    found = fetcher.walk_folder(folder)
+    diags: list[Diagnostic] = []
+    if found.too_deep:
+        diags.append(error(folder / found.too_deep, 1, 1, "folder-limit",
+                           f"folders nest deeper than {fetcher.MAX_FOLDER_DEPTH} levels in "
+                           f"{folder}/; the build does not walk them: flatten or remove them"))
+    if found.too_many:
+        diags.append(error(folder, 1, 1, "folder-limit",
+                           f"{folder}/ holds more than {fetcher.MAX_FOLDER_FILES} files and "
+                           "folders; keep only what the article uses"))
+    reported = {ARTICLE, *BIBLIOGRAPHY_NAMES}
+    reported |= {str(rel) for r in doc.resources.values() if r.code
+                 for rel in [fetcher.local_path(r.src)] if not isinstance(rel, str)}
+    for rel, link in found.links:
+        if rel not in reported and fetcher.leads_outside(link, folder):
+            diags.append(warning(link, 1, 1, "symlink-outside",
+                                 f"'{rel}' is a symlink leading outside {folder}/ (or nowhere); "
+                                 "it is ignored, never read: copy the file in or remove the link"))
+    return diags
 
 
 def resolved(doc: Document) -> Document:
