@@ -14,7 +14,6 @@ The rule, the same for the HTML, the PDF and the EPUB:
 
 from __future__ import annotations
 
-import html
 import os
 import re
 import stat
@@ -55,6 +54,8 @@ _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b
 def _probe(url: str) -> str:
     """The URL as a browser would see its scheme: entities undone (twice, for ``&amp;#106;``),
     invisible and control characters removed, percent-escapes in the scheme undone."""
+    import html  # here: the build cache walks folders with this module and needs no entities
+
     probe = html.unescape(html.unescape(url))
     probe = _INVISIBLE.sub("", probe)
     head, colon, rest = probe.partition(":")
