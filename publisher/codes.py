@@ -74,6 +74,12 @@ CODES: tuple[Code, ...] = (
                                      "holds over 10 000 entries"),
     Code("read", "symlink-outside", _W, "a symlink in the article's folder leads outside it (or "
                                         "nowhere): it is ignored, never followed"),
+    Code("read", "bidi-control", _E, "a bidi embedding, override, isolate or mark (U+202A-E, "
+                                     "U+2066-9, U+200E/F, U+061C) in the front matter or the "
+                                     "bibliography"),
+    Code("read", "invisible-character", _W, "another invisible format character (zero-width "
+                                            "space, word joiner, BOM, ...) in the front matter or "
+                                            "the bibliography"),
 
     Code("document", "no-title", _E, "the front matter has no `title`"),
     Code("document", "heading-level", _W, "a level-1 heading in the body"),

@@ -262,3 +262,51 @@ def test_the_cache_streams_and_caps_what_it_hashes(tmp_path, monkeypatch):
     link = tmp_path / "link"
     link.symlink_to(small)
     assert cache._stream_hash(link, follow=False) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Trojan Source: bidi controls and invisible characters in the front matter and references
+
+RLO, PDF_, LRI, RLM, ZWSP, ZWNJ = "\u202e", "\u202c", "\u2066", "\u200f", "\u200b", "\u200c"
+
+
+@pytest.mark.parametrize("front, where", [
+    (f'title: "Safe {RLO}live{PDF_} text"\n', "article.md:2:14: "),
+    (f"author: [Jo {RLM}Smith]\n", "article.md:5:13: "),
+    ('source: {title: "x\\u2066y"}\n', "article.md:5:19: "),  # a YAML escape counts too
+])
+@pytest.mark.parametrize("command", ["check", "html"])
+def test_bidi_controls_in_the_front_matter_are_a_located_error(tmp_path, front, where, command):
+    folder = tmp_path / "source" / "demo"
+    folder.mkdir(parents=True)
+    head = front + LIC if front.startswith("title") else f"title: T\n{LIC}\n{front}"
+    (folder / "article.md").write_text(f"---\n{head}---\n## One\n\nText.\n")
+    line = one_error(publish(command, "source/demo", cwd=tmp_path), "bidi-control")
+    assert where in line and "U+" in line
+
+
+@pytest.mark.parametrize("kind", ["json-literal", "json-escape", "yaml"])
+def test_bidi_controls_in_references_are_a_located_error(tmp_path, kind):
+    folder = article(tmp_path, body="## One\n\nText [@a].\n")
+    title = "B\\u202eok" if kind == "json-escape" else f"B{RLO}ok"
+    if kind == "yaml":
+        (folder / "references.yaml").write_text(
+            f"references:\n- id: a\n  type: webpage\n  title: {title}\n"
+            "  URL: https://example.org/a\n  issued: {date-parts: [[2000]]}\n")
+        where = "references.yaml:4:11: "
+    else:
+        (folder / "references.json").write_text(
+            '[{"id": "a", "type": "webpage",\n "title": "' + title + '",\n'
+            ' "URL": "https://example.org/a", "issued": {"date-parts": [[2000]]}}]')
+        where = "references.json:2:13: "
+    line = one_error(publish("check", "source/demo", cwd=tmp_path), "bidi-control")
+    assert where in line and "U+202E" in line
+
+
+def test_other_invisible_characters_are_a_warning_and_joiners_pass(tmp_path):
+    article(tmp_path, f"keywords: [Jo{ZWSP}nes, mi{ZWNJ}khaham]\n")
+    proc = publish("check", "source/demo", cwd=tmp_path)
+    lines = [line for line in diagnostics(proc) if "invisible" in line]
+    assert proc.returncode == 0 and len(lines) == 1, proc.stdout
+    assert "source/demo/article.md:4:14: warning[invisible-character]" in lines[0]
+    assert "U+200B ZERO WIDTH SPACE" in lines[0]

@@ -43,7 +43,24 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         bib_data = read
     doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
     doc = resolved(doc)
-    return doc, diags + folder_diagnostics(doc)
+    found = invisible_characters(data, path, bib_data, bib_path) + folder_diagnostics(doc)
+    return doc, diags + found
+
+
+def invisible_characters(data: bytes, path: Path, bib_data: bytes | None,
+                         bib_path: Path | None) -> list[Diagnostic]:
+    """Bidi controls and other invisible format characters in the front matter and in the
+    bibliography (``readers.invisible``); the body is left to its reader."""
+    from publisher.readers import frontmatter, invisible
+
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    parts = frontmatter.split(text, path)
+    found = invisible.scan(parts.yaml_text, path, parts.yaml_first_line, "the front matter")
+    if bib_data is not None and bib_path is not None:
+        bib = bib_data.decode("utf-8-sig", errors="replace")
+        bib = bib.replace("\r\n", "\n").replace("\r", "\n")
+        found += invisible.scan(bib, bib_path, 1, "the bibliography")
+    return found
 
 
 def folder_diagnostics(doc: Document) -> list[Diagnostic]:
