@@ -310,3 +310,11 @@ def test_other_invisible_characters_are_a_warning_and_joiners_pass(tmp_path):
     assert proc.returncode == 0 and len(lines) == 1, proc.stdout
     assert "source/demo/article.md:4:14: warning[invisible-character]" in lines[0]
     assert "U+200B ZERO WIDTH SPACE" in lines[0]
+
+
+def test_a_style_file_over_its_limit_is_not_read_whole(tmp_path):
+    folder = article(tmp_path, "csl: big.csl\n")
+    with open(folder / "big.csl", "wb") as f:  # sparse: 3 MiB of nothing
+        f.truncate(3 * 1024 * 1024)
+    line = one_error(publish("html", "source/demo", cwd=tmp_path), "csl-invalid")
+    assert line.startswith("source/demo/big.csl:1:1: ")

@@ -22,6 +22,8 @@ from publisher.readers import markdown as reader
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
+MAX_STYLE_BYTES = 1024 * 1024
+"""The largest ``.csl`` style read (1 MiB; the CSL repository's largest is 246 KB)."""
 
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
@@ -116,7 +118,10 @@ def style_of(doc: Document) -> Style:
     data = None
     if path is not None:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read(MAX_STYLE_BYTES + 1)
         except OSError:
             data = None  # check_style_file reports it
+        if data is not None and len(data) > MAX_STYLE_BYTES:
+            data = None  # not read whole: check_style_file reports it cannot be read
     return Style(name=name, path=path, data=data)
