@@ -318,3 +318,75 @@ def test_a_style_file_over_its_limit_is_not_read_whole(tmp_path):
         f.truncate(3 * 1024 * 1024)
     line = one_error(publish("html", "source/demo", cwd=tmp_path), "csl-invalid")
     assert line.startswith("source/demo/big.csl:1:1: ")
+
+
+# --------------------------------------------------------------------------------------------
+# a property: generated hostile trees never raise, in the loading stage and the checks
+
+IMAGE_MAKERS = {"png": png_header, "gif": gif_header, "jpg": jpeg_header}
+
+
+def _hostile_tree(root: Path, data: dict) -> Path:
+    """An article folder from one drawn example (see ``test_generated_hostile_trees``)."""
+    title = "T" + "".join(data["title_marks"])
+    srcs = [f"img{n}.{kind}" for n, (kind, _, _) in enumerate(data["images"])]
+    credits = "".join(f"  {s}: {{credit: Jo, license: CC0-1.0}}\n" for s in srcs)
+    body = "## One\n\n" + "".join(f"![i]({s})\n\n" for s in srcs) + "Text.\n"
+    folder = article(root, f"title: {title!r}\n" + (f"images:\n{credits}" if srcs else ""), body)
+    (folder / "article.md").write_text((folder / "article.md").read_text().replace(
+        "title: T\n", "", 1))
+    for src, (kind, width, height) in zip(srcs, data["images"], strict=True):
+        (folder / src).write_bytes(IMAGE_MAKERS[kind](width, height))
+    depth = data["json_depth"]
+    (folder / "references.json").write_text(
+        '[{"id": "a", "title": ' + "[" * depth + "1" + "]" * depth + "}]")
+    if data["folders"]:
+        deep_tree(folder, data["folders"])
+    for n, target in enumerate(data["links"]):
+        (folder / f"link{n}").symlink_to(target if target.startswith("/") else folder / target)
+    return folder
+
+
+@pytest.mark.slow
+def test_generated_hostile_trees_never_raise(tmp_path):
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from publisher.build.pipeline import check
+    from publisher.codes import lookup
+
+    dims = st.integers(min_value=1, max_value=65_535)
+    example = st.fixed_dictionaries({
+        "title_marks": st.lists(st.sampled_from([RLO, PDF_, LRI, RLM, ZWSP, ZWNJ, "\u061c",
+                                                 "\ufeff", "a", " "]), max_size=6),
+        "images": st.lists(st.tuples(st.sampled_from(sorted(IMAGE_MAKERS)), dims, dims),
+                           max_size=3),
+        "json_depth": st.integers(min_value=0, max_value=1200),
+        "folders": st.sampled_from([0, 1, 31, 32, 33, 200, 1100]),
+        "links": st.lists(st.sampled_from(["/dev/zero", "/etc", "/nowhere", "article.md",
+                                           "link0", "."]), max_size=3),
+    })
+    counter = iter(range(10_000))
+
+    @settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "60")), deadline=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(example)
+    def run(data: dict) -> None:
+        root = tmp_path / str(next(counter))
+        folder = _hostile_tree(root, data)
+        try:
+            _, diags = check(folder)  # nothing may raise
+            for d in diags:
+                assert lookup(d.code).name
+            if data["json_depth"] > 30:
+                assert any(d.code == "bib-parse" for d in diags)
+            if data["folders"] > fetcher.MAX_FOLDER_DEPTH:
+                assert any(d.code == "folder-limit" for d in diags)
+            if set(data["title_marks"]) & {RLO, PDF_, LRI, RLM, "\u061c"}:
+                assert any(d.code == "bidi-control" for d in diags)
+            big = any(w * h > fetcher.MAX_IMAGE_PIXELS for _, w, h in data["images"])
+            assert big == any(d.code == "image-too-large" for d in diags)
+        finally:
+            if data["folders"]:
+                remove_deep_tree(folder)
+
+    run()
