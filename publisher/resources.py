@@ -181,8 +181,11 @@ def image_too_large(path: Path) -> str:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path, formats=["PNG", "JPEG", "GIF", "WEBP"]) as im:
                 width, height = im.size
-    except Image.DecompressionBombError:
-        return f"over {2 * MAX_IMAGE_PIXELS // 1_000_000} megapixels, {limit}"
+    except Image.DecompressionBombError as exc:  # Pillow's message holds the size
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        said = (f"{int(pixels.group(1)) / 1e6:,.0f} megapixels" if pixels
+                else f"over {2 * MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+        return f"{said}, {limit}"
     except Exception:  # noqa: BLE001 - not an image Pillow knows: the writers decide
         return ""
     if width * height > MAX_IMAGE_PIXELS:
