@@ -9,6 +9,10 @@ the hashes of the files outside the article folder the build read (the resolved 
 the diagnostics of that build. An output is up to date when its hash matches and the files it
 wrote and read are still there, byte for byte. This module imports nothing heavy: the versions
 are read from the names of the installed distributions' metadata folders.
+
+The folders are walked by ``resources.walk_folder`` (no recursion, bounded in depth and entries);
+in the article's folder no symlink is followed (its target's name is hashed, never its bytes),
+and every file is hashed in chunks, a file over ``MAX_HASHED_BYTES`` by its size and time.
 """
 
 from __future__ import annotations
