@@ -67,9 +67,19 @@ CODES: tuple[Code, ...] = (
                                       "levels"),
     Code("read", "table-limit", _E, "a table over 64 columns or 20 000 cells"),
     Code("read", "footnote-unused", _W, "a footnote defined but never referred to"),
-    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, or not a list "
-                                  "of CSL items"),
+    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, nests deeper "
+                                  "than 32 levels, or is not a list of CSL items"),
     Code("read", "bib-entry", _E, "a bibliography entry without an `id`"),
+    Code("read", "folder-limit", _E, "the article's folder nests folders deeper than 32 levels or "
+                                     "holds over 10 000 entries"),
+    Code("read", "symlink-outside", _W, "a symlink in the article's folder leads outside it (or "
+                                        "nowhere): it is ignored, never followed"),
+    Code("read", "bidi-control", _E, "a bidi embedding, override, isolate or mark (U+202A-E, "
+                                     "U+2066-9, U+200E/F, U+061C) in the front matter or the "
+                                     "bibliography"),
+    Code("read", "invisible-character", _W, "another invisible format character (zero-width "
+                                            "space, word joiner, BOM, ...) in the front matter or "
+                                            "the bibliography"),
 
     Code("document", "no-title", _E, "the front matter has no `title`"),
     Code("document", "heading-level", _W, "a level-1 heading in the body"),
@@ -82,6 +92,8 @@ CODES: tuple[Code, ...] = (
                                           "the article's folder"),
     Code("document", "image-type", _E, "an image whose name does not end in an image suffix "
                                        "(`.png`, `.jpg`, `.svg`, ...)"),
+    Code("document", "image-too-large", _E, "an image file over 20 MiB, or over 50 megapixels "
+                                            "(width × height read from its header)"),
 
     Code("references", "cite-unknown", _E, "a citation or `nocite` key with no bibliography "
                                            "entry"),

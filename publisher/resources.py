@@ -14,9 +14,10 @@ The rule, the same for the HTML, the PDF and the EPUB:
 
 from __future__ import annotations
 
-import html
+import os
 import re
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -33,6 +34,14 @@ MAX_ARTICLE_BYTES = 1024 * 1024
 """The largest ``article.md`` read (1 MiB)."""
 MAX_BIBLIOGRAPHY_BYTES = 4 * 1024 * 1024
 """The largest bibliography read (4 MiB)."""
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+"""The largest image file used (20 MiB)."""
+MAX_IMAGE_PIXELS = 50_000_000
+"""The largest image used, decoded (50 megapixels: width × height from its header)."""
+MAX_FOLDER_DEPTH = 32
+"""The deepest folder walked inside an article's folder (``a/b/c`` is 3 deep)."""
+MAX_FOLDER_FILES = 10_000
+"""The most entries (files, folders, symlinks) walked in an article's folder."""
 
 MISSING = "it does not exist"
 NOT_A_FILE = "it is not a regular file"
@@ -45,6 +54,8 @@ _INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b
 def _probe(url: str) -> str:
     """The URL as a browser would see its scheme: entities undone (twice, for ``&amp;#106;``),
     invisible and control characters removed, percent-escapes in the scheme undone."""
+    import html  # here: the build cache walks folders with this module and needs no entities
+
     probe = html.unescape(html.unescape(url))
     probe = _INVISIBLE.sub("", probe)
     head, colon, rest = probe.partition(":")
@@ -138,7 +149,48 @@ def image_file(src: str, folder: Path) -> tuple[str, Path] | Refusal:
     if rel.suffix.lower() not in IMAGE_SUFFIXES:
         return Refusal("image-type", f"'{src}' is not an image file; use one of "
                                      f"{', '.join(IMAGE_SUFFIXES)}")
+    too_large = image_too_large(target)
+    if too_large:
+        return Refusal("image-too-large", f"image '{src}' is {too_large}; scale it down or "
+                                          "compress it")
     return rel.as_posix(), target
+
+
+def image_too_large(path: Path) -> str:
+    """Why an image file is over the limits (``MAX_IMAGE_BYTES``, ``MAX_IMAGE_PIXELS``), or "".
+
+    The size in pixels is read from the file's header (Pillow's ``Image.open`` decodes nothing);
+    an SVG has no pixels, and a file Pillow cannot identify is left to the formats."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""
+    if size > MAX_IMAGE_BYTES:
+        return (f"{size / 1024 / 1024:.1f} MiB, over the limit of "
+                f"{MAX_IMAGE_BYTES // 1024 // 1024} MiB")
+    if path.suffix.lower() == ".svg":
+        return ""
+    import warnings
+
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS  # an error at twice this, a warning above it
+    limit = f"over the limit of {MAX_IMAGE_PIXELS // 1_000_000} megapixels"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path, formats=["PNG", "JPEG", "GIF", "WEBP"]) as im:
+                width, height = im.size
+    except Image.DecompressionBombError as exc:  # Pillow's message holds the size
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))
+        said = (f"{int(pixels.group(1)) / 1e6:,.0f} megapixels" if pixels
+                else f"over {2 * MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+        return f"{said}, {limit}"
+    except Exception:  # noqa: BLE001 - not an image Pillow knows: the writers decide
+        return ""
+    if width * height > MAX_IMAGE_PIXELS:
+        return f"{width}×{height} pixels ({width * height / 1e6:.0f} megapixels), {limit}"
+    return ""
 
 
 def read_source(path: Path, folder: Path, limit: int) -> bytes | str:
@@ -159,6 +211,76 @@ def read_source(path: Path, folder: Path, limit: int) -> bytes | str:
         return (f"{path.name} is larger than {limit // 1024} KiB, the limit; split the article "
                 "or move data out of it")
     return data
+
+
+@dataclass
+class FolderWalk:
+    """What a bounded walk of a folder found: its regular files, its symlinks (kept apart,
+    never followed) and where it stopped, if it did."""
+
+    files: list[tuple[str, Path, os.stat_result]] = field(default_factory=list)
+    """(the path relative to the folder, the path, its ``lstat``), sorted by path."""
+    links: list[tuple[str, Path]] = field(default_factory=list)
+    """Every symlink: (the path relative to the folder, the path)."""
+    too_deep: str = ""
+    """The first folder deeper than ``MAX_FOLDER_DEPTH`` (relative), not walked; else ""."""
+    too_many: bool = False
+    """The walk stopped at ``MAX_FOLDER_FILES`` entries."""
+
+
+def walk_folder(root: Path, *, skip: tuple[Path, ...] = (), skip_names: tuple[str, ...] = (),
+                max_depth: int = MAX_FOLDER_DEPTH, max_entries: int = MAX_FOLDER_FILES
+                ) -> FolderWalk:
+    """The regular files under ``root``, walked with an explicit stack (no recursion), never
+    following a symlink, and stopping at ``max_depth`` folders deep and ``max_entries``."""
+    found = FolderWalk()
+    skipped = {os.path.realpath(p) for p in skip}
+    stack: list[tuple[str, int]] = [("", 0)]
+    entries = 0
+    while stack:
+        rel, depth = stack.pop()
+        try:
+            with os.scandir(root / rel if rel else root) as it:
+                children = list(it)
+        except OSError:
+            continue
+        for entry in children:
+            entries += 1
+            if entries > max_entries:
+                found.too_many = True
+                return _sorted(found)
+            name = f"{rel}/{entry.name}" if rel else entry.name
+            path = root / name
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISLNK(info.st_mode):
+                found.links.append((name, path))
+            elif stat.S_ISDIR(info.st_mode):
+                if entry.name in skip_names or (skipped and os.path.realpath(path) in skipped):
+                    continue
+                if depth + 1 > max_depth:
+                    found.too_deep = found.too_deep or name
+                    continue
+                stack.append((name, depth + 1))
+            elif stat.S_ISREG(info.st_mode):
+                found.files.append((name, path, info))
+    return _sorted(found)
+
+
+def _sorted(found: FolderWalk) -> FolderWalk:
+    found.files.sort(key=lambda f: f[0])
+    found.links.sort(key=lambda f: f[0])
+    return found
+
+
+def leads_outside(link: Path, root: Path) -> bool:
+    """Whether a symlink under ``root`` resolves outside it (or cannot be resolved)."""
+    try:
+        return not link.resolve(strict=True).is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return True
 
 
 # --------------------------------------------------------------------------------------------

@@ -363,7 +363,8 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('index.html')}---\n"
                                        "![page](index.html)\n")
     result = build(walled, BuildOptions(out_root=tmp_path / "out"))
-    assert [(d.line, d.code) for d in result.diagnostics] == [(7, "image-type")]
+    assert [(d.line, d.code) for d in result.diagnostics] == [
+        (7, "image-type"), (1, "symlink-outside"), (1, "symlink-outside")]  # the unused links
     assert not (tmp_path / "out" / "demo").exists()
 
 

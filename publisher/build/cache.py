@@ -9,6 +9,10 @@ the hashes of the files outside the article folder the build read (the resolved 
 the diagnostics of that build. An output is up to date when its hash matches and the files it
 wrote and read are still there, byte for byte. This module imports nothing heavy: the versions
 are read from the names of the installed distributions' metadata folders.
+
+The folders are walked by ``resources.walk_folder`` (no recursion, bounded in depth and entries);
+in the article's folder no symlink is followed (its target's name is hashed, never its bytes),
+and every file is hashed in chunks, a file over ``MAX_HASHED_BYTES`` by its size and time.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import functools
 import hashlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,16 +31,62 @@ RECORD = ".publish-cache.json"
 PACKAGE = Path(__file__).resolve().parents[1]
 
 
-def _files(root: Path, exclude: Path | None = None) -> list[Path]:
-    skip = exclude.resolve() if exclude is not None else None
-    return sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
-                  and not (skip is not None and p.resolve().is_relative_to(skip)))
+MAX_HASHED_BYTES = 32 * 1024 * 1024
+"""A file larger than this (more than any reader of the article takes) is known by its size and
+modification time, not read."""
 
 
-def _digest_tree(h: Any, root: Path, label: str, exclude: Path | None = None) -> None:
-    for path in _files(root, exclude):
-        h.update(f"{label}/{path.relative_to(root).as_posix()}\0".encode())
-        h.update(hashlib.sha256(path.read_bytes()).digest())
+def _digest_tree(h: Any, root: Path, label: str, exclude: Path | None = None, *,
+                 follow: bool = False) -> None:
+    """Hash the regular files under ``root`` (bounded walk, no recursion, each file streamed).
+
+    A symlink is hashed as its target's name; with ``follow`` (the theme and publisher's own
+    code, not the article) a symlink to a regular file is hashed as that file."""
+    from publisher.resources import walk_folder
+
+    found = walk_folder(root, skip=(exclude,) if exclude is not None else (),
+                        skip_names=("__pycache__",))
+    h.update(f"{label}: too deep {found.too_deep!r}, too many {found.too_many}\0".encode())
+    entries: list[tuple[str, Path, os.stat_result | None, bool]] = [
+        (rel, path, info, False) for rel, path, info in found.files]
+    for rel, path in found.links:
+        entries.append((rel, path, None, follow))
+    for rel, path, info, followed in sorted(entries, key=lambda e: e[0]):
+        h.update(f"{label}/{rel}\0".encode())
+        if info is None and not followed:
+            h.update(b"symlink\0" + os.fsencode(_readlink(path)))
+        else:
+            h.update(_stream_hash(path, follow=followed) or b"unreadable")
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""
+
+
+def _stream_hash(path: Path, *, follow: bool = True) -> bytes | None:
+    """A regular file's SHA-256, read in chunks (never whole); over ``MAX_HASHED_BYTES``, its
+    size and modification time instead. None when it cannot be read or is not a regular file
+    (a pipe is never waited on; without ``follow`` a symlink is not opened)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    with open(fd, "rb") as f:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            if info.st_size > MAX_HASHED_BYTES:
+                return f"size={info.st_size} mtime={info.st_mtime_ns}".encode()
+            return hashlib.file_digest(f, "sha256").digest()
+        except OSError:
+            return None
 
 
 def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
@@ -52,8 +103,8 @@ def inputs_digest(folder: Path, theme: Path, *, exclude: Path | None = None,
     python = ".".join(map(str, sys.version_info[:3]))
     h.update(f"publisher {__version__}\0python {python}\0time={epoch}\0".encode())
     _digest_tree(h, folder, "source", exclude)
-    _digest_tree(h, theme, "theme")
-    _digest_tree(h, PACKAGE, "code")
+    _digest_tree(h, theme, "theme", follow=True)
+    _digest_tree(h, PACKAGE, "code", follow=True)
     return h.hexdigest()
 
 
@@ -103,10 +154,8 @@ def _load(out_dir: Path) -> dict[str, Any]:
 
 
 def _file_hash(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+    digest = _stream_hash(path)
+    return digest.hex() if digest is not None else None
 
 
 def has_record(out_dir: Path, fmt: str) -> bool:

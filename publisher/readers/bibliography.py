@@ -21,6 +21,10 @@ from publisher.model import Reference
 BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
 """The file names an article folder's bibliography may have, the first found wins."""
 
+MAX_JSON_DEPTH = 32
+"""The deepest nesting of arrays and objects read from a CSL-JSON bibliography (as for YAML)."""
+_JSON_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
 Positions = list[tuple[int, dict[str, tuple[int, int]]]]
 """Per item: its line, and the (line, column) of each of its top-level values by key."""
 
@@ -52,10 +56,18 @@ def _parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnos
         return (), [error(path, line, 1, "bib-parse", message)]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if path.suffix == ".json":
+        deep = _too_deep(text)
+        if deep is not None:
+            lines = _Lines(text)
+            return (), [error(path, lines.line(deep), lines.column(deep), "bib-parse",
+                              f"the JSON nests deeper than {MAX_JSON_DEPTH} levels; a CSL item "
+                              "needs a handful: flatten it")]
         try:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             return (), [error(path, exc.lineno, exc.colno, "bib-parse", f"invalid JSON: {exc.msg}")]
+        except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, say
+            return (), [error(path, 1, 1, "bib-parse", f"invalid JSON: {exc}")]
         positions = _json_positions(text)
     else:
         loaded = frontmatter.load_yaml(text, path, code="bib-parse", list_key="references")
@@ -82,6 +94,21 @@ def _parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnos
         refs.append(Reference(key=str(item["id"]).strip(), csl=item, path=path, line=line,
                               fields=fields))
     return tuple(refs), diags
+
+
+def _too_deep(text: str) -> int | None:
+    """The offset of the first ``[`` or ``{`` nested deeper than ``MAX_JSON_DEPTH``, found by a
+    scan of brackets outside strings (the JSON decoder recurses: 1,000 levels crash it)."""
+    depth = 0
+    for m in _JSON_TOKEN.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return m.start()
+        elif c in "]}":
+            depth -= 1
+    return None
 
 
 def field_position(ref: Reference, name: str) -> tuple[int, int]:
@@ -157,7 +184,7 @@ def _json_positions(text: str) -> Positions:
             break
         try:
             item, end = decoder.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except ValueError:
             break
         fields: dict[str, tuple[int, int]] = {}
         for key in item if isinstance(item, dict) else ():

@@ -16,12 +16,14 @@ from pathlib import Path
 
 from publisher import resources as fetcher
 from publisher.citations import styles
-from publisher.diagnostics import Diagnostic, error
+from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
 from publisher.readers import markdown as reader
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
+MAX_STYLE_BYTES = 1024 * 1024
+"""The largest ``.csl`` style read (1 MiB; the CSL repository's largest is 246 KB)."""
 
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
@@ -42,7 +44,51 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
             return resolved(doc), diags + [error(bib_path, 1, 1, "read", read)]
         bib_data = read
     doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
-    return resolved(doc), diags
+    doc = resolved(doc)
+    found = invisible_characters(data, path, bib_data, bib_path) + folder_diagnostics(doc)
+    return doc, diags + found
+
+
+def invisible_characters(data: bytes, path: Path, bib_data: bytes | None,
+                         bib_path: Path | None) -> list[Diagnostic]:
+    """Bidi controls and other invisible format characters in the front matter and in the
+    bibliography (``readers.invisible``); the body is left to its reader."""
+    from publisher.readers import frontmatter, invisible
+
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    parts = frontmatter.split(text, path)
+    found = invisible.scan(parts.yaml_text, path, parts.yaml_first_line, "the front matter")
+    if bib_data is not None and bib_path is not None:
+        bib = bib_data.decode("utf-8-sig", errors="replace")
+        bib = bib.replace("\r\n", "\n").replace("\r", "\n")
+        found += invisible.scan(bib, bib_path, 1, "the bibliography")
+    return found
+
+
+def folder_diagnostics(doc: Document) -> list[Diagnostic]:
+    """The article's folder walked within its limits (no recursion, no symlink followed): an
+    error when it nests too deep or holds too much, a warning for each symlink out of it that
+    nothing else reports (``article.md``, the bibliography and images have their own errors)."""
+    folder = doc.path.parent
+    found = fetcher.walk_folder(folder)
+    diags: list[Diagnostic] = []
+    if found.too_deep:
+        diags.append(error(folder / found.too_deep, 1, 1, "folder-limit",
+                           f"folders nest deeper than {fetcher.MAX_FOLDER_DEPTH} levels in "
+                           f"{folder}/; the build does not walk them: flatten or remove them"))
+    if found.too_many:
+        diags.append(error(folder, 1, 1, "folder-limit",
+                           f"{folder}/ holds more than {fetcher.MAX_FOLDER_FILES} files and "
+                           "folders; keep only what the article uses"))
+    reported = {ARTICLE, *BIBLIOGRAPHY_NAMES}
+    reported |= {str(rel) for r in doc.resources.values() if r.code
+                 for rel in [fetcher.local_path(r.src)] if not isinstance(rel, str)}
+    for rel, link in found.links:
+        if rel not in reported and fetcher.leads_outside(link, folder):
+            diags.append(warning(link, 1, 1, "symlink-outside",
+                                 f"'{rel}' is a symlink leading outside {folder}/ (or nowhere); "
+                                 "it is ignored, never read: copy the file in or remove the link"))
+    return diags
 
 
 def resolved(doc: Document) -> Document:
@@ -72,7 +118,10 @@ def style_of(doc: Document) -> Style:
     data = None
     if path is not None:
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as f:
+                data = f.read(MAX_STYLE_BYTES + 1)
         except OSError:
             data = None  # check_style_file reports it
+        if data is not None and len(data) > MAX_STYLE_BYTES:
+            data = None  # not read whole: check_style_file reports it cannot be read
     return Style(name=name, path=path, data=data)

@@ -32,7 +32,9 @@ def source_date_epoch(folder: Path) -> int:
             return int(out.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         pass
-    mtimes = [p.stat().st_mtime for p in folder.rglob("*") if p.is_file()]
+    from publisher.resources import walk_folder  # bounded, no recursion, no symlink followed
+
+    mtimes = [info.st_mtime for _, _, info in walk_folder(folder).files]
     return int(max(mtimes)) if mtimes else 0
 
 
