@@ -151,7 +151,7 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
     from publisher.writers.reproducible import source_date_epoch
 
     theme = options.theme or default_theme()
-    epoch = source_date_epoch(folder)  # once: it may ask git twice
+    epoch = source_date_epoch(folder, exclude=options.out_root)  # once: it may ask git twice
     out_dir = options.out_root / folder.name
     result = Result(source=folder)
     keys: dict[str, str] = {}

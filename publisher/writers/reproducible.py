@@ -18,8 +18,9 @@ from pathlib import Path
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can hold
 
 
-def source_date_epoch(folder: Path) -> int:
-    """Seconds since 1970 to stamp an article's outputs with."""
+def source_date_epoch(folder: Path, *, exclude: Path | None = None) -> int:
+    """Seconds since 1970 to stamp an article's outputs with; files under ``exclude`` (an
+    output root inside the article folder) do not count."""
     value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if value.isdigit():
         return int(value)
@@ -34,7 +35,8 @@ def source_date_epoch(folder: Path) -> int:
         pass
     from publisher.resources import walk_folder  # bounded, no recursion, no symlink followed
 
-    mtimes = [info.st_mtime for _, _, info in walk_folder(folder).files]
+    skip = (exclude,) if exclude is not None else ()
+    mtimes = [info.st_mtime for _, _, info in walk_folder(folder, skip=skip).files]
     return int(max(mtimes)) if mtimes else 0
 
 
