@@ -20,6 +20,9 @@ import pytest
 from publisher import resources as fetcher
 from publisher.build import cache
 
+# Each case runs `publish` in a child process (half a second apiece): out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 LIC = "license: CC-BY-4.0\n"
 
 
@@ -347,7 +350,6 @@ def _hostile_tree(root: Path, data: dict) -> Path:
     return folder
 
 
-@pytest.mark.slow
 def test_generated_hostile_trees_never_raise(tmp_path):
     from hypothesis import HealthCheck, given, settings, strategies as st
 
