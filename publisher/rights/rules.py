@@ -23,8 +23,8 @@ MIT-0 drop the notice requirement of BSD/MIT; CC0 and public domain)."""
 PERMISSIVE = frozenset({"MIT", "BSD-2-Clause", "BSD-3-Clause", "ISC", "Zlib", "Apache-2.0",
                         "X11", "BSD-2-Clause-Patent", "PostgreSQL", "NCSA"})
 """Licences that allow any licence for an adaptation, provided their notice is kept."""
-_GPL = re.compile(r"(?P<f>A|L)?GPL-(?P<v>\d\.\d)-(?P<k>only|or-later)")
-_GFDL = re.compile(r"GFDL-(?P<v>1\.[123])(?:-(?:no-)?invariants)?-(?P<k>only|or-later)")
+_GPL = re.compile(r"(?P<F>A|L)?GPL-(?P<V>\d\.\d)-(?P<K>only|or-later)")
+_GFDL = re.compile(r"GFDL-(?P<V>1\.[123])(?:-(?:no-)?invariants)?-(?P<K>only|or-later)")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -48,28 +48,28 @@ def _gnu(src: str, tgt: str) -> Verdict | None:
     s, t = _GPL.fullmatch(src), _GPL.fullmatch(tgt)
     if s is None:
         return None
-    fam = s["f"] or "G"
-    name = f"{s['f'] or ''}GPL"
+    fam = s["F"] or "G"
+    name = f"{s['F'] or ''}GPL"
     if t is not None:
-        tfam = t["f"] or "G"
-        later = s["k"] == "or-later"
-        if tfam == fam and (_ver(t["v"]) >= _ver(s["v"]) if later
-                            else (t["v"] == s["v"] and t["k"] == "only")):
+        tfam = t["F"] or "G"
+        later = s["K"] == "or-later"
+        if tfam == fam and (_ver(t["V"]) >= _ver(s["V"]) if later
+                            else (t["V"] == s["V"] and t["K"] == "only")):
             return Verdict(allowed=True, why=f"{name}: the same licence"
                            + (" or a later version (\"or any later version\")" if later else ""))
         if fam == "L" and tfam == "G":
-            lgpl3 = s["v"] == "3.0"
+            lgpl3 = s["V"] == "3.0"
             floor = "3.0" if lgpl3 else "2.0"
-            ok = (_ver(t["v"]) >= _ver(floor) and (later or not lgpl3 or
-                                                     (t["v"] == "3.0" and t["k"] == "only")))
+            ok = (_ver(t["V"]) >= _ver(floor) and (later or not lgpl3 or
+                                                     (t["V"] == "3.0" and t["K"] == "only")))
             if ok:
                 return Verdict(allowed=True, why="LGPL material may be relicensed under the GPL "
                                + ("(GPL-3.0 §7)" if lgpl3 else "(LGPL-2.x §3)"))
-    only = "" if s["k"] == "or-later" or t is None else (
+    only = "" if s["K"] == "or-later" or t is None else (
         f" ({src} allows no other version: an '-only' licence is not compatible with a "
         f"later one)")
     return Verdict(allowed=False, why=f"{name} is copyleft: the adaptation must use the same "
-                   f"licence{' or a later version of it' if s['k'] == 'or-later' else ''}{only}")
+                   f"licence{' or a later version of it' if s['K'] == 'or-later' else ''}{only}")
 
 
 def _mpl(src: str, tgt: str) -> Verdict:
@@ -77,8 +77,8 @@ def _mpl(src: str, tgt: str) -> Verdict:
     if tgt == src:
         return Verdict(allowed=True, why="MPL-2.0: the same licence")
     t = _GPL.fullmatch(tgt)
-    secondary = t is not None and _ver(t["v"]) >= _ver("3.0" if t["f"] == "A" else
-                                                      "2.1" if t["f"] == "L" else "2.0")
+    secondary = t is not None and _ver(t["V"]) >= _ver("3.0" if t["F"] == "A" else
+                                                      "2.1" if t["F"] == "L" else "2.0")
     if secondary and src == "MPL-2.0":
         return Verdict(allowed=True, why="MPL-2.0 §3.3: a GNU licence is a Secondary License "
                        "(the covered files stay under MPL-2.0 as well)")
@@ -92,12 +92,12 @@ def _gfdl(src: str, tgt: License) -> Verdict | None:
     s = _GFDL.fullmatch(src)
     if s is None:
         return None
-    later = s["k"] == "or-later"
+    later = s["K"] == "or-later"
     t = _GFDL.fullmatch(tgt.spdx)
-    if t is not None and (_ver(t["v"]) >= _ver(s["v"]) if later else t["v"] == s["v"]):
+    if t is not None and (_ver(t["V"]) >= _ver(s["V"]) if later else t["V"] == s["V"]):
         return Verdict(allowed=True, why="GFDL: the same licence"
                        + (" or a later version (§10)" if later else ""))
-    allows_13 = s["v"] == "1.3" or later
+    allows_13 = s["V"] == "1.3" or later
     if allows_13 and tgt.family == "BY-SA" and licenses._vkey(tgt.version) >= (3, 0):
         return Verdict(allowed=None, why="GFDL 1.3 §11 allows CC BY-SA 3.0 only for a wiki-like "
                        "site (an MMC) that published the material before 1 November 2008 and "
