@@ -1,0 +1,153 @@
+"""pandoc, the program: found, version-checked and run under a time and memory fence.
+
+In: pandoc's command-line arguments and its standard input. Out: ``Ran`` (standard output,
+and the messages pandoc logged, as JSON objects), or a ``PandocFailed`` saying what went wrong
+(``kind``: ``missing``, ``version``, ``timeout``, ``memory``, ``failed``).
+
+pandoc comes from the ``pypandoc-binary`` wheel (``PANDOC_WHEEL``), which bundles one pandoc
+binary; its version is pinned exactly (``PANDOC_VERSION``) because our outputs depend on it,
+and asserted the first time a process runs it. Nothing else in publisher starts pandoc: the
+Markdown reader and the citation engine both come here.
+
+The fence: pandoc runs with ``--sandbox`` (it reads no file but those named on its command line
+and writes none), a wall-clock timeout, and a heap cap through GHC's runtime (``+RTS -M``; an
+address-space limit would not do: GHC reserves a terabyte of address space as it starts). Its
+messages are asked for as JSON (``--log``) so callers turn them into diagnostics rather than
+letting them reach stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+PANDOC_WHEEL = ("pypandoc-binary", "1.17")
+"""The distribution that ships the pandoc binary, and its pinned version (pyproject pins it
+exactly)."""
+PANDOC_VERSION = "3.9"
+"""The pandoc release that wheel bundles: the one our reference outputs were recorded with."""
+PANDOC_TIMEOUT = float(os.environ.get("PUBLISHER_PANDOC_TIMEOUT", "120"))
+"""Seconds one pandoc run may take before it is stopped."""
+PANDOC_MEMORY_MB = int(os.environ.get("PUBLISHER_PANDOC_MEMORY_MB", "1024"))
+"""Mebibytes of heap one pandoc run may use (GHC's ``-M``)."""
+
+
+class PandocFailed(Exception):
+    """pandoc could not be run, or did not finish its work."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """``missing``, ``version``, ``timeout``, ``memory`` or ``failed``."""
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Ran:
+    """What one pandoc run gave back."""
+
+    stdout: bytes
+    log: list[dict[str, Any]] = field(default_factory=list)
+    """pandoc's messages (``--log``): ``{"type": ..., "verbosity": "WARNING", ...}``."""
+
+    def json(self) -> Any:
+        """Standard output read as JSON (``-t json``, ``-t csljson``)."""
+        return json.loads(self.stdout)
+
+    def warnings(self) -> list[dict[str, Any]]:
+        """The messages of warning level and above."""
+        return [m for m in self.log if m.get("verbosity") in ("WARNING", "ERROR")]
+
+
+@functools.cache
+def binary() -> Path:
+    """The bundled pandoc binary; ``PandocFailed("missing")`` when the wheel is absent or its
+    version is not the pinned one (the version is read from its metadata, without importing)."""
+    name, pinned = PANDOC_WHEEL
+    try:
+        found = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        raise PandocFailed("missing", f"{name} is not installed (pip install '{name}=={pinned}')"
+                           ) from None
+    if found != pinned:
+        raise PandocFailed("version", f"{name} {found} is installed; publisher needs exactly "
+                                      f"{pinned} (pandoc {PANDOC_VERSION})")
+    spec = find_spec("pypandoc")
+    folders = spec.submodule_search_locations if spec else None
+    for folder in folders or ():
+        path = Path(folder) / "files" / "pandoc"
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise PandocFailed("missing", f"{name} {found} holds no pandoc binary")
+
+
+@functools.cache
+def version() -> str:
+    """The bundled pandoc's version, asserted equal to ``PANDOC_VERSION`` (once per process)."""
+    try:
+        out = subprocess.run([str(binary()), "--version"], capture_output=True, timeout=30,
+                             check=True).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PandocFailed("missing", f"pandoc does not start: {exc}") from None
+    first = out.splitlines()[0] if out else ""
+    found = first.removeprefix("pandoc").strip()
+    if found != PANDOC_VERSION:
+        raise PandocFailed("version", f"the bundled pandoc is {found or 'unknown'}; publisher "
+                                      f"needs {PANDOC_VERSION}")
+    return found
+
+
+def run(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
+        timeout: float | None = None, memory_mb: int | None = None) -> Ran:
+    """Run pandoc with ``args`` (``--sandbox`` and the fence added) on ``stdin``.
+
+    Files named in ``args`` must be readable from ``cwd``; pandoc reads nothing else. Raises
+    ``PandocFailed`` when pandoc is missing or the wrong version, runs out of time or memory,
+    or exits with an error (its message, cut to one line, in ``message``)."""
+    version()
+    timeout = PANDOC_TIMEOUT if timeout is None else timeout
+    memory_mb = PANDOC_MEMORY_MB if memory_mb is None else memory_mb
+    with tempfile.TemporaryDirectory(prefix="publisher-pandoc-") as tmp:
+        log_path = Path(tmp) / "log.json"
+        argv = [str(binary()), "+RTS", f"-M{memory_mb}m", "-RTS", "--sandbox", "--quiet",
+                f"--log={log_path}", *args]
+        try:
+            done = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout,
+                                  cwd=cwd, env=_environment())
+        except subprocess.TimeoutExpired:
+            raise PandocFailed("timeout", f"pandoc did not finish within {timeout:g} s "
+                                          "(PUBLISHER_PANDOC_TIMEOUT)") from None
+        except OSError as exc:
+            raise PandocFailed("missing", f"pandoc does not start: {exc}") from None
+        log = _read_log(log_path)
+    if done.returncode != 0:
+        text = done.stderr.decode("utf-8", "replace")
+        if "Heap exhausted" in text or done.returncode == 251:
+            raise PandocFailed("memory", f"pandoc needed more than {memory_mb} MiB "
+                                         "(PUBLISHER_PANDOC_MEMORY_MB)")
+        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "no message")
+        raise PandocFailed("failed", f"pandoc failed (exit {done.returncode}): {line[:300]}")
+    return Ran(stdout=done.stdout, log=log)
+
+
+def _environment() -> dict[str, str]:
+    """pandoc's environment: no user data directory, a UTF-8 locale."""
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "TMPDIR", "SOURCE_DATE_EPOCH")}
+    return {**keep, "LANG": "C.UTF-8", "HOME": tempfile.gettempdir(),
+            "XDG_DATA_HOME": tempfile.gettempdir()}
+
+
+def _read_log(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(path.read_bytes() or b"[]")
+    except (OSError, ValueError):
+        return []
+    return [m for m in data if isinstance(m, dict)] if isinstance(data, list) else []
