@@ -47,7 +47,7 @@ def test_a_run_out_of_heap_is_stopped() -> None:
 
 def test_a_failed_run_says_why_in_one_line() -> None:
     with pytest.raises(pandoc.PandocFailed) as failed:
-        pandoc.run(["-f", "no-such-format"], b"")
+        pandoc.run(["-f", "nosuchformat"], b"")
     assert failed.value.kind == "failed"
-    assert "no-such-format" in failed.value.message
+    assert "nosuchformat" in failed.value.message
     assert "\n" not in failed.value.message
