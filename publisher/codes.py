@@ -113,6 +113,16 @@ CODES: tuple[Code, ...] = (
                                            "before 1450"),
     Code("references", "csl-unknown", _E, "`csl:` names no known style and no `.csl` file in the "
                                           "article's folder"),
+    Code("references", "cite-timeout", _E, "formatting the citations took longer than the time "
+                                           "limit (a costly style), at the `csl:` line"),
+    Code("references", "cite-memory", _E, "formatting the citations needed more memory than the "
+                                          "limit (a costly style), at the `csl:` line"),
+    Code("references", "cite-engine", _E, "the citation formatter (pandoc) is missing or not the "
+                                          "pinned version"),
+    Code("references", "cite-warning", _W, "the citation formatter's own warning about an entry "
+                                           "or the style"),
+    Code("references", "ref-date-unread", _W, "a date the citation style cannot read (empty or "
+                                              "not a date): printed as the style prints none"),
     Code("references", "csl-invalid", _E, "a `.csl` file that is not a CSL style, or a style the "
                                           "formatter cannot use"),
 

@@ -312,6 +312,13 @@ class Metadata:
     csl: str = ""
     nocite: tuple[str, ...] = ()
     """Keys listed in ``nocite`` (``*`` stands for every entry)."""
+    bibliography: tuple[str, ...] = ()
+    """``bibliography:``: the article's bibliography files, paths inside its folder."""
+    link_citations: bool | None = None
+    """``link-citations``; None when the front matter does not say."""
+    link_bibliography: bool = True
+    suppress_bibliography: bool = False
+    reference_section_title: str = ""
     source: SourceWork = field(default_factory=SourceWork)
     contributors: tuple[str, ...] = ()
     license: str = ""
