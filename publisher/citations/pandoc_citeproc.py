@@ -312,21 +312,46 @@ def _trim(inlines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _parts(inlines: list[dict[str, Any]], link: bool) -> tuple[CitePart, ...]:
     """A rendered citation's inlines → parts: each link pandoc made to ``#ref-<key>`` is that
-    item's part; the text between is plain."""
+    item's part; the text between is plain. A container around several items (a numeric
+    style's superscript) gives its opening and closing tags as parts of their own, so the
+    parts joined are the citation's HTML."""
     out: list[CitePart] = []
     text: list[str] = []
-    for x in inlines:
-        if x.get("t") == "Link" and str(x["c"][2][0]).startswith("#ref-"):
-            if text:
-                out.append(CitePart(html="".join(text)))
-                text = []
-            inner = _inlines(x["c"][1])
-            out.append(CitePart(html=inner, key=x["c"][2][0][5:] if link else ""))
-        else:
-            text.append(_inline(x))
-    if text:
-        out.append(CitePart(html="".join(text)))
+
+    def flush() -> None:
+        if text:
+            out.append(CitePart(html="".join(text)))
+            text.clear()
+
+    def walk(xs: list[dict[str, Any]]) -> None:
+        for x in xs:
+            t: Any = x.get("t")
+            if t == "Link" and str(x["c"][2][0]).startswith("#ref-"):
+                flush()
+                out.append(CitePart(html=_inlines(x["c"][1]),
+                                    key=x["c"][2][0][5:] if link else ""))
+            elif t in _TAGS and _has_ref_link(x["c"]):
+                text.append(f"<{_TAGS[t]}>")
+                walk(x["c"])
+                text.append(f"</{_TAGS[t]}>")
+            elif t == "Span" and _has_ref_link(x["c"][1]):
+                walk(x["c"][1])
+            else:
+                text.append(_inline(x))
+
+    walk(inlines)
+    flush()
     return tuple(p for p in out if p.html)
+
+
+def _has_ref_link(node: Any) -> bool:
+    if isinstance(node, dict):
+        if node.get("t") == "Link" and str(node["c"][2][0]).startswith("#ref-"):
+            return True
+        return _has_ref_link(node.get("c"))
+    if isinstance(node, list):
+        return any(_has_ref_link(x) for x in node)
+    return False
 
 
 def _block_inlines(block: dict[str, Any]) -> list[dict[str, Any]]:
