@@ -109,8 +109,7 @@ CODES: tuple[Code, ...] = (
     Code("references", "ref-bad-url", _E, "a malformed URL"),
     Code("references", "ref-missing-field", _W, "a field a reference of its CSL type needs"),
     Code("references", "ref-unverifiable", _W, "an entry with no DOI, PMID, PMCID, ISBN or URL"),
-    Code("references", "ref-bad-date", _E, "a date that cannot be read, lies in the future or "
-                                           "before 1450"),
+    Code("references", "ref-bad-date", _E, "a date that lies in the future or before 1450"),
     Code("references", "csl-unknown", _E, "`csl:` names no known style and no `.csl` file in the "
                                           "article's folder"),
     Code("references", "cite-timeout", _E, "formatting the citations took longer than the time "

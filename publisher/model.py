@@ -343,6 +343,10 @@ class Reference:
     line: int
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Top-level CSL variable → (line, column) of its value in the bibliography file."""
+    bibtex: str = ""
+    """For an entry of a BibLaTeX/BibTeX file: the whole file's text, which the citation
+    engine formats from (``csl`` is pandoc's CSL-JSON of it, for the checks; it loses the
+    braces that protect case: ``{nm}``); empty for a CSL entry."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

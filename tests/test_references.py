@@ -356,9 +356,6 @@ def test_entry_without_identifier_is_unverifiable(article):
     ("2999", "in the future"),
     ("2999-01-05", "in the future"),
     ("1200", "before 1450"),
-    ("'2018-13-01'", "cannot be read"),
-    ("'2018-02-30'", "cannot be read"),
-    ("soon", "cannot be read"),
     ("{date-parts: [[3001, 1]]}", "in the future"),
 ])
 def test_implausible_dates_are_errors(article, issued, words):
@@ -366,6 +363,20 @@ def test_implausible_dates_are_errors(article, issued, words):
     diags = found(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\n[@a]\n", refs), "ref-bad-date")
     assert [(d.severity.value, d.line, d.column) for d in diags] == [("error", 7, 13)]
     assert words in diags[0].message
+
+
+@pytest.mark.parametrize("issued", ["'2018-13-01'", "'2018-02-30'", "soon", "{}"])
+def test_unreadable_dates_are_warnings_and_the_entry_still_builds(article, tmp_path, issued):
+    """Data pandoc formats is never refused: a date it cannot read is a warning at its line,
+    and the entry prints as pandoc's citeproc prints it."""
+    refs = GOOD.replace("    issued: 2001\n", f"    issued: {issued}\n")
+    folder = article("---\ntitle: T\nlicense: CC-BY-4.0\ncsl: apa\n---\n[@a]\n", refs)
+    diags = found(folder, "ref-date-unread")
+    assert [(d.severity.value, d.line, d.column) for d in diags] == [("warning", 7, 13)]
+    assert found(folder, "ref-bad-date") == []
+    if issued == "{}":
+        root = built(folder, tmp_path)
+        assert "(n.d.)" in text(entry(root, "a"))
 
 
 def test_dates_in_their_csl_spellings_are_accepted(article):
@@ -404,7 +415,7 @@ def test_an_articles_own_style_must_be_csl(article, tmp_path, style, words):
     (folder / "house.csl").write_text(style, encoding="utf-8")
     diags = found(folder, "csl-invalid")
     assert len(diags) == 1 and diags[0].path.endswith("house.csl") and words in diags[0].message
-    # the build refuses the article rather than failing inside citeproc-py
+    # the build refuses the article rather than failing inside the citation formatter
     assert build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
 
 

@@ -12,7 +12,9 @@ Codes (stable):
   ``ref-bad-url`` (error): a malformed identifier;
 - ``ref-missing-field`` (warning): a field a reference of its CSL type needs;
 - ``ref-unverifiable`` (warning): no DOI, PMID, PMCID, ISBN or URL;
-- ``ref-bad-date`` (error): a date that cannot be read, lies in the future or before 1450;
+- ``ref-bad-date`` (error): a date that lies in the future or before 1450;
+- ``ref-date-unread`` (warning): a date that cannot be read (``{}``, "spring", 2018-02-30):
+  pandoc prints it all the same;
 - ``csl-invalid`` (error): an article's own ``.csl`` file that is not a CSL style.
 """
 
@@ -196,7 +198,8 @@ def _fingerprints(ref: Reference) -> list[tuple[str, str]]:
 
 
 def check_keys(doc: Document) -> Iterator[Diagnostic]:
-    """Each entry needs a key of its own (citeproc-py also folds case: ``Smith`` is ``smith``),
+    """Each entry needs a key of its own (keys that differ only in case confuse readers and
+    BibTeX tools: ``Smith`` and ``smith``),
     and every key ``nocite`` names must be in the bibliography."""
     import difflib
 
@@ -284,9 +287,13 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
                     if m and d:
                         dt.date(y, m, d)  # 2018-02-30 raises
             except (ValueError, TypeError, OverflowError):
-                yield error(ref.path, line, column, "ref-bad-date",
-                            f"{name} date {value!r} of reference '{ref.key}' cannot be read; "
-                            f"write it as a year or YYYY-MM-DD (e.g. 2018 or 2018-03-04)")
+                # pandoc's citeproc formats it all the same (as "n.d." or as written): a
+                # warning, never a refusal
+                yield warning(ref.path, line, column, "ref-date-unread",
+                              f"{name} date {value!r} of reference '{ref.key}' cannot be read "
+                              f"as a date (the style prints it as it prints none, or as "
+                              f"written); write it as a year or YYYY-MM-DD (e.g. 2018 or "
+                              f"2018-03-04)")
                 continue
             for y, m, d in points:
                 if today and (y, m or 1, d or 1) > (today.year, today.month, today.day):

@@ -20,7 +20,15 @@ from typing import Any, Protocol
 
 from publisher.citations.formatted import Formatted
 from publisher.diagnostics import Diagnostic
-from publisher.model import Citation, Document, FootnoteDef, FootnoteRef, Reference, walk
+from publisher.model import (
+    Citation,
+    Document,
+    FootnoteDef,
+    FootnoteRef,
+    Paragraph,
+    Reference,
+    walk,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,7 +51,10 @@ class Options:
     """(line, column) of a citation → the number of the footnote it is or becomes in a note
     style (``citationNoteNum``: ibid and subsequent forms follow it)."""
     in_footnote: frozenset[tuple[int, int]] = frozenset()
-    """Citations written inside an author's footnote (in a note style they read inline)."""
+    """Citations written inside an author's footnote (in a note style they read inline, in
+    parentheses)."""
+    opening_footnote: frozenset[tuple[int, int]] = frozenset()
+    """Those that open their footnote (in a note style: the note's text, no parentheses)."""
     where: tuple[Path, int] = (Path("article.md"), 1)
     """Where a failure of the engine is reported: the article and its ``csl:`` line."""
 
@@ -85,10 +96,11 @@ def default_engine() -> CitationEngine:
     return PandocCiteproc()
 
 
-def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[tuple[int, int]]]:
+def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[tuple[int, int]],
+                                         frozenset[tuple[int, int]]]:
     """Each citation → the number of the note it is or becomes in a note style, counting the
     author's footnotes and the citations in reading order as pandoc's Markdown reader does;
-    and the citations written inside footnotes."""
+    the citations written inside footnotes, and those of them that open their footnote."""
     body = [b for b in doc.blocks if not isinstance(b, FootnoteDef)]
     shown: dict[int, int] = {}
     numbers: dict[tuple[int, int], int] = {}
@@ -101,23 +113,28 @@ def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[t
             count += 1
             numbers[(node.line, node.column)] = count
     inside: set[tuple[int, int]] = set()
+    opening: set[tuple[int, int]] = set()
     for note in doc.blocks:
         if isinstance(note, FootnoteDef):
+            first = note.children[0] if note.children else None
+            if isinstance(first, Paragraph) and first.children and \
+                    isinstance(first.children[0], Citation):
+                opening.add((first.children[0].line, first.children[0].column))
             for cite in citations(note.children):
                 inside.add((cite.line, cite.column))
                 numbers[(cite.line, cite.column)] = shown.get(note.number, count + 1)
-    return numbers, frozenset(inside)
+    return numbers, frozenset(inside), frozenset(opening)
 
 
 def options(doc: Document) -> Options:
     """The document's citation settings (its front matter) and its notes."""
-    numbers, inside = note_numbers(doc)
+    numbers, inside, opening = note_numbers(doc)
     meta = doc.meta
     return Options(nocite=meta.nocite, locale=meta.lang if "lang" in meta.lines else None,
                    link_citations=meta.link_citations, link_bibliography=meta.link_bibliography,
                    suppress_bibliography=meta.suppress_bibliography,
                    title=meta.reference_section_title,
-                   note_numbers=numbers, in_footnote=inside,
+                   note_numbers=numbers, in_footnote=inside, opening_footnote=opening,
                    where=(doc.path, meta.lines.get("csl", 1)))
 
 

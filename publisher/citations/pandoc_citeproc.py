@@ -187,8 +187,11 @@ def _document(nodes: Sequence[Citation], by_key: dict[str, Reference],
         where = (node.line, node.column)
         para = {"t": "Para", "c": [_cite(node, by_key, options.note_numbers.get(where, n),
                                          words)]}
-        if where in options.in_footnote:
-            para = {"t": "Para", "c": [{"t": "Note", "c": [para]}]}
+        if where in options.in_footnote:  # in a note: the note's words before it, if any
+            before = [] if where in options.opening_footnote else _words("…")
+            para = {"t": "Para", "c": [{"t": "Note", "c": [
+                {"t": "Para", "c": [*before, *([{"t": "Space"}] if before else []),
+                                    *para["c"]]}]}]}
         blocks.append(para)
     blocks.append({"t": "Div", "c": [["refs", [], []], []]})
     meta: dict[str, Any] = {
@@ -208,13 +211,23 @@ def _document(nodes: Sequence[Citation], by_key: dict[str, Reference],
 
 
 def _bibliographies(refs: list[Reference], folder: Path) -> list[str]:
-    """The references written into ``folder`` as the bibliography files pandoc reads: those
-    from YAML as CSL-YAML (their text is Markdown to pandoc), the others as CSL-JSON."""
+    """The references written into ``folder`` as the bibliography files pandoc reads: a
+    BibLaTeX/BibTeX file as it was written, entries from YAML as CSL-YAML (their text is
+    Markdown to pandoc), the others as CSL-JSON."""
     import yaml
 
+    files = []
+    bib_texts: dict[tuple[str, str], None] = {}
+    for ref in refs:
+        if ref.bibtex:
+            suffix = ".bibtex" if ref.path.suffix.lower() == ".bibtex" else ".bib"
+            bib_texts.setdefault((ref.bibtex, suffix), None)
+    for n, (text, suffix) in enumerate(bib_texts):
+        (folder / f"refs{n}{suffix}").write_text(text, encoding="utf-8")
+        files.append(f"refs{n}{suffix}")
+    refs = [r for r in refs if not r.bibtex]
     from_yaml = [r for r in refs if r.path.suffix.lower() in _YAML_SUFFIXES]
     others = [r for r in refs if r.path.suffix.lower() not in _YAML_SUFFIXES]
-    files = []
     if others:
         (folder / "refs.json").write_text(
             json.dumps([_json_item(r) for r in others], ensure_ascii=False), encoding="utf-8")

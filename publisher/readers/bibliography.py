@@ -256,7 +256,8 @@ def _parse_bibtex(text: str, path: Path) -> tuple[tuple[Reference, ...], list[Di
             continue
         key = str(item["id"])
         line, fields = where.get(key, (1, {}))
-        refs.append(Reference(key=key, csl=item, path=path, line=line, fields=fields))
+        refs.append(Reference(key=key, csl=item, path=path, line=line, fields=fields,
+                              bibtex=text))
     return tuple(refs), diags
 
 

@@ -51,7 +51,15 @@ from publisher.readers.markdown import plain_text
 from publisher.render import links
 from publisher.render.links import Part
 from publisher.render.targets import ASIDE_TITLES, PRINT, Target
-from publisher.render.text import esc, inline_text, plain, squeeze, superscript, xml_chars
+from publisher.render.text import (
+    esc,
+    fragment_text,
+    inline_text,
+    plain,
+    squeeze,
+    superscript,
+    xml_chars,
+)
 from publisher.resources import local_path, safe_url
 
 __all__ = ["Body", "Section", "TocEntry", "esc", "render", "safe_url"]
@@ -147,21 +155,26 @@ class _Renderer:
     # inlines --------------------------------------------------------------------------------
     def inlines(self, nodes: tuple[Inline, ...]) -> str:
         out: list[str] = []
-        nodes = tuple(nodes)
-        for i, n in enumerate(nodes):
+        seq = list(nodes)
+        for i, n in enumerate(seq):
             if isinstance(n, Citation) and out and superscript(n, self.formatted):
                 out[-1] = out[-1].rstrip()  # "text¹", not "text ¹", as pandoc sets it
-            if isinstance(n, Citation) and (n.line, n.column) in self.formatted.notes:
-                # a note style: the note goes after the punctuation that follows, with no
-                # space before it ("text.¹"), as pandoc's citeproc moves it
-                after = nodes[i + 1] if i + 1 < len(nodes) else None
-                if out and not self.formatted.citations.get((n.line, n.column)):
-                    out[-1] = out[-1].rstrip()
-                if isinstance(after, Text) and after.text[:1] in (".", ",", ";", ":", "!", "?"):
-                    mark = after.text[0]
-                    out.append(esc(mark))
-                    nodes = (*nodes[:i + 1], replace(after, text=after.text[1:]), *nodes[i + 2:])
-            out.append(self.inline(n))
+            after = seq[i + 1] if i + 1 < len(seq) else None
+            if isinstance(n, Citation) and isinstance(after, Text):
+                where = (n.line, n.column)
+                if where in self.formatted.notes:
+                    # a note style: the note goes after the punctuation that follows, with no
+                    # space before it ("text.¹"), as pandoc's citeproc moves it
+                    if out and not self.formatted.citations.get(where):
+                        out[-1] = out[-1].rstrip()
+                    if after.text[:1] in (".", ",", ";", ":", "!", "?"):
+                        out.append(esc(after.text[0]))
+                        seq[i + 1] = replace(after, text=after.text[1:])
+                elif after.text.startswith(".") and fragment_text(
+                        "".join(p.html for p in self.formatted.citations.get(where, ()))
+                        ).endswith("."):
+                    seq[i + 1] = replace(after, text=after.text[1:])  # one period, not two
+            out.append(self.inline(seq[i]))
         return "".join(out)
 
     def inline(self, node: Inline) -> str:
@@ -373,7 +386,7 @@ class _Renderer:
         for k, note, file in self.cite_notes:
             back = (f' <a href="{self.in_file(file, f"cnref{k}")}" class="footnote-back" '
                     f'role="doc-backlink">↩︎</a>')
-            items.append((k, f'<li id="cn{k}"{self.epub_type("footnote")}>'
+            items.append((k, f'<li id="cn{k}" class="citation-note"{self.epub_type("endnote")}>'
                              f'<p>{note}{back}</p></li>\n'))
         return "".join(html for _, html in sorted(items, key=lambda item: item[0]))
 
