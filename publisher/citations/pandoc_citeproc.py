@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from publisher.citations.csl import csl_json
-from publisher.citations.engine import DEFAULT_OPTIONS, Options
 from publisher.citations.formatted import CitePart, Formatted
+from publisher.citations.options import DEFAULT_OPTIONS, Options
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Citation, CitationItem, Reference
 
