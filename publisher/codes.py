@@ -120,6 +120,9 @@ CODES: tuple[Code, ...] = (
                                           "pinned version"),
     Code("references", "cite-warning", _W, "the citation formatter's own warning about an entry "
                                            "or the style"),
+    Code("references", "ref-unknown-type", _W, "an entry whose `type` CSL does not know "
+                                               "(formatted as a plain document)"),
+    Code("references", "ref-empty-name", _W, "a name with an empty given name"),
     Code("references", "ref-date-unread", _W, "a date the citation style cannot read (empty or "
                                               "not a date): printed as the style prints none"),
     Code("references", "csl-invalid", _E, "a `.csl` file that is not a CSL style, or a style the "

@@ -225,3 +225,22 @@ def test_a_bibliography_outside_the_folder_is_refused(tmp_path):
     doc, diags = load(folder)
     assert doc.references == ()
     assert [(d.code, d.line) for d in diags if d.code == "read"] == [("read", 4)]
+
+
+def test_data_pandoc_formats_is_a_warning_at_its_line(tmp_path):
+    """An unknown type and an empty given name: warnings at the field, and the build goes on."""
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "article.md").write_text("---\ntitle: T\nlicense: CC-BY-4.0\ncsl: apa\n---\n[@a]\n",
+                                       encoding="utf-8")
+    (folder / "references.yaml").write_text(
+        "references:\n  - id: a\n    type: blogpost\n    author:\n      - family: Smith\n"
+        "        given: ''\n    title: X\n    issued: 2001\n    URL: https://example.org/x\n",
+        encoding="utf-8")
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
+    assert not result.failed
+    found = [(d.code, d.severity.value, d.line) for d in result.diagnostics
+             if d.code in ("ref-unknown-type", "ref-empty-name")]
+    assert found == [("ref-unknown-type", "warning", 3), ("ref-empty-name", "warning", 5)]
+    root = page(tmp_path / "out" / "odd")
+    assert text(root.xpath("//div[@id='ref-a']")[0]).startswith("Smith. (2001). X")

@@ -12,6 +12,8 @@ Codes (stable):
   ``ref-bad-url`` (error): a malformed identifier;
 - ``ref-missing-field`` (warning): a field a reference of its CSL type needs;
 - ``ref-unverifiable`` (warning): no DOI, PMID, PMCID, ISBN or URL;
+- ``ref-unknown-type``, ``ref-empty-name`` (warning): a type CSL does not know, a name with an
+  empty given name (formatted all the same);
 - ``ref-bad-date`` (error): a date that lies in the future or before 1450;
 - ``ref-date-unread`` (warning): a date that cannot be read (``{}``, "spring", 2018-02-30):
   pandoc prints it all the same;
@@ -262,6 +264,41 @@ def check_required_fields(doc: Document) -> Iterator[Diagnostic]:
                           f"{'it' if len(missing) == 1 else 'them'} to find the work")
 
 
+CSL_TYPES = frozenset((
+    "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book",
+    "broadcast", "chapter", "classic", "collection", "dataset", "document", "entry",
+    "entry-dictionary", "entry-encyclopedia", "event", "figure", "graphic", "hearing", "interview",
+    "legal_case", "legislation", "manuscript", "map", "motion_picture", "musical_score",
+    "pamphlet", "paper-conference", "patent", "performance", "periodical",
+    "personal_communication", "post", "post-weblog", "regulation", "report", "review",
+    "review-book", "software", "song", "speech", "standard", "thesis", "treaty", "webpage"))
+"""CSL 1.0.2's item types."""
+
+
+def check_odd_data(doc: Document) -> Iterator[Diagnostic]:
+    """Data pandoc's citeproc formats all the same, but not as the author may expect: a type
+    CSL does not know (formatted as a plain document), a name with an empty given name."""
+    for ref in doc.references:
+        kind = ref.csl.get("type")
+        if isinstance(kind, str) and kind and kind not in CSL_TYPES:
+            line, column = _at(ref, "type")
+            yield warning(ref.path, line, column, "ref-unknown-type",
+                          f"reference '{ref.key}' has type '{kind}', which CSL does not know; "
+                          f"the style formats it as a plain document: use a CSL type "
+                          f"('article-journal', 'book', 'chapter', 'webpage', 'report', ...)")
+        for role in ("author", "editor", "translator", "container-author"):
+            names = ref.csl.get(role)
+            for person in names if isinstance(names, list) else ():
+                if isinstance(person, dict) and "given" in person and \
+                        not str(person.get("given") or "").strip():
+                    line, column = _at(ref, role)
+                    who = person.get("family") or person.get("literal") or "?"
+                    yield warning(ref.path, line, column, "ref-empty-name",
+                                  f"reference '{ref.key}' names {role} '{who}' with an empty "
+                                  f"given name; fill it in or leave the key out")
+                    break
+
+
 def check_verifiable(doc: Document) -> Iterator[Diagnostic]:
     """A reference with no identifier and no address cannot be looked up or verified."""
     for ref in doc.references:
@@ -334,4 +371,4 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
 
 
 CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields,
-          check_verifiable, check_dates)
+          check_odd_data, check_verifiable, check_dates)

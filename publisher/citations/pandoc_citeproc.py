@@ -61,7 +61,11 @@ class PandocCiteproc:
                style: Path, options: Options = DEFAULT_OPTIONS
                ) -> tuple[Formatted, list[Diagnostic]]:
         from publisher import pandoc
+        from publisher.citations.styles import version_problem
 
+        path, line = options.where
+        if version_problem():
+            return Formatted(), [error(path, line, 1, "cite-engine", version_problem())]
         by_key: dict[str, Reference] = {}
         for ref in references:
             by_key.setdefault(ref.key, ref)
@@ -70,7 +74,6 @@ class PandocCiteproc:
             options.note_numbers.get((nodes[n].line, nodes[n].column), 0), n))
         nodes = [nodes[n] for n in order]
         doc = _document(nodes, by_key, options, style)
-        path, line = options.where
         with tempfile.TemporaryDirectory(prefix="publisher-cite-") as tmp:
             args = ["-f", "json", "-t", "json", "--citeproc", f"--csl={style}"]
             for name in _bibliographies(list(by_key.values()), Path(tmp)):
