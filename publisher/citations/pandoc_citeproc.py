@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from publisher.citations.csl import csl_json
+from publisher.citations.csl import DATE_VARIABLES, NAME_VARIABLES, csl_json, name
 from publisher.citations.formatted import CitePart, Formatted
 from publisher.citations.options import DEFAULT_OPTIONS, Options
 from publisher.diagnostics import Diagnostic, error, warning
@@ -84,6 +84,10 @@ class PandocCiteproc:
             except pandoc.PandocFailed as exc:
                 code = {"timeout": "cite-timeout", "memory": "cite-memory",
                         "failed": "csl-invalid"}.get(exc.kind, "cite-engine")
+                if "bibliography" in exc.message:  # our CSL-JSON of the entries: not the style
+                    return Formatted(), [error(path, line, 1, "bib-parse",
+                                               f"pandoc cannot read the bibliography: "
+                                               f"{exc.message}")]
                 fix = {"cite-timeout": "; the style is too costly: use a style from the CSL "
                                        "repository",
                        "cite-memory": "; the style is too costly: use a style from the CSL "
@@ -245,19 +249,46 @@ def _bibliographies(refs: list[Reference], folder: Path) -> list[str]:
 
 
 def _json_item(ref: Reference) -> dict[str, Any]:
-    """An entry as CSL-JSON: as written, but with a date pandoc cannot read as one (a bare
-    ``{}``, a list) left for it to print as it prints a missing date."""
-    item = {str(k): v for k, v in ref.csl.items() if v is not None}
-    item["id"] = ref.key
+    """An entry as CSL-JSON pandoc can read: as written, but names and dates in their CSL
+    shapes (``csl.csl_json``: a name written as a string is a literal name; a date pandoc
+    cannot read is left out, so it prints as a missing date: the checks warn of it), and a
+    value of no CSL shape (a mapping, a list where text belongs) as text or left out: pandoc
+    refuses a whole bibliography for one such value."""
     normal = csl_json(ref)
-    for key, value in list(item.items()):
-        if key in ("issued", "accessed", "event-date", "original-date", "submitted") and \
-                not isinstance(value, dict):
+    item: dict[str, Any] = {}
+    for key, value in ref.csl.items():
+        key = str(key)
+        if value is None:
+            continue
+        if key in DATE_VARIABLES or isinstance(value, dict) and "date-parts" in value:
+            date = normal.get(key, value)
+            if _readable_date(date):
+                item[key] = date
+        elif key in NAME_VARIABLES:
             if key in normal:
                 item[key] = normal[key]
-            else:
-                del item[key]
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            item[key] = [name(v) for v in value]  # names of another role (composer, ...)
+        elif isinstance(value, bool):
+            item[key] = str(value).lower()
+        elif isinstance(value, (str, int, float)):
+            item[key] = value
+        elif isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+            item[key] = ", ".join(str(v) for v in value)
+    item["id"] = ref.key
     return item
+
+
+def _readable_date(value: Any) -> bool:
+    """A CSL date pandoc reads: ``date-parts`` of numbers, or a literal or raw text."""
+    if not isinstance(value, dict):
+        return False
+    parts = value.get("date-parts")
+    if parts is None:
+        return isinstance(value.get("literal") or value.get("raw"), str)
+    return isinstance(parts, list) and bool(parts) and all(
+        isinstance(p, list) and p and all(isinstance(n, int) or str(n).lstrip("-").isdigit()
+                                          for n in p) for p in parts)
 
 
 # --------------------------------------------------------------------------------------------
