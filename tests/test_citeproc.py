@@ -244,3 +244,22 @@ def test_data_pandoc_formats_is_a_warning_at_its_line(tmp_path):
     assert found == [("ref-unknown-type", "warning", 3), ("ref-empty-name", "warning", 5)]
     root = page(tmp_path / "out" / "odd")
     assert text(root.xpath("//div[@id='ref-a']")[0]).startswith("Smith. (2001). X")
+
+
+def test_odd_json_values_never_refuse_the_bibliography(tmp_path):
+    """An author written as a string, a date of words, a mapping where a number belongs, a
+    list for a title: pandoc would refuse the whole file; each entry still prints."""
+    folder = tmp_path / "odd-json"
+    folder.mkdir()
+    (folder / "article.md").write_text(
+        "---\ntitle: T\nlicense: CC-BY-4.0\ncsl: apa\n---\nText [@a] and [@b].\n", encoding="utf-8")
+    (folder / "references.json").write_text(json.dumps([
+        {"id": "a", "type": "book", "author": "Smith", "title": "X",
+         "issued": {"date-parts": [["spring"]]}, "volume": {"x": 1}},
+        {"id": "b", "type": "book", "author": [{"family": "Doe", "given": "J."}],
+         "title": ["A", "B"], "issued": 2001}]), encoding="utf-8")
+    root = page(built(folder, tmp_path))
+    assert [text(c) for c in root.xpath("//span[contains(@class,'citation')]")] == [
+        "(Smith, n.d.)", "(Doe, 2001)"]
+    assert [text(e) for e in root.xpath("//div[contains(@class,'csl-entry')]")] == [
+        "Doe, J. (2001). A, B.", "Smith. (n.d.). X."]
