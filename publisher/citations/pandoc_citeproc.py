@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import html
 import json
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -188,8 +189,8 @@ def _document(nodes: Sequence[Citation], by_key: dict[str, Reference],
     """The pandoc AST: each citation a paragraph of its own (in a note when written in one),
     then the ``#refs`` division; the settings in the metadata."""
     blocks: list[dict[str, Any]] = []
-    words = label_words(options.locale) if any(i.locator for n in nodes for i in n.items) \
-        else LABEL_WORDS
+    words = label_words(options.locale or _default_locale(style)) \
+        if any(i.locator for n in nodes for i in n.items) else LABEL_WORDS
     for n, node in enumerate(nodes, 1):
         where = (node.line, node.column)
         para = {"t": "Para", "c": [_cite(node, by_key, options.note_numbers.get(where, n),
@@ -329,6 +330,16 @@ def _linked(options: Options, style: Path) -> bool:
     if options.link_citations is not None:
         return options.link_citations
     return not _note_class(style)
+
+
+def _default_locale(style: Path) -> str | None:
+    """The style's ``default-locale`` (pandoc's locale when the front matter names none)."""
+    try:
+        head = style.read_bytes()[:4000].decode("utf-8", "replace")
+    except OSError:
+        return None
+    found = re.search(r'default-locale="([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)"', head)
+    return found.group(1) if found else None
 
 
 def _note_class(style: Path) -> bool:
