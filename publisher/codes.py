@@ -67,8 +67,9 @@ CODES: tuple[Code, ...] = (
                                       "levels"),
     Code("read", "table-limit", _E, "a table over 64 columns or 20 000 cells"),
     Code("read", "footnote-unused", _W, "a footnote defined but never referred to"),
-    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, nests deeper "
-                                  "than 32 levels, or is not a list of CSL items"),
+    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML, JSON or BibLaTeX "
+                                  "pandoc reads, nests deeper than 32 levels, or is not a list "
+                                  "of CSL items"),
     Code("read", "bib-entry", _E, "a bibliography entry without an `id`"),
     Code("read", "folder-limit", _E, "the article's folder nests folders deeper than 32 levels or "
                                      "holds over 10 000 entries"),
