@@ -263,3 +263,23 @@ def test_odd_json_values_never_refuse_the_bibliography(tmp_path):
         "(Smith, n.d.)", "(Doe, 2001)"]
     assert [text(e) for e in root.xpath("//div[contains(@class,'csl-entry')]")] == [
         "Doe, J. (2001). A, B.", "Smith. (n.d.). X."]
+
+
+def test_pandocs_warnings_become_located_diagnostics():
+    """pandoc's log (``--log``) → warnings at the entry a message names, else at the ``csl:``
+    line; "citation … not found" is the checks' (cite-unknown), not repeated."""
+    from publisher.citations.options import Options
+    from publisher.citations.pandoc_citeproc import _diagnostics
+    from publisher.model import Reference
+
+    ref = Reference(key="smith2016", csl={}, path=Path("references.yaml"), line=12)
+    log = [{"type": "CiteprocWarning", "verbosity": "WARNING",
+            "message": "citation nope not found"},
+           {"type": "CiteprocWarning", "verbosity": "WARNING",
+            "message": "Could not parse date for smith2016"},
+           {"type": "CiteprocWarning", "verbosity": "WARNING", "message": "odd style"}]
+    found = _diagnostics(log, {"smith2016": ref},
+                         Options(where=(Path("article.md"), 4)))
+    assert [(d.code, d.severity.value, d.path, d.line) for d in found] == [
+        ("cite-warning", "warning", "references.yaml", 12),
+        ("cite-warning", "warning", "article.md", 4)]
