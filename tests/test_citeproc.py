@@ -283,3 +283,20 @@ def test_pandocs_warnings_become_located_diagnostics():
     assert [(d.code, d.severity.value, d.path, d.line) for d in found] == [
         ("cite-warning", "warning", "references.yaml", 12),
         ("cite-warning", "warning", "article.md", 4)]
+
+
+def test_journal_abbreviation_where_the_style_asks(tmp_path):
+    """CSL-JSON's ``journalAbbreviation`` is the short container title Vancouver prints."""
+    folder = tmp_path / "abbrev"
+    folder.mkdir()
+    (folder / "article.md").write_text(
+        "---\ntitle: T\nlicense: CC-BY-4.0\ncsl: vancouver\n---\nText [@r].\n", encoding="utf-8")
+    (folder / "references.json").write_text(json.dumps([{
+        "id": "r", "type": "article-journal", "title": "IL-2: the first effective immunotherapy",
+        "author": [{"family": "Rosenberg", "given": "Steven A."}],
+        "container-title": "The Journal of Immunology", "journalAbbreviation": "J Immunol",
+        "volume": "192", "issue": "12", "page": "5451-5458",
+        "issued": {"date-parts": [[2014, 6]]}}]), encoding="utf-8")
+    root = page(built(folder, tmp_path))
+    entry = text(root.xpath("//div[@id='ref-r']")[0])
+    assert "J Immunol. 2014 Jun;192(12):5451–8." in entry and "Journal of Immunology" not in entry
