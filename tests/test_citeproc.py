@@ -300,3 +300,24 @@ def test_journal_abbreviation_where_the_style_asks(tmp_path):
     root = page(built(folder, tmp_path))
     entry = text(root.xpath("//div[@id='ref-r']")[0])
     assert "J Immunol. 2014 Jun;192(12):5451–8." in entry and "Journal of Immunology" not in entry
+
+
+def test_a_list_of_bibliographies_in_a_subfolder(tmp_path):
+    folder = tmp_path / "many"
+    (folder / "bib").mkdir(parents=True)
+    (folder / "article.md").write_text(
+        "---\ntitle: T\nlicense: CC-BY-4.0\ncsl: apa\n"
+        "bibliography: [bib/one.yaml, bib/two.json]\n---\nText [@a; @b].\n", encoding="utf-8")
+    (folder / "bib" / "one.yaml").write_text(
+        "references:\n- id: a\n  type: book\n  title: Alpha\n  issued: 2001\n  publisher: P\n"
+        "  author: [{family: Able, given: A.}]\n", encoding="utf-8")
+    (folder / "bib" / "two.json").write_text(
+        '[\n  {"id": "b", "type": "book", "title": "Beta", "issued": {"date-parts": [[2002]]},\n'
+        '   "publisher": "P", "author": [{"family": "Baker", "given": "B."}]}\n]\n',
+        encoding="utf-8")
+    doc, diags = load(folder)
+    assert [(r.key, r.path.name, r.line) for r in doc.references] == [
+        ("a", "one.yaml", 2), ("b", "two.json", 2)]
+    root = page(built(folder, tmp_path))
+    assert text(root.xpath("//span[contains(@class,'citation')]")[0]) == \
+        "(Able, 2001; Baker, 2002)"
