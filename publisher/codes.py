@@ -67,8 +67,9 @@ CODES: tuple[Code, ...] = (
                                       "levels"),
     Code("read", "table-limit", _E, "a table over 64 columns or 20 000 cells"),
     Code("read", "footnote-unused", _W, "a footnote defined but never referred to"),
-    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, nests deeper "
-                                  "than 32 levels, or is not a list of CSL items"),
+    Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML, JSON or BibLaTeX "
+                                  "pandoc reads, nests deeper than 32 levels, or is not a list "
+                                  "of CSL items"),
     Code("read", "bib-entry", _E, "a bibliography entry without an `id`"),
     Code("read", "folder-limit", _E, "the article's folder nests folders deeper than 32 levels or "
                                      "holds over 10 000 entries"),
@@ -109,10 +110,22 @@ CODES: tuple[Code, ...] = (
     Code("references", "ref-bad-url", _E, "a malformed URL"),
     Code("references", "ref-missing-field", _W, "a field a reference of its CSL type needs"),
     Code("references", "ref-unverifiable", _W, "an entry with no DOI, PMID, PMCID, ISBN or URL"),
-    Code("references", "ref-bad-date", _E, "a date that cannot be read, lies in the future or "
-                                           "before 1450"),
+    Code("references", "ref-bad-date", _E, "a date that lies in the future or before 1450"),
     Code("references", "csl-unknown", _E, "`csl:` names no known style and no `.csl` file in the "
                                           "article's folder"),
+    Code("references", "cite-timeout", _E, "formatting the citations took longer than the time "
+                                           "limit (a costly style), at the `csl:` line"),
+    Code("references", "cite-memory", _E, "formatting the citations needed more memory than the "
+                                          "limit (a costly style), at the `csl:` line"),
+    Code("references", "cite-engine", _E, "the citation formatter (pandoc) is missing or not the "
+                                          "pinned version"),
+    Code("references", "cite-warning", _W, "the citation formatter's own warning about an entry "
+                                           "or the style"),
+    Code("references", "ref-unknown-type", _W, "an entry whose `type` CSL does not know "
+                                               "(formatted as a plain document)"),
+    Code("references", "ref-empty-name", _W, "a name with an empty given name"),
+    Code("references", "ref-date-unread", _W, "a date the citation style cannot read (empty or "
+                                              "not a date): printed as the style prints none"),
     Code("references", "csl-invalid", _E, "a `.csl` file that is not a CSL style, or a style the "
                                           "formatter cannot use"),
 

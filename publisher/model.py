@@ -312,6 +312,13 @@ class Metadata:
     csl: str = ""
     nocite: tuple[str, ...] = ()
     """Keys listed in ``nocite`` (``*`` stands for every entry)."""
+    bibliography: tuple[str, ...] = ()
+    """``bibliography:``: the article's bibliography files, paths inside its folder."""
+    link_citations: bool | None = None
+    """``link-citations``; None when the front matter does not say."""
+    link_bibliography: bool = True
+    suppress_bibliography: bool = False
+    reference_section_title: str = ""
     source: SourceWork = field(default_factory=SourceWork)
     contributors: tuple[str, ...] = ()
     license: str = ""
@@ -336,6 +343,10 @@ class Reference:
     line: int
     fields: dict[str, tuple[int, int]] = field(default_factory=dict)
     """Top-level CSL variable → (line, column) of its value in the bibliography file."""
+    bibtex: str = ""
+    """For an entry of a BibLaTeX/BibTeX file: the whole file's text, which the citation
+    engine formats from (``csl`` is pandoc's CSL-JSON of it, for the checks; it loses the
+    braces that protect case: ``{nm}``); empty for a CSL entry."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -12,7 +12,11 @@ Codes (stable):
   ``ref-bad-url`` (error): a malformed identifier;
 - ``ref-missing-field`` (warning): a field a reference of its CSL type needs;
 - ``ref-unverifiable`` (warning): no DOI, PMID, PMCID, ISBN or URL;
-- ``ref-bad-date`` (error): a date that cannot be read, lies in the future or before 1450;
+- ``ref-unknown-type``, ``ref-empty-name`` (warning): a type CSL does not know, a name with an
+  empty given name (formatted all the same);
+- ``ref-bad-date`` (error): a date that lies in the future or before 1450;
+- ``ref-date-unread`` (warning): a date that cannot be read (``{}``, "spring", 2018-02-30):
+  pandoc prints it all the same;
 - ``csl-invalid`` (error): an article's own ``.csl`` file that is not a CSL style.
 """
 
@@ -196,7 +200,8 @@ def _fingerprints(ref: Reference) -> list[tuple[str, str]]:
 
 
 def check_keys(doc: Document) -> Iterator[Diagnostic]:
-    """Each entry needs a key of its own (citeproc-py also folds case: ``Smith`` is ``smith``),
+    """Each entry needs a key of its own (keys that differ only in case confuse readers and
+    BibTeX tools: ``Smith`` and ``smith``),
     and every key ``nocite`` names must be in the bibliography."""
     import difflib
 
@@ -259,6 +264,41 @@ def check_required_fields(doc: Document) -> Iterator[Diagnostic]:
                           f"{'it' if len(missing) == 1 else 'them'} to find the work")
 
 
+CSL_TYPES = frozenset((
+    "article", "article-journal", "article-magazine", "article-newspaper", "bill", "book",
+    "broadcast", "chapter", "classic", "collection", "dataset", "document", "entry",
+    "entry-dictionary", "entry-encyclopedia", "event", "figure", "graphic", "hearing", "interview",
+    "legal_case", "legislation", "manuscript", "map", "motion_picture", "musical_score",
+    "pamphlet", "paper-conference", "patent", "performance", "periodical",
+    "personal_communication", "post", "post-weblog", "regulation", "report", "review",
+    "review-book", "software", "song", "speech", "standard", "thesis", "treaty", "webpage"))
+"""CSL 1.0.2's item types."""
+
+
+def check_odd_data(doc: Document) -> Iterator[Diagnostic]:
+    """Data pandoc's citeproc formats all the same, but not as the author may expect: a type
+    CSL does not know (formatted as a plain document), a name with an empty given name."""
+    for ref in doc.references:
+        kind = ref.csl.get("type")
+        if isinstance(kind, str) and kind and kind not in CSL_TYPES:
+            line, column = _at(ref, "type")
+            yield warning(ref.path, line, column, "ref-unknown-type",
+                          f"reference '{ref.key}' has type '{kind}', which CSL does not know; "
+                          f"the style formats it as a plain document: use a CSL type "
+                          f"('article-journal', 'book', 'chapter', 'webpage', 'report', ...)")
+        for role in ("author", "editor", "translator", "container-author"):
+            names = ref.csl.get(role)
+            for person in names if isinstance(names, list) else ():
+                if isinstance(person, dict) and "given" in person and \
+                        not str(person.get("given") or "").strip():
+                    line, column = _at(ref, role)
+                    who = person.get("family") or person.get("literal") or "?"
+                    yield warning(ref.path, line, column, "ref-empty-name",
+                                  f"reference '{ref.key}' names {role} '{who}' with an empty "
+                                  f"given name; fill it in or leave the key out")
+                    break
+
+
 def check_verifiable(doc: Document) -> Iterator[Diagnostic]:
     """A reference with no identifier and no address cannot be looked up or verified."""
     for ref in doc.references:
@@ -284,9 +324,13 @@ def check_dates(doc: Document, today: dt.date | None = None) -> Iterator[Diagnos
                     if m and d:
                         dt.date(y, m, d)  # 2018-02-30 raises
             except (ValueError, TypeError, OverflowError):
-                yield error(ref.path, line, column, "ref-bad-date",
-                            f"{name} date {value!r} of reference '{ref.key}' cannot be read; "
-                            f"write it as a year or YYYY-MM-DD (e.g. 2018 or 2018-03-04)")
+                # pandoc's citeproc formats it all the same (as "n.d." or as written): a
+                # warning, never a refusal
+                yield warning(ref.path, line, column, "ref-date-unread",
+                              f"{name} date {value!r} of reference '{ref.key}' cannot be read "
+                              f"as a date (the style prints it as it prints none, or as "
+                              f"written); write it as a year or YYYY-MM-DD (e.g. 2018 or "
+                              f"2018-03-04)")
                 continue
             for y, m, d in points:
                 if today and (y, m or 1, d or 1) > (today.year, today.month, today.day):
@@ -327,4 +371,4 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
 
 
 CHECKS = (check_style_file, check_keys, check_duplicates, check_identifiers, check_required_fields,
-          check_verifiable, check_dates)
+          check_odd_data, check_verifiable, check_dates)

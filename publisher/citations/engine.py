@@ -1,14 +1,14 @@
 """The citation engine's interface: citations, a bibliography and a CSL style → HTML fragments.
 
 In: our model values (a document's ``Citation`` nodes in document order, its ``Reference``
-values and its ``nocite`` keys), the path of a resolved CSL style (``styles.resolve_style``)
-and a locale (None: the style's own). Out: ``Formatted`` (each citation's parts, each linked to
-its entry, and the entries in the style's order, as escaped HTML), which the body renderer
-reads, and what the engine found wrong as ``Diagnostic`` values.
+values), the path of a resolved CSL style (``styles.resolve_style``) and ``Options`` (the
+locale, ``nocite`` and pandoc's other citation settings from the front matter, which note
+each citation stands in). Out: ``Formatted`` (each citation's parts, each linked to its
+entry; a note style's footnote texts; the entries in the style's order, as escaped HTML),
+which the body renderer reads, and what the engine found wrong as ``Diagnostic`` values.
 
-An engine is any object with the ``CitationEngine`` shape; today's is citeproc-py's
-(``citeproc_py.CiteprocPy``), chosen by ``default_engine``. Nothing outside the engine's own
-module imports the engine's library.
+An engine is any object with the ``CitationEngine`` shape; today's is pandoc's own citeproc
+(``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,24 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from publisher.citations.formatted import Formatted
+from publisher.citations.options import DEFAULT_OPTIONS, Options
 from publisher.diagnostics import Diagnostic
-from publisher.model import Citation, Document, Reference, walk
+from publisher.model import (
+    Citation,
+    Document,
+    FootnoteDef,
+    FootnoteRef,
+    Paragraph,
+    Reference,
+    walk,
+)
 
 
 class CitationEngine(Protocol):
     """What formats citations: one call per document."""
 
     name: str
-    """The engine's name, for messages (``citeproc-py``)."""
+    """The engine's name, for messages (``pandoc citeproc``)."""
 
     @property
     def version(self) -> str:
@@ -34,11 +43,12 @@ class CitationEngine(Protocol):
         ...
 
     def format(self, citations: Sequence[Citation], references: Sequence[Reference], *,
-               nocite: Sequence[str], style: Path, locale: str | None = None
+               style: Path, options: Options = DEFAULT_OPTIONS
                ) -> tuple[Formatted, list[Diagnostic]]:
         """The citations (in document order) and the bibliography entries to list: every cited
-        entry, and those ``nocite`` names (``*``: every entry). Unknown keys are left out (the
-        checks report them); bad input gives a plainer result, never an exception."""
+        entry, and those ``options.nocite`` names (``*``: every entry). Unknown keys are left
+        out (the checks report them); bad input gives a located diagnostic, never an
+        exception."""
         ...
 
 
@@ -48,16 +58,59 @@ def citations(blocks: Iterable[Any]) -> Iterator[Citation]:
 
 
 def default_engine() -> CitationEngine:
-    """Today's engine: citeproc-py (imported on first use: importing publisher stays light)."""
-    from publisher.citations.citeproc_py import CiteprocPy
+    """Today's engine: pandoc's citeproc (imported on first use: importing publisher stays
+    light)."""
+    from publisher.citations.pandoc_citeproc import PandocCiteproc
 
-    return CiteprocPy()
+    return PandocCiteproc()
 
 
-def format_document(doc: Document, style: Path, *, locale: str | None = None,
-                    engine: CitationEngine | None = None) -> tuple[Formatted, list[Diagnostic]]:
+def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[tuple[int, int]],
+                                         frozenset[tuple[int, int]]]:
+    """Each citation → the number of the note it is or becomes in a note style, counting the
+    author's footnotes and the citations in reading order as pandoc's Markdown reader does;
+    the citations written inside footnotes, and those of them that open their footnote."""
+    body = [b for b in doc.blocks if not isinstance(b, FootnoteDef)]
+    shown: dict[int, int] = {}
+    numbers: dict[tuple[int, int], int] = {}
+    count = 0
+    for node in walk(tuple(body)):
+        if isinstance(node, FootnoteRef) and node.number not in shown:
+            count += 1
+            shown[node.number] = count
+        elif isinstance(node, Citation):
+            count += 1
+            numbers[(node.line, node.column)] = count
+    inside: set[tuple[int, int]] = set()
+    opening: set[tuple[int, int]] = set()
+    for note in doc.blocks:
+        if isinstance(note, FootnoteDef):
+            first = note.children[0] if note.children else None
+            if isinstance(first, Paragraph) and first.children and \
+                    isinstance(first.children[0], Citation):
+                opening.add((first.children[0].line, first.children[0].column))
+            for cite in citations(note.children):
+                inside.add((cite.line, cite.column))
+                numbers[(cite.line, cite.column)] = shown.get(note.number, count + 1)
+    return numbers, frozenset(inside), frozenset(opening)
+
+
+def options(doc: Document) -> Options:
+    """The document's citation settings (its front matter) and its notes."""
+    numbers, inside, opening = note_numbers(doc)
+    meta = doc.meta
+    return Options(nocite=meta.nocite, locale=meta.lang if "lang" in meta.lines else None,
+                   link_citations=meta.link_citations, link_bibliography=meta.link_bibliography,
+                   suppress_bibliography=meta.suppress_bibliography,
+                   title=meta.reference_section_title,
+                   note_numbers=numbers, in_footnote=inside, opening_footnote=opening,
+                   where=(doc.path, meta.lines.get("csl", 1)))
+
+
+def format_document(doc: Document, style: Path, *, engine: CitationEngine | None = None
+                    ) -> tuple[Formatted, list[Diagnostic]]:
     """A document's citations and the bibliography entries it lists, through ``engine``
     (the default engine when None)."""
     engine = engine or default_engine()
-    return engine.format(tuple(citations(doc.blocks)), doc.references, nocite=doc.meta.nocite,
-                         style=style, locale=locale)
+    return engine.format(tuple(citations(doc.blocks)), doc.references, style=style,
+                         options=options(doc))

@@ -22,7 +22,16 @@ class Formatted:
     """Citations and bibliography as HTML fragments (already escaped and sanitised)."""
 
     citations: dict[tuple[int, int], tuple[CitePart, ...]] = field(default_factory=dict)
-    """(line, column) of a citation node → its rendered parts, each item linked to its entry."""
+    """(line, column) of a citation node → what stands in the running text, each item linked
+    to its entry. In a note style: only an author-in-text citation's names (often nothing);
+    the citation itself is in ``notes``."""
+    notes: dict[tuple[int, int], tuple[CitePart, ...]] = field(default_factory=dict)
+    """Note styles: (line, column) of a citation node → the text of the footnote it becomes
+    (a citation that already stands in a footnote is not in here: it reads inline)."""
     entries: tuple[tuple[str, str], ...] = ()
     """(key, entry HTML) in the style's order."""
     style_name: str = ""
+    note_style: bool = False
+    """The style's citations are footnotes (``<style class="note">``)."""
+    title: str = ""
+    """The bibliography's heading (``reference-section-title``); empty: the theme's."""

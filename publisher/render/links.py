@@ -85,9 +85,10 @@ def unused_id(base: str, used: set[str]) -> str:
     return candidate
 
 
-def outline(doc: Document, has_references: bool) -> Outline:
+def outline(doc: Document, has_references: bool, has_notes: bool = False) -> Outline:
     """The document's blocks grouped: the lead, then one part per top-level heading, then the
-    references (when ``has_references``) and the notes (when there are footnotes)."""
+    references (when ``has_references``) and the notes (when there are footnotes, or
+    ``has_notes``: a note style's citations)."""
     content = [b for b in doc.blocks if not isinstance(b, FootnoteDef)]
     notes = tuple(b for b in doc.blocks if isinstance(b, FootnoteDef))
     headings = tuple(b for b in content if isinstance(b, Heading))
@@ -107,7 +108,7 @@ def outline(doc: Document, has_references: bool) -> Outline:
         parts.append(Part(kind=kind, id=head.id if head else "", heading=head,
                           blocks=tuple(group), file=file))
     used = {h.id for h in headings}
-    for kind, present in (("references", has_references), ("notes", bool(notes))):
+    for kind, present in (("references", has_references), ("notes", bool(notes) or has_notes)):
         if present:
             parts.append(Part(kind=kind, id=unused_id(kind, used), heading=None,
                               blocks=notes if kind == "notes" else (),

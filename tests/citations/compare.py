@@ -256,13 +256,28 @@ def run_project(style: str, clusters: list[dict]) -> tuple[dict[str, str], list[
                       for i in c["items"])
         nodes.append(Citation(items=items, in_text=c["mode"] == "author-in-text", source="",
                               line=n + 1, column=1))
+    from publisher.citations.engine import Options
+
+    options = Options(locale=lang, note_numbers={(n + 1, 1): n + 1 for n in range(len(nodes))})
     t0, c0 = time.perf_counter(), time.process_time()
-    formatted, _diagnostics = engine.format(tuple(nodes), refs, nocite=(), style=style_path(csl),
-                                            locale=lang)
-    seconds = (time.perf_counter() - t0, time.process_time() - c0)
-    note = is_note_style(csl)
-    citations = [as_pandoc("", html_to_text("".join(p.html for p in formatted.citations.get((n + 1, 1), ()))), note)
-                 for n in range(len(clusters))]
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    formatted, _diagnostics = engine.format(tuple(nodes), refs, style=style_path(csl),
+                                            options=options)
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime  # pandoc's own CPU time
+    seconds = (time.perf_counter() - t0, time.process_time() - c0 + children)
+
+    def text(parts: tuple) -> str:
+        return html_to_text("".join(p.html for p in parts))
+
+    citations = []
+    for n in range(len(clusters)):
+        where = (n + 1, 1)
+        inline = text(formatted.citations.get(where, ()))
+        if where in formatted.notes:
+            citations.append(normalise(inline + "^[" + text(formatted.notes[where]) + "]"))
+        else:
+            citations.append(normalise(inline))
     entries = {key: html_to_text(h) for key, h in formatted.entries}
     return entries, citations, seconds
 
