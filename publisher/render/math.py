@@ -86,12 +86,9 @@ def mathml(tex: str, display: bool) -> str | None:
 
 def problem(tex: str, display: bool) -> str:
     """Why the formula cannot be typeset ("" when it can), in one line: pandoc's reason and the
-    place in the TeX, or what the SVG drawing refused."""
-    found = _converted(tex, display).problem
-    if found:
-        return found
-    svg(tex, display)
-    return _SVG_PROBLEMS.get((tex, display), "")
+    place in the TeX; once ``svg`` has been asked for it (the print target), also what the SVG
+    drawing refused (the web page and the EPUB never pay for a drawing)."""
+    return _converted(tex, display).problem or _SVG_PROBLEMS.get((tex, display), "")
 
 
 def svg(tex: str, display: bool) -> Svg | None:
