@@ -108,6 +108,30 @@ def test_broken_and_good_formulas_in_one_batch_keep_their_own_results():
     assert parsed("c").find(f".//{M}mi").text == "c"
 
 
+def test_deeply_nested_scripts_are_refused_before_pandoc_sees_them(monkeypatch):
+    """texmath's time doubles with each nested subscript: 20 deep would stop the whole batch at
+    pandoc's time fence. Such a formula is refused; the others of the batch convert."""
+    runs = []
+    real = pandoc.run
+    monkeypatch.setattr(pandoc, "run", lambda args, stdin=b"", **kw: runs.append(1) or real(args, stdin, **kw))
+    deep = "x_{" * 20 + "y" + "}" * 20
+    math.prepare([(deep, True), ("a", False)])
+    assert math.mathml(deep, True) is None
+    assert math.problem(deep, True).startswith("braces nested 20 deep (at most 10)")
+    assert math.mathml("a", False) is not None
+    assert len(runs) == 1
+    assert math.mathml("x_{" * 10 + "y" + "}" * 10, False) is not None
+    assert math.mathml(r"\{ \{ \{ \{ \{ \{ \{ \{ \{ \{ \{ a", False) is not None  # escaped braces
+
+
+def test_a_formula_too_large_to_draw_is_a_problem_for_print_only():
+    tex = "x+" * 200 + "y"  # 402 elements: MathML for the web, no SVG
+    assert math.mathml(tex, True) is not None
+    assert math.problem(tex, True) == ""
+    assert math.svg(tex, True) is None
+    assert math.problem(tex, True).startswith("too large to draw for print (402 MathML elements")
+
+
 def test_the_svg_parses_and_has_a_positive_size_in_em():
     drawn = math.svg(r"\frac{a+b}{2}", False)
     assert drawn is not None

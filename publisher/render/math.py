@@ -40,6 +40,14 @@ MARGIN_PX = 0.5
 """Blank space ziamath leaves round a formula's ink, in its pixels (kept small: the text around
 the formula sets its own spacing)."""
 
+LARGEST_ELEMENTS = 300
+"""MathML elements a formula may have to be drawn for print. ziamath's layout time grows faster
+than the formula (a row of 1,000 elements takes seconds), and it runs unfenced in this process;
+the largest of 755 textbook formulas (tests/fixtures/math) has 161."""
+DEEPEST_BRACES = 10
+"""Braces a formula may nest (``x_{a_{b}}`` is 2) to be given to pandoc: texmath's time doubles
+with each nested subscript or superscript (15 deep: 4 s, 20 deep: past pandoc's 120 s fence,
+failing every formula of the batch). The deepest of 755 textbook formulas nests 3."""
 LARGEST_PX = 20000.0
 """A drawing wider or taller than this (1,000 em) is taken for a layout failure."""
 
@@ -74,6 +82,9 @@ _SVG_PROBLEMS: dict[tuple[str, bool], str] = {}
 def prepare(formulas: Iterable[tuple[str, bool]]) -> None:
     """Convert every (tex, display) not yet known in one pandoc run, and keep the results."""
     todo = list(dict.fromkeys(f for f in formulas if f not in _CACHE))
+    refused = {f: _Converted(None, why) for f in todo if (why := _screen(f[0]))}
+    _CACHE.update(refused)
+    todo = [f for f in todo if f not in refused]
     if todo:
         _CACHE.update(_convert(todo))
 
@@ -165,6 +176,26 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
     return out
 
 
+def _screen(tex: str) -> str:
+    """Why the TeX is not given to pandoc at all ("" when it is): braces nested too deep."""
+    depth = deepest = 0
+    escaped = False
+    for char in tex:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == "}":
+            depth = max(depth - 1, 0)
+    if deepest > DEEPEST_BRACES:
+        return (f"braces nested {deepest} deep (at most {DEEPEST_BRACES}): pandoc's TeX reader "
+                "slows down exponentially on deeply nested sub- and superscripts")
+    return ""
+
+
 def _flat(tex: str) -> str:
     """The TeX on one line, as alt text: runs of white space (newlines too) made one space."""
     return " ".join(tex.split())
@@ -198,6 +229,11 @@ def _draw(key: tuple[str, bool], source: str) -> Svg | None:
     from lxml import etree
 
     element = etree.fromstring(source)
+    size = sum(1 for _ in element.iter()) - 3  # <math>, <semantics>, <annotation>
+    if size > LARGEST_ELEMENTS:
+        _SVG_PROBLEMS[key] = (f"too large to draw for print ({size} MathML elements; at most "
+                              f"{LARGEST_ELEMENTS}): split it into several formulas")
+        return None
     semantics = element.find(f"{{{MATHML_NS}}}semantics")
     if semantics is not None and len(semantics):  # the TeX annotation is not drawn
         content = semantics[0]
