@@ -3,12 +3,11 @@ pandoc run per document, and a located reason for a formula that cannot be conve
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
-from lxml import etree, html as lxml_html
+from lxml import etree
 
 from publisher import pandoc
 from publisher.render import math
@@ -89,7 +88,7 @@ def test_prepare_converts_a_whole_document_in_one_pandoc_run(monkeypatch):
 def test_a_broken_formula_gives_none_and_a_one_line_reason():
     assert math.mathml(r"\frac{a}{", False) is None
     assert math.svg(r"\frac{a}{", False) is None
-    assert math.svg_img(r"\frac{a}{", False) is None
+    assert math.svg_html(r"\frac{a}{", False) is None
     assert math.problem(r"\frac{a}{", False) == "unexpected eof (at character 10)"
     assert math.problem(r"\frac{a}{b}", False) == ""
 
@@ -161,21 +160,27 @@ def test_an_aligned_block_ending_in_a_line_break_still_draws():
     assert math.problem(tex, True) == ""
 
 
-def test_the_print_img_is_an_svg_data_uri_with_the_tex_as_alt():
-    img = math.svg_img(r"\alpha < \beta", False)
-    assert img is not None
-    element = lxml_html.fragment_fromstring(img)
-    assert element.tag == "img" and element.get("class") == "math inline"
-    assert element.get("alt") == r"\alpha < \beta"
-    prefix = "data:image/svg+xml;base64,"
-    assert element.get("src").startswith(prefix)
-    svg = etree.fromstring(base64.b64decode(element.get("src")[len(prefix):]))
-    assert svg.tag == f"{SVG}svg"
-    style = dict(p.split(":") for p in element.get("style").split(";"))
+def test_the_print_svg_sits_inline_sized_in_em_on_the_baseline():
+    markup = math.svg_html(r"\alpha < \beta", False)
+    assert markup is not None
+    root = etree.fromstring(markup)
+    assert root.tag == f"{SVG}svg" and root.get("class") == "math inline"
+    assert root.findtext(f"{SVG}title") == r"\alpha < \beta"
+    style = dict(p.split(":") for p in root.get("style").split(";"))
     assert style["width"].endswith("em") and float(style["width"][:-2]) > 0
+    assert style["height"].endswith("em") and float(style["height"][:-2]) > 0
     assert style["vertical-align"].endswith("em") and float(style["vertical-align"][:-2]) < 0
-    display = lxml_html.fragment_fromstring(math.svg_img("x", True))
+    display = etree.fromstring(math.svg_html("x", True))
     assert display.get("class") == "math display"
+    assert math.svg_html(r"\frac{", False) is None
+
+
+def test_formulas_inline_in_one_page_repeat_no_id():
+    """Glyphs are paths, not <symbol>s under ids every formula would define again."""
+    page = "".join(math.svg_html(t, False) for t in ("a+b", "b+a", r"\sum_i a_i"))
+    root = etree.fromstring(f"<div>{page}</div>")
+    assert root.xpath("//@id") == []
+    assert root.findall(f".//{SVG}path")
 
 
 @pytest.mark.slow
@@ -195,14 +200,14 @@ def test_real_formulas_from_a_textbook_convert():
 
 
 @pytest.mark.slow
-def test_weasyprint_tags_each_formula_image_as_a_figure_with_the_tex(tmp_path):
+def test_weasyprint_tags_each_formula_as_a_figure_with_the_tex(tmp_path):
     import pikepdf
     import weasyprint
 
     from publisher.render.templating import default_theme
 
-    inline = math.svg_img(r"E = mc^2", False)
-    display = math.svg_img(r"\int_0^1 x\,dx", True)
+    inline = math.svg_html(r"E = mc^2", False)
+    display = math.svg_html(r"\int_0^1 x\,dx", True)
     page = (f'<html lang="en"><head><title>t</title></head><body><p>Energy {inline} and'
             f' <span class="equation">{display}<span class="eqno">(1)</span></span></p></body></html>')
     css = [weasyprint.CSS(filename=str(default_theme() / name)) for name in ("print.css", "math.css")]

@@ -2,9 +2,9 @@
 
 In: a formula's TeX and whether it is display math. Out: ``mathml`` (a ``<math>`` element with
 the TeX as ``alttext``), ``svg`` (``Svg``: an SVG image with its size and baseline in em),
-``svg_img`` (that image as the ``<img>`` the print body shows), or None with ``problem`` saying
-why the formula could not be converted (the renderer makes that a ``math-unsupported`` warning
-and shows the TeX in code style).
+``svg_html`` (that image as the inline ``<svg>`` the print body shows), or None, with
+``problem`` saying why the formula could not be converted (the renderer makes that a
+``math-unsupported`` warning and shows the TeX in code style).
 
 One converter reads the TeX for every format: pandoc's own (texmath, ``--mathml``), so the page,
 the book and the PDF agree with each other and with what pandoc would make. ``prepare`` converts
@@ -21,14 +21,11 @@ below the baseline, so ``vertical-align: -baseline_em em`` sets the formula on t
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from publisher.render.text import esc
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -60,7 +57,7 @@ class Svg:
 
     markup: str
     """A standalone ``<svg>`` document (``xmlns`` set, ``role="img"``, a ``<title>`` with the
-    TeX), its glyphs as paths."""
+    TeX), its glyphs as paths (no ids, so several can sit inline in one page)."""
     width_em: float
     height_em: float
     baseline_em: float
@@ -111,19 +108,18 @@ def svg(tex: str, display: bool) -> Svg | None:
     return _SVG_CACHE[key]
 
 
-def svg_img(tex: str, display: bool) -> str | None:
-    """The print body's ``<img>`` of the formula: the SVG as a ``data:`` URI, sized in em and set
-    on the baseline, the TeX as ``alt`` (WeasyPrint tags it as a Figure with that /Alt); None
-    when the formula cannot be converted."""
+def svg_html(tex: str, display: bool) -> str | None:
+    """The print body's inline ``<svg class="math inline|display">``, sized in em and set on the
+    baseline by ``vertical-align``, its ``<title>`` the TeX (WeasyPrint tags it as a Figure with
+    that /Alt); None when the formula cannot be converted. Inline, not an ``<img>`` of a
+    ``data:`` URI: the PDF's URL fetcher refuses those."""
     drawn = svg(tex, display)
     if drawn is None:
         return None
-    data = base64.b64encode(drawn.markup.encode("utf-8")).decode("ascii")
     kind = "display" if display else "inline"
     style = (f"width:{drawn.width_em:.3f}em;height:{drawn.height_em:.3f}em;"
              f"vertical-align:{-drawn.baseline_em:.3f}em")
-    return (f'<img class="math {kind}" src="data:image/svg+xml;base64,{data}" '
-            f'alt="{esc(_flat(tex))}" style="{style}">')
+    return drawn.markup.replace("<svg ", f'<svg class="math {kind}" style="{style}" ', 1)
 
 
 def clear() -> None:
@@ -268,6 +264,9 @@ def _ziamath(element: etree._Element, tex: str) -> Svg | None:
     import ziamath
     from lxml import etree
 
+    # Glyphs as <path>s, not <symbol>s each formula would define again under the same id (an
+    # inline SVG's ids are the HTML page's: they must not repeat)
+    ziamath.config.svg2 = False
     math = ziamath.Math(etree.tostring(element, encoding="unicode"), size=SIZE_PX,
                         title=_flat(tex), margin=MARGIN_PX)
     drawing = math.svgxml()
