@@ -60,9 +60,15 @@ def test_markup_characters_in_tex_stay_text():
     assert "<" in text and ">" in text and "&" in text
 
 
-def test_an_aligned_environment_is_a_table_of_rows():
+def test_an_aligned_environment_is_a_table_of_rows_in_display_style():
     root = parsed(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", True)
     assert len(root.findall(f".//{M}mtr")) == 2
+    assert root.find(f"{M}semantics/{M}mtable").get("displaystyle") == "true"  # as TeX sets it
+
+
+def test_a_matrix_keeps_its_cells_in_text_style():
+    root = parsed(r"\begin{matrix} a & b \\ c & d \end{matrix}", True)
+    assert root.find(f"{M}semantics/{M}mtable").get("displaystyle") is None
 
 
 def test_prepare_converts_a_whole_document_in_one_pandoc_run(monkeypatch):

@@ -166,10 +166,26 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
             out[(tex, display)] = _Converted(None, reasons.get(tex) or "pandoc cannot read it")
             continue
         element.set("display", "block" if display else "inline")
+        if display:
+            _display_cells(element)
         element.set("alttext", _flat(tex))
         element.tail = None
         out[(tex, display)] = _Converted(etree.tostring(element, encoding="unicode"), "")
     return out
+
+
+def _display_cells(element: etree._Element) -> None:
+    """An ``aligned``/``align`` table at the top of display math sets its cells in display style,
+    as TeX does (limits above and below ``\\sum``); texmath leaves that out, and browsers set
+    table cells in the smaller text style. Its rows alternate right- and left-aligned cells."""
+    body = element.find(f"{{{MATHML_NS}}}semantics")
+    top = body[0] if body is not None and len(body) else None
+    if top is None or top.tag != f"{{{MATHML_NS}}}mtable":
+        return
+    first = top.find(f"{{{MATHML_NS}}}mtr")
+    aligns = [cell.get("columnalign") for cell in (first if first is not None else ())]
+    if len(aligns) >= 2 and aligns[0] == "right" and aligns[1] == "left":
+        top.set("displaystyle", "true")
 
 
 def _screen(tex: str) -> str:
