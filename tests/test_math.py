@@ -63,7 +63,9 @@ def test_markup_characters_in_tex_stay_text():
 def test_an_aligned_environment_is_a_table_of_rows_in_display_style():
     root = parsed(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", True)
     assert len(root.findall(f".//{M}mtr")) == 2
-    assert root.find(f"{M}semantics/{M}mtable").get("displaystyle") == "true"  # as TeX sets it
+    table = root.find(f"{M}semantics/{M}mtable")
+    assert table.get("displaystyle") == "true"  # as TeX sets it
+    assert table.get("columnspacing") == "0"  # "a &= b": no gap between the two cells
 
 
 def test_a_matrix_keeps_its_cells_in_text_style():

@@ -176,8 +176,9 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
 
 def _display_cells(element: etree._Element) -> None:
     """An ``aligned``/``align`` table at the top of display math sets its cells in display style,
-    as TeX does (limits above and below ``\\sum``); texmath leaves that out, and browsers set
-    table cells in the smaller text style. Its rows alternate right- and left-aligned cells."""
+    as TeX does (limits above and below ``\\sum``), with no space inside a right–left pair;
+    texmath leaves both out, and browsers set table cells in the smaller text style. Such a
+    table's rows alternate right- and left-aligned cells."""
     body = element.find(f"{{{MATHML_NS}}}semantics")
     top = body[0] if body is not None and len(body) else None
     if top is None or top.tag != f"{{{MATHML_NS}}}mtable":
@@ -186,6 +187,10 @@ def _display_cells(element: etree._Element) -> None:
     aligns = [cell.get("columnalign") for cell in (first if first is not None else ())]
     if len(aligns) >= 2 and aligns[0] == "right" and aligns[1] == "left":
         top.set("displaystyle", "true")
+        # no gap inside a right–left pair ("x &= y"), 1em between pairs; browsers read the
+        # cells' padding texmath writes, the SVG drawing reads this
+        gaps = ["0" if i % 2 == 0 else "1em" for i in range(max(len(aligns) - 1, 1))]
+        top.set("columnspacing", " ".join(gaps))
 
 
 def _screen(tex: str) -> str:
