@@ -73,6 +73,19 @@ def test_a_matrix_keeps_its_cells_in_text_style():
     assert root.find(f"{M}semantics/{M}mtable").get("displaystyle") is None
 
 
+def test_a_latex_label_or_no_number_command_anywhere_is_read_past():
+    """texmath refuses ``\\label`` after the formula's start; it draws nothing, so it is left out
+    of what pandoc reads, and kept in the alt text and the annotation."""
+    root = parsed(r"E = mc^2 \label{eq:energy}", True)
+    assert [e.text for e in root.iter(f"{M}mi")] == ["E", "m", "c"]
+    assert root.get("alttext") == r"E = mc^2 \label{eq:energy}"
+    assert root.findtext(f"{M}semantics/{M}annotation") == r"E = mc^2 \label{eq:energy}"
+    aligned = r"\begin{aligned} a &= b \label{x} \\ c &= d \nonumber \end{aligned}"
+    assert len(parsed(aligned, True).findall(f".//{M}mtr")) == 2
+    assert math.mathml(r"x \tag{1}", True) is None  # a tag would print a number: reported
+    assert "\\tag" in math.problem(r"x \tag{1}", True)
+
+
 def test_prepare_converts_a_whole_document_in_one_pandoc_run(monkeypatch):
     runs = []
     real = pandoc.run

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -146,7 +147,8 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
     from publisher import pandoc
 
     blocks = [{"t": "Para", "c": [{"t": "Math", "c": [
-        {"t": "DisplayMath" if display else "InlineMath"}, tex]}]} for tex, display in formulas]
+        {"t": "DisplayMath" if display else "InlineMath"}, _unlabelled(tex)]}]}
+        for tex, display in formulas]
     doc = {"pandoc-api-version": _API_VERSION, "meta": {}, "blocks": blocks}
     try:
         ran = pandoc.run(["-f", "json", "-t", "html", "--mathml", "--wrap=none"],
@@ -163,13 +165,17 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
     for (tex, display), p in zip(formulas, paragraphs, strict=True):
         element = p.find(f"{{{MATHML_NS}}}math")
         if element is None:
-            out[(tex, display)] = _Converted(None, reasons.get(tex) or "pandoc cannot read it")
+            reason = reasons.get(_unlabelled(tex)) or "pandoc cannot read it"
+            out[(tex, display)] = _Converted(None, reason)
             continue
         element.set("display", "block" if display else "inline")
         if display:
             _display_cells(element)
         element.set("alttext", _flat(tex))
         element.tail = None
+        annotation = element.find(f"{{{MATHML_NS}}}semantics/{{{MATHML_NS}}}annotation")
+        if annotation is not None:
+            annotation.text = tex  # the author's TeX, \\label and all
         out[(tex, display)] = _Converted(etree.tostring(element, encoding="unicode"), "")
     return out
 
@@ -191,6 +197,18 @@ def _display_cells(element: etree._Element) -> None:
         # cells' padding texmath writes, the SVG drawing reads this
         gaps = ["0" if i % 2 == 0 else "1em" for i in range(max(len(aligns) - 1, 1))]
         top.set("columnspacing", " ".join(gaps))
+
+
+_LABEL = re.compile(r"\\\\|\\label\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
+"""A line break ``\\\\`` (matched first, so ``\\\\label`` is a break and the word "label") or a
+label or no-number command."""
+
+
+def _unlabelled(tex: str) -> str:
+    """The TeX without ``\\label{…}``, ``\\nonumber`` and ``\\notag``: they draw nothing, and
+    texmath refuses them anywhere but at the start (``x \\label{eq:a}`` fails). An author's
+    ``\\tag{n}`` is kept: it would print a number, so its refusal is reported."""
+    return _LABEL.sub(lambda found: found[0] if found[0] == "\\\\" else "", tex)
 
 
 def _screen(tex: str) -> str:
