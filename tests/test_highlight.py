@@ -74,6 +74,23 @@ def test_emphasised_lines_are_marks_and_need_no_numbers():
     assert all(e.get("data-n") is None for e in lines)
 
 
+def test_emphasised_lines_count_within_the_block_whatever_its_first_number():
+    """As Pygments' hl_lines and Sphinx's emphasize-lines: line 2 is the block's second line."""
+    inner = code_html("a = 1\nb = 2\nc = 3\n", "python", numbered=True, start=10,
+                      emphasised=frozenset({2}))
+    assert inner is not None
+    marks = [e for e in fragment(inner).iter("mark")]
+    assert [(e.get("data-n"), e.text_content()) for e in marks] == [("11", "b = 2\n")]
+
+
+def test_plain_text_can_be_numbered_without_highlighting():
+    inner = code_html("<b>one</b>\ntwo\n", "text", numbered=True)
+    assert inner is not None
+    lines = [e for e in fragment(inner).iter() if e.get("class") == "line"]
+    assert [e.text_content() for e in lines] == ["<b>one</b>\n", "two\n"]
+    assert not [s for line in lines for s in line.iter("span") if s is not line]
+
+
 def test_a_token_over_several_lines_is_cut_so_each_line_is_whole():
     inner = code_html('x = """one\ntwo"""\n', "python", numbered=True)
     assert inner is not None

@@ -38,9 +38,10 @@ expressions are not fenced in time)."""
 def code_html(text: str, language: str, *, numbered: bool = False, start: int = 1,
               emphasised: frozenset[int] = frozenset()) -> str | None:
     """The inside of ``<pre class="highlight"><code>``: escaped text in token spans, lines
-    wrapped when ``numbered`` (counting from ``start``) or some are ``emphasised`` (numbers as
-    shown, i.e. counting from ``start``); None when no lexer knows ``language`` or the text is
-    longer than ``LARGEST``."""
+    wrapped when ``numbered`` (shown counting from ``start``) or some are ``emphasised``
+    (counted within the block, its first line 1 whatever ``start`` is, as Pygments' ``hl_lines``
+    and Sphinx's ``emphasize-lines``); None when no lexer knows ``language`` (``"text"`` numbers
+    a block without highlighting it) or the text is longer than ``LARGEST``."""
     lexer = _lexer(language.strip().lower()) if language.strip() else None
     if lexer is None or len(text) > LARGEST:
         return None
@@ -48,9 +49,9 @@ def code_html(text: str, language: str, *, numbered: bool = False, start: int = 
     if not numbered and not emphasised:
         return "\n".join(lines)
     out = []
-    for number, line in enumerate(lines, start=start):
-        tag = "mark" if number in emphasised else "span"
-        shown = f' data-n="{number}"' if numbered else ""
+    for index, line in enumerate(lines, start=1):
+        tag = "mark" if index in emphasised else "span"
+        shown = f' data-n="{start + index - 1}"' if numbered else ""
         out.append(f'<{tag} class="line"{shown}>{line}\n</{tag}>')
     return "".join(out)
 
