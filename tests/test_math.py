@@ -152,6 +152,15 @@ def test_a_formula_too_large_to_draw_is_a_problem_for_print_only():
     assert math.problem(tex, True).startswith("too large to draw for print (402 MathML elements")
 
 
+def test_characters_xml_forbids_spoil_neither_the_formula_nor_its_batch():
+    batch = [("a\x0bb", False), ("x \ud800", False), ("\\text{\x00}", True), ("c", False)]
+    math.prepare(batch)
+    for tex, display in batch:
+        root = parsed(tex, display)
+        assert "\ufffd" in root.get("alttext") or tex == "c"
+        assert math.svg(tex, display) is not None
+
+
 def test_the_svg_parses_and_has_a_positive_size_in_em():
     drawn = math.svg(r"\frac{a+b}{2}", False)
     assert drawn is not None

@@ -28,6 +28,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from publisher.render.text import xml_chars
+
 if TYPE_CHECKING:
     from lxml import etree
 
@@ -147,7 +149,7 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
     from publisher import pandoc
 
     blocks = [{"t": "Para", "c": [{"t": "Math", "c": [
-        {"t": "DisplayMath" if display else "InlineMath"}, _unlabelled(tex)]}]}
+        {"t": "DisplayMath" if display else "InlineMath"}, _sent(tex)]}]}
         for tex, display in formulas]
     doc = {"pandoc-api-version": _API_VERSION, "meta": {}, "blocks": blocks}
     try:
@@ -157,7 +159,10 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
         return {f: _Converted(None, exc.message) for f in formulas}
     reasons = {m.get("contents"): _reason(m) for m in ran.log
                if m.get("type") == "CouldNotConvertTeXMath"}
-    root = etree.fromstring(b"<div>" + ran.stdout + b"</div>")
+    try:
+        root = etree.fromstring(b"<div>" + ran.stdout + b"</div>")
+    except etree.XMLSyntaxError:
+        root = etree.Element("div")
     paragraphs = [p for p in root if p.tag == "p"]
     if len(paragraphs) != len(formulas):  # never seen: pandoc writes one <p> per Para
         return {f: _Converted(None, "pandoc's MathML could not be read back") for f in formulas}
@@ -165,7 +170,7 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
     for (tex, display), p in zip(formulas, paragraphs, strict=True):
         element = p.find(f"{{{MATHML_NS}}}math")
         if element is None:
-            reason = reasons.get(_unlabelled(tex)) or "pandoc cannot read it"
+            reason = reasons.get(_sent(tex)) or "pandoc cannot read it"
             out[(tex, display)] = _Converted(None, reason)
             continue
         element.set("display", "block" if display else "inline")
@@ -175,7 +180,7 @@ def _convert(formulas: list[tuple[str, bool]]) -> dict[tuple[str, bool], _Conver
         element.tail = None
         annotation = element.find(f"{{{MATHML_NS}}}semantics/{{{MATHML_NS}}}annotation")
         if annotation is not None:
-            annotation.text = tex  # the author's TeX, \\label and all
+            annotation.text = xml_chars(tex)  # the author's TeX, \\label and all
         out[(tex, display)] = _Converted(etree.tostring(element, encoding="unicode"), "")
     return out
 
@@ -202,6 +207,13 @@ def _display_cells(element: etree._Element) -> None:
 _LABEL = re.compile(r"\\\\|\\label\s*\{[^{}]*\}|\\(?:nonumber|notag)(?![A-Za-z])")
 """A line break ``\\\\`` (matched first, so ``\\\\label`` is a break and the word "label") or a
 label or no-number command."""
+
+
+def _sent(tex: str) -> str:
+    """What pandoc is given: the TeX without labels, characters XML forbids (control
+    characters, lone surrogates) as U+FFFD, so one such formula cannot spoil the batch's JSON
+    or its XML."""
+    return xml_chars(_unlabelled(tex))
 
 
 def _unlabelled(tex: str) -> str:
@@ -233,7 +245,7 @@ def _screen(tex: str) -> str:
 
 def _flat(tex: str) -> str:
     """The TeX on one line, as alt text: runs of white space (newlines too) made one space."""
-    return " ".join(tex.split())
+    return " ".join(xml_chars(tex).split())
 
 
 def _reason(message: dict[str, object]) -> str:
