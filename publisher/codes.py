@@ -97,6 +97,9 @@ CODES: tuple[Code, ...] = (
 
     Code("references", "cite-unknown", _E, "a citation or `nocite` key with no bibliography "
                                            "entry"),
+    Code("references", "cite-unknown-draft", _W, "a citation key with no bibliography entry in a "
+                                                 "draft (`--draft`, `draft: true`): shown as "
+                                                 "pandoc shows it, the key in bold with '?'"),
     Code("references", "ref-uncited", _W, "a bibliography entry the text never cites"),
     Code("references", "ref-duplicate-id", _E, "two entries with one key"),
     Code("references", "ref-duplicate", _W, "the same work under two keys (by DOI, PMID, ISBN or "

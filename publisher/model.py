@@ -322,6 +322,12 @@ class Metadata:
     """Paper size of the print PDF (``a4`` or ``letter``); empty means A4."""
     images: tuple[ImageCredit, ...] = ()
     """The credit and licence of each image the body shows."""
+    draft: bool = False
+    """A draft (front matter ``draft: true`` or ``--draft``): unknown citation keys are warnings,
+    shown as pandoc shows them, and every output is marked DRAFT."""
+    base_url: str = ""
+    """Where the article's relative links to files outside it resolve (``base-url:``; else the
+    source's ``url``); empty: such links are warnings."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front-matter key → its line; a key one level down reads ``source.url``."""
 

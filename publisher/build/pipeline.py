@@ -84,11 +84,16 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     return load_folder(folder)
 
 
-def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
-    """Read and check one article: every diagnostic, sorted by place."""
+def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnostic]]:
+    """Read and check one article: every diagnostic, sorted by place. ``draft`` (``--draft``)
+    makes it a draft whatever its front matter says."""
+    from dataclasses import replace
+
     from publisher.checks import document as checks
 
     doc, diags = load(folder)
+    if draft and not doc.meta.draft:
+        doc = replace(doc, meta=replace(doc.meta, draft=True))
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
@@ -165,7 +170,7 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
         worker = REGISTRY[name].worker
         if worker is not None:
             worker().prestart()
-    doc, result.diagnostics = check(folder)
+    doc, result.diagnostics = check(folder, draft=options.draft)
     if has_errors(result.diagnostics, strict=options.strict):
         return result
     prepared, diags = prepare(doc)

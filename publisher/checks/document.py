@@ -32,11 +32,13 @@ def check_title(doc: Document) -> Iterator[Diagnostic]:
 
 
 def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
-    """Every cited key must name an entry of the bibliography."""
+    """Every cited key must name an entry of the bibliography, the closest known key suggested.
+    In a draft an unknown key is a warning: the outputs show it as pandoc does (**key?**)."""
     keys = [r.key for r in doc.references]
+    found = set(keys)
     for node in citations(doc.blocks):
         for item in node.items:
-            if item.key in keys:
+            if item.key in found:
                 continue
             close = difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
             if close:
@@ -45,8 +47,14 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
                 hint = "the article has no references.yaml; add the entry there"
             else:
                 hint = f"add an entry with id '{item.key}' to {doc.bibliography_path.name}"
-            yield error(doc.path, node.line, node.column, "cite-unknown",
-                        f"unknown citation key '@{item.key}'; {hint}")
+            if doc.meta.draft:
+                yield warning(doc.path, node.line, node.column, "cite-unknown-draft",
+                              f"unknown citation key '@{item.key}', shown as '{item.key}?' in "
+                              f"this draft; {hint}")
+            else:
+                yield error(doc.path, node.line, node.column, "cite-unknown",
+                            f"unknown citation key '@{item.key}'; {hint} (or build a draft "
+                            "with --draft to see the rest)")
 
 
 def check_uncited(doc: Document) -> Iterator[Diagnostic]:

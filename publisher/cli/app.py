@@ -59,6 +59,7 @@ Paper = Annotated[PaperName | None, _option(flags.PAPER, show_default=False)]
 Variant = Annotated[VariantName | None, _option(flags.VARIANT, show_default=False)]
 SelfContained = Annotated[bool, _option(flags.SELF_CONTAINED)]
 Online = Annotated[bool, _option(flags.ONLINE)]
+Draft = Annotated[bool, _option(flags.DRAFT)]
 Port = Annotated[int, _option(flags.PORT, min=0, max=65535)]
 Host = Annotated[str, _option(flags.HOST)]
 Open = Annotated[bool, _option(flags.OPEN)]
@@ -114,33 +115,36 @@ def _build(sources: list[Path] | None, options: BuildOptions) -> NoReturn:
 
 @app.command("all")
 def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
+         jobs: Jobs = None, paper: Paper = None, variant: Variant = None,
+         draft: Draft = False) -> None:
     """Check, then build HTML, PDF and EPUB for each article."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["all"], strict=strict, jobs=jobs,
-                                 paper=_value(paper), variant=_value(variant)))
+                                 paper=_value(paper), variant=_value(variant), draft=draft))
 
 
 @app.command()
 def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None, self_contained: SelfContained = False) -> None:
+         jobs: Jobs = None, self_contained: SelfContained = False, draft: Draft = False) -> None:
     """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["html"], strict=strict, jobs=jobs,
-                                 self_contained=self_contained))
+                                 self_contained=self_contained, draft=draft))
 
 
 @app.command()
 def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-        jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
+        jobs: Jobs = None, paper: Paper = None, variant: Variant = None,
+        draft: Draft = False) -> None:
     """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["pdf"], strict=strict, jobs=jobs,
-                                 paper=_value(paper), variant=_value(variant)))
+                                 paper=_value(paper), variant=_value(variant), draft=draft))
 
 
 @app.command()
 def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None) -> None:
+         jobs: Jobs = None, draft: Draft = False) -> None:
     """Check, then build the EPUB 3 handout: OUT/<slug>/<slug>.epub."""
-    _build(sources, BuildOptions(out_root=out, formats=BUILDS["epub"], strict=strict, jobs=jobs))
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["epub"], strict=strict, jobs=jobs,
+                                 draft=draft))
 
 
 @app.command()
@@ -149,6 +153,7 @@ def check(
     strict: Strict = False,
     format: Format = OutputFormat.text,
     online: Online = False,
+    draft: Draft = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
     from publisher.build.pipeline import check as check_article
@@ -156,7 +161,7 @@ def check(
 
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
-        doc, found = check_article(folder)
+        doc, found = check_article(folder, draft=draft)
         if online:
             from publisher.checks.online import verify
             found = sorted(found + verify(doc), key=sort_key)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from publisher.citations.formatted import Formatted
+from publisher.citations.formatted import CitePart, Formatted
 from publisher.model import (
     Block,
     BlockQuote,
@@ -188,9 +188,19 @@ class _Renderer:
         On the web page each has an id, for the entries' links back."""
         keys = " ".join(i.key for i in node.items)
         parts = self.formatted.citations.get((node.line, node.column))
+        listed = {key for key, _ in self.formatted.entries}
+        unknown = "; ".join(f"<strong>{esc(i.key)}?</strong>" for i in node.items
+                            if i.key not in listed)  # a draft's: as pandoc shows them
         if parts is None:
-            return (f'<span class="citation unresolved" data-cites="{esc(keys)}">'
-                    f'{esc(node.source)}</span>')
+            shown = (unknown if node.in_text else f"({unknown})") if unknown else esc(node.source)
+            return f'<span class="citation unresolved" data-cites="{esc(keys)}">{shown}</span>'
+        if unknown:  # inside the style's closing bracket, as pandoc puts it: "(Smith, 2016; x?)"
+            last = parts[-1] if parts and not parts[-1].key else CitePart(html="")
+            close = last.html[-1:] if last.html.endswith((")", "]")) else ""
+            shown = f'; <span class="unresolved">{unknown}</span>' if close else \
+                f' <span class="unresolved">{unknown}</span>'
+            parts = (*parts[:-1], CitePart(html=last.html[:len(last.html) - len(close)] + shown
+                                           + close)) if close else (*parts, CitePart(html=shown))
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
