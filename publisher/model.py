@@ -358,6 +358,8 @@ class Resource:
     """Why it is refused, as a diagnostic code (``image-missing``, ...); empty when usable."""
     message: str = ""
     """Why it is refused, in words."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """What cleaning an SVG removed (``svg.clean``): (diagnostic code, message) pairs."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

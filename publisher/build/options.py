@@ -2,8 +2,8 @@
 
 In: nothing. Out: ``BuildOptions`` (what the command line asked for: the output root, the
 formats, strictness, workers, the PDF's paper and standard, a self-contained web page,
-a draft) and the constants the CLI offers and the writers accept. Kept apart and free of heavy imports so that
-``publish --help`` needs none of the stages.
+a draft) and the constants the CLI offers and the writers accept. Kept apart and free of
+heavy imports so that ``publish --help`` needs none of the stages.
 """
 
 from __future__ import annotations

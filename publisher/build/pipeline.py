@@ -101,28 +101,60 @@ def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnost
     return doc, sorted(diags, key=sort_key)
 
 
-def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Diagnostic]]:
+def collect_assets(doc: Document, body: Body, scratch: Path | None = None
+                   ) -> tuple[dict[str, Path], list[Diagnostic]]:
     """Each image the body shows → its file inside the article folder; others are errors.
 
     The rule is ``fetcher``'s (the PDF's fetcher keeps the same): a regular image file under the
     folder, symlinks resolved. The key is the path the page refers to, percent-escapes undone
-    (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file.
+    (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file, or
+    for an SVG its cleaned copy (``svg.clean``) in ``scratch``, which the HTML and the EPUB get.
     """
-    from publisher import resources as fetcher
+    from publisher import resources as fetcher, svg
 
     assets: dict[str, Path] = {}
     diags: list[Diagnostic] = []
+    cleaned: dict[Path, Path] = {}
     for image in body.images:
+        known = doc.resources.get(image.src)
+        if known is not None and known.code in fetcher.WARNED_IMAGES:
+            continue  # shown as its alt text (and a remote one's address): nothing to copy
         found = fetcher.image_file(image.src, doc.path.parent)
         if isinstance(found, fetcher.Refusal):
             diags.append(error(doc.path, image.line, 1, found.code, found.message))
+        elif svg.is_svg(found[1].name):
+            if found[1] not in cleaned:
+                result = svg.clean(found[1].read_bytes(), image.src, fetcher.svg_limits())
+                if result.refused:  # the loading stage reported it: no output is made
+                    diags.append(error(doc.path, image.line, 1, *result.notes[0]))
+                    continue
+                if scratch is None:
+                    scratch = _scratch()
+                copy = scratch / f"svg-{len(cleaned)}.svg"
+                copy.write_bytes(result.data)
+                cleaned[found[1]] = copy
+            assets[found[0]] = cleaned[found[1]]
         else:
             assets[found[0]] = found[1]
     return assets, diags
 
 
-def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Format citations, render the body once and build the template context."""
+def _scratch() -> Path:
+    """A folder for the cleaned SVGs of a ``prepare`` called outside ``build`` (which gives its
+    own and removes it): removed when the process exits normally."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="publisher-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def prepare(doc: Document, scratch: Path | None = None
+            ) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Format citations, render the body once and build the template context; cleaned SVGs go
+    to ``scratch``, which must outlive the writing (a new folder when None)."""
     from publisher.citations.engine import Formatted, format_document
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
@@ -137,7 +169,7 @@ def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
                             f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
-    assets, diags = collect_assets(doc, body)
+    assets, diags = collect_assets(doc, body, scratch)
     diags = cite_diags + diags
     if has_errors(diags):
         return None, diags
@@ -173,12 +205,15 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
     doc, result.diagnostics = check(folder, draft=options.draft)
     if has_errors(result.diagnostics, strict=options.strict):
         return result
-    prepared, diags = prepare(doc)
-    result.diagnostics += diags
-    if prepared is None:
-        return result
-    task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
-    _write(task, stale, keys, result)
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
+        prepared, diags = prepare(doc, Path(scratch))
+        result.diagnostics += diags
+        if prepared is None:
+            return result
+        task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
+        _write(task, stale, keys, result)
     return result
 
 

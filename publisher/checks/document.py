@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 
 from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
-from publisher.diagnostics import Diagnostic, error, warning
+from publisher.codes import Severity, lookup
+from publisher.diagnostics import Diagnostic, diagnostic, error, warning
 from publisher.model import Document, Heading, Link, Text, walk
 from publisher.rights import attribution, checks as rights
 
@@ -86,11 +87,16 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
 def check_images(doc: Document) -> Iterator[Diagnostic]:
     """Every image is a regular image file inside the article's folder (``fetcher``'s rule, the
     one the build and the PDF's fetcher keep), so ``publish check`` reports it too. The files
-    were resolved when the article was loaded (``Document.resources``)."""
+    were resolved when the article was loaded (``Document.resources``). A remote image or a
+    missing one is a warning (the outputs show its alt text), every other refusal an error."""
     for image in attribution.images(doc.blocks):
         found = doc.resources.get(image.src)
         if found is not None and found.code:
-            yield error(doc.path, image.line, 1, found.code, found.message)
+            yield diagnostic(doc.path, image.line, 1, lookup(found.code).severity or
+                             Severity.ERROR, found.code, found.message)
+        for code, message in found.notes if found is not None else ():  # what svg.clean removed
+            yield diagnostic(doc.path, image.line, 1, lookup(code).severity or Severity.WARNING,
+                             code, message)
 
 
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")

@@ -204,6 +204,40 @@ def serve(sources: Sources = None, out: Out = Path("build"), port: Port = 8000,
                                  host=host, port=port, open_browser=open_, echo=echo))
 
 
+@app.command("fetch-images")
+def fetch_images(sources: Sources = None) -> None:
+    """Download the article's remote images (http/https) into assets/remote/ and record each
+    URL in remote-images.json beside article.md (the article itself is not changed). Uses the
+    network; each image at most 20 MiB and 50 megapixels, a PNG, JPEG, GIF, WebP or SVG.
+    """
+    from publisher.build.pipeline import load
+    from publisher.diagnostics import error
+    from publisher.remote import RECORD, fetch_images as fetch
+    from publisher.resources import remote_image
+    from publisher.rights.attribution import images
+
+    failed = False
+    for folder in _folders(sources):
+        doc, _ = load(folder)
+        lines: dict[str, int] = {}
+        for image in images(doc.blocks):
+            if remote_image(image.src):
+                lines.setdefault(remote_image(image.src), image.line)
+        if not lines:
+            typer.echo(f"{folder}: no remote images to fetch")
+        for done in fetch(folder, list(lines)):
+            if done.error:
+                failed = True
+                _print([error(doc.path, lines[done.url], 1, "image-fetch",
+                              f"image '{done.url}' not fetched: {done.error}")])
+            elif done.kept:
+                typer.echo(f"kept {folder / done.file} ({done.url}, fetched before)")
+            else:
+                typer.echo(f"fetched {done.url} -> {folder / done.file} (recorded in "
+                           f"{folder / RECORD}; credit it under 'images:' by its URL)")
+    raise typer.Exit(1 if failed else 0)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"publish {__version__}")

@@ -63,5 +63,6 @@ COMMANDS: dict[str, tuple[Flag, ...]] = {
     "check": (STRICT, FORMAT, ONLINE, DRAFT),
     "validate": (OUT, STRICT, FORMAT),
     "serve": (OUT, PORT, HOST, OPEN),
+    "fetch-images": (),
 }
 """Each command → the options it takes (``--help`` aside)."""
