@@ -37,6 +37,8 @@ class Result:
     written: list[Path] = field(default_factory=list)
     up_to_date: list[Path] = field(default_factory=list)
     """Outputs the cache found current, left untouched."""
+    failed_before: list[Diagnostic] = field(default_factory=list)
+    """The errors of formats that failed from these very inputs (not retried)."""
 
     @property
     def failed(self) -> bool:
@@ -202,19 +204,26 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
         worker = REGISTRY[name].worker
         if worker is not None:
             worker().prestart()
+    _build_stale(folder, options, theme, epoch, out_dir, stale, keys, result)
+    result.diagnostics += result.failed_before
+    return result
+
+
+def _build_stale(folder: Path, options: BuildOptions, theme: Path, epoch: int, out_dir: Path,
+                 stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
+    """Check the article, then write its ``stale`` formats into ``result``."""
     doc, result.diagnostics = check(folder, draft=options.draft)
     if has_errors(result.diagnostics, strict=options.strict):
-        return result
+        return
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
         prepared, diags = prepare(doc, Path(scratch))
         result.diagnostics += diags
         if prepared is None:
-            return result
+            return
         task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
         _write(task, stale, keys, result)
-    return result
 
 
 def _keys(folder: Path, theme: Path, epoch: int, options: BuildOptions) -> dict[str, str]:
@@ -240,8 +249,11 @@ def _stale(out_dir: Path, keys: dict[str, str], strict: bool, result: Result) ->
         return tuple(keys)
     result.up_to_date = [out_dir / rel for record in fresh.values() for rel in record["outputs"]]
     stale = tuple(name for name in keys if name not in fresh)
+    # a format that failed from these inputs is reported again, not retried
+    result.failed_before = [from_dict(d) for record in fresh.values()
+                            for d in record.get("failure", [])]
     if not stale:
-        result.diagnostics = cached
+        result.diagnostics = cached + result.failed_before
     return stale
 
 
@@ -270,8 +282,10 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
                         written[name] = REGISTRY[name].write(task._replace(job=jobs.get(name)))
                 except PublishError as exc:  # report it, and still try the other formats
                     result.diagnostics += exc.diagnostics
-                    if name in keys:
-                        cache.forget(out_dir, name)
+                    if name in keys:  # not retried until its inputs change
+                        cache.remember_failure(out_dir, name, keys[name], remembered,
+                                               [as_dict(d, absolute=True)
+                                                for d in exc.diagnostics], read)
                     continue
                 if name in keys:
                     cache.remember(out_dir, name, keys[name], written[name], remembered, read)
