@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "source" / "interleukin-2"
 BIN = Path(sys.executable).parent
 PUBLISH = str(BIN / "publish")
-TARGETS = {"cold": 0.8, "no-op": 0.2, "corpus 16": 0.25, "help": 1.5}
+TARGETS = {"cold": 0.8, "no-op": 0.2, "corpus 16": 0.25, "help": 1.5, "big html": 1.0}
 INTERVAL = 0.02
 """Seconds between two samples of the build's memory."""
 REPEAT = 3
@@ -346,11 +346,11 @@ def big_rows(tmp_path: Path, env: dict[str, str], csl: Path | None
         (tmp_path / out).mkdir(parents=True, exist_ok=True)
         return run(pandoc_cmds(big[0], tmp_path / out, csl, formats), env)
 
-    cold = ours("all", "big-all")
-    return [("big cold", cold, theirs(("html", "epub", "pdf"), "big-pandoc")),
+    cold, pandoc_cold = ours("all", "big-all"), theirs(("html", "epub", "pdf"), "big-pandoc")
+    return [("big cold", cold, pandoc_cold),
             ("big html", ours("html", "big-html"), theirs(("html",), "big-pandoc-html")),
             ("big pdf", ours("pdf", "big-pdf"), theirs(("pdf",), "big-pandoc-pdf")),
-            ("big no-op", ours("all", "big-all"), None)]
+            ("big no-op", ours("all", "big-all"), pandoc_cold)]  # pandoc has no cache
 
 
 def main() -> None:
