@@ -71,7 +71,8 @@ def resolve(doc: Document, fetched: dict[str, str]) -> tuple[Document, list[Diag
                 doc.path, node.line, 1, "link-outside",
                 f"link to '{_short(node.url)}' names a file outside the article, which no "
                 "output carries: the EPUB shows its text unlinked; give the front matter "
-                "'base-url:' (or 'source: url:') to make it absolute, or link a full URL"))
+                "'base-url:' (or 'source: url:') to make such links absolute, or link a full "
+                "URL"))
         if isinstance(node, Image) and node.src.strip() in fetched:
             return replace(node, src=fetched[node.src.strip()])
         if isinstance(node, Image) and _SVGZ.search(node.src):
