@@ -236,3 +236,32 @@ def test_fetch_images_downloads_records_and_the_build_uses_the_copy(tmp_path, se
 
     again = runner.invoke(app, ["fetch-images", str(folder)])
     assert f"fetched {logo}" not in again.output
+
+
+@pytest.mark.slow
+def test_svgz_reaches_the_pdf_through_the_fetcher(tmp_path):
+    folder = write_article(tmp_path / "z", """\
+        ---
+        title: Z
+        license: CC-BY-4.0
+        images:
+          assets/dot.svgz: {credit: The tests, license: CC0-1.0}
+        ---
+
+        ![A dot](assets/dot.svgz)
+        """)
+    (folder / "assets").mkdir()
+    (folder / "assets" / "dot.svgz").write_bytes(gzip.compress(
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        b'<script>alert(1)</script><circle cx="5" cy="5" r="4" fill="#0a0"/></svg>'))
+    out = tmp_path / "out"
+    result = build(folder, BuildOptions(out_root=out, formats=("pdf",)))
+    assert not result.failed, [str(d) for d in result.diagnostics]  # no pdf-resource refusal
+    import pikepdf
+
+    with pikepdf.open(out / "z" / "z.pdf") as pdf:
+        drawn = b"".join(pikepdf.unparse_content_stream(pikepdf.parse_content_stream(p))
+                         for p in pdf.pages)
+        forms = [x for p in pdf.pages for x in p.Resources.get("/XObject", {}).values()]
+        drawn += b"".join(f.read_bytes() for f in forms if f.get("/Subtype") == "/Form")
+    assert b"0 0.666667 0 rg" in drawn or b"0 .666667 0 rg" in drawn  # the circle's green fill
