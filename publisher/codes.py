@@ -87,7 +87,21 @@ CODES: tuple[Code, ...] = (
     Code("document", "footnote-undefined", _W, "a footnote reference with no definition"),
     Code("document", "link-anchor", _W, "a link to an anchor no heading has"),
     Code("document", "paper", _E, "`paper:` or `--paper` names a paper size the PDF does not know"),
-    Code("document", "image-missing", _E, "an image file that does not exist or is not a "
+    Code("document", "image-remote", _W, "an image at an http(s) URL: the web page links it, the "
+                                         "PDF and the EPUB show its alt text and address "
+                                         "(`publish fetch-images` copies it in)"),
+    Code("document", "image-fetch", _E, "`publish fetch-images` could not download a remote image "
+                                        "(unreachable, not an image, over the image limits)"),
+    Code("document", "svg-invalid", _E, "an SVG (or `.svgz`) that cannot be parsed as SVG: no "
+                                        "format could show it"),
+    Code("document", "svg-outside", _W, "an SVG's reference out of its file (an http, `file:` or "
+                                        "path `href`, a style `url()` or `@import`), removed"),
+    Code("document", "svg-content", _W, "an SVG's scripts, event handlers, `foreignObject` or an "
+                                        "embedded file that is no image, removed"),
+    Code("document", "link-outside", _W, "a relative link to a file outside the article with no "
+                                         "`base-url:` (or `source: url:`) to resolve it against: "
+                                         "the EPUB shows its text unlinked"),
+    Code("document", "image-missing", _W, "an image file that does not exist or is not a "
                                           "regular file"),
     Code("document", "image-outside", _E, "an image that is a URL, an absolute path or outside "
                                           "the article's folder"),
@@ -98,6 +112,9 @@ CODES: tuple[Code, ...] = (
 
     Code("references", "cite-unknown", _E, "a citation or `nocite` key with no bibliography "
                                            "entry"),
+    Code("references", "cite-unknown-draft", _W, "a citation key with no bibliography entry in a "
+                                                 "draft (`--draft`, `draft: true`): shown as "
+                                                 "pandoc shows it, the key in bold with '?'"),
     Code("references", "ref-uncited", _W, "a bibliography entry the text never cites"),
     Code("references", "ref-duplicate-id", _E, "two entries with one key"),
     Code("references", "ref-duplicate", _W, "the same work under two keys (by DOI, PMID, ISBN or "

@@ -329,6 +329,12 @@ class Metadata:
     """Paper size of the print PDF (``a4`` or ``letter``); empty means A4."""
     images: tuple[ImageCredit, ...] = ()
     """The credit and licence of each image the body shows."""
+    draft: bool = False
+    """A draft (front matter ``draft: true`` or ``--draft``): unknown citation keys are warnings,
+    shown as pandoc shows them, and every output is marked DRAFT."""
+    base_url: str = ""
+    """Where the article's relative links to files outside it resolve (``base-url:``; else the
+    source's ``url``); empty: such links are warnings."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front-matter key → its line; a key one level down reads ``source.url``."""
 
@@ -363,6 +369,8 @@ class Resource:
     """Why it is refused, as a diagnostic code (``image-missing``, ...); empty when usable."""
     message: str = ""
     """Why it is refused, in words."""
+    notes: tuple[tuple[str, str], ...] = ()
+    """What cleaning an SVG removed (``svg.clean``): (diagnostic code, message) pairs."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

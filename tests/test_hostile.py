@@ -105,10 +105,22 @@ BROKEN = {
                     {"references.yaml": "references:\n  - id: smith2016\n    type: book\n"
                                         "    title: B\n"},
                     (5, 10, "cite-unknown"), "did you mean '@smith2016'?"),
-    "missing-image": (("---\ntitle: T\n" + LIC + credited("assets/none.png") +
-                       "---\nText.\n\n![A figure](assets/none.png)\n").encode(), {},
-                      (9, 1, "image-missing"), "'assets/none.png' does not exist"),
 }
+
+
+def test_a_missing_image_is_a_warning_and_its_alt_text_shown_unless_strict(tmp_path):
+    folder = make(tmp_path, ("---\ntitle: T\n" + LIC + credited("assets/none.png") +
+                             "---\nText.\n\n![A figure](assets/none.png)\n").encode())
+    rel = str(folder.relative_to(tmp_path))
+    proc = publish("html", rel, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "source/demo/article.md:9:1: warning[image-missing] image 'assets/none.png' does " \
+        "not exist" in proc.stderr
+    page = lxml_html.parse(str(tmp_path / "build" / "demo" / "index.html")).getroot()
+    assert not page.cssselect("article img")
+    assert [s.text for s in page.cssselect("figure .image-missing")] == ["A figure"]
+    strict = publish("html", rel, "--strict", "-o", "strict", cwd=tmp_path)
+    assert strict.returncode == 1 and not (tmp_path / "strict" / "demo").exists()
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))
@@ -132,8 +144,9 @@ def test_check_alone_reports_image_problems(tmp_path):
     proc = publish("check", str(folder.relative_to(tmp_path)), cwd=tmp_path)
     assert proc.returncode == 1 and "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.splitlines() == [
-        "source/demo/article.md:8:1: error[image-missing] image 'assets/none.png' does not exist "
-        "in source/demo/; add the file or correct the path",
+        "source/demo/article.md:8:1: warning[image-missing] image 'assets/none.png' does not "
+        "exist in source/demo/, so the outputs show its alt text; add the file or correct the "
+        "path",
         "source/demo/article.md:10:1: error[image-outside] image '../x.png' is refused: it climbs "
         "out with '..'; copy it into source/demo/assets/ and use a relative path"]
 
@@ -255,7 +268,9 @@ def hostile_article(root: Path) -> Path:
 def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     folder = hostile_article(tmp_path)
     doc, diags = build_mod.check(folder)
-    assert [(d.line, d.code) for d in diags] == [(4, "front-matter-lang"), (28, "link-anchor")]  # its #one names no heading
+    # its #one names no heading; other/page.html is a file outside the article
+    assert [(d.line, d.code) for d in diags] == [(4, "front-matter-lang"), (27, "link-outside"),
+                                                 (28, "link-anchor")]
     prepared, _ = build_mod.prepare(doc)  # build the outputs despite the error, to look at them
     out = tmp_path / "out" / "demo"
     for fmt in ("html", "epub"):
@@ -354,7 +369,15 @@ def test_images_outside_the_article_folder_are_refused(walled, tmp_path, src):
         page = (tmp_path / "out" / "demo" / "index.html").read_text()
         assert f"![Leak]({src})" in page and "<img" not in page
         return
-    assert codes == [(9, "image-missing" if src == "assets/pipe.png" else "image-outside")]
+    if src.startswith("http") or src == "assets/pipe.png":  # a warning; never read or loaded
+        warned = [(d.line, d.code) for d in result.diagnostics if d.code.startswith("image-")]
+        assert codes == [] and warned == [
+            (9, "image-missing" if src == "assets/pipe.png" else "image-remote")]
+        assert not [p for p in (tmp_path / "out").rglob("*") if p.suffix == ".png"]
+        page = lxml_html.parse(str(tmp_path / "out" / "demo" / "index.html")).getroot()
+        assert not page.cssselect("article img")
+        return
+    assert codes == [(9, "image-outside")]
     assert result.written == [] and not (tmp_path / "out" / "demo").exists()
 
 

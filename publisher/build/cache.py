@@ -7,8 +7,10 @@ of those distributions, the options, the build time), and a small record in the 
 (``.publish-cache.json``) of which outputs were built from which hash, with their own hashes,
 the hashes of the files outside the article folder the build read (the resolved CSL style) and
 the diagnostics of that build. An output is up to date when its hash matches and the files it
-wrote and read are still there, byte for byte. This module imports nothing heavy: the versions
-are read from the names of the installed distributions' metadata folders.
+wrote and read are still there, byte for byte. A format that failed is recorded under the same
+key, with its errors: a rebuild from unchanged inputs reports them again without retrying it.
+This module imports nothing heavy: the versions are read from the names of the installed
+distributions' metadata folders.
 
 The folders are walked by ``resources.walk_folder`` (no recursion, bounded in depth and entries);
 in the article's folder no symlink is followed (its target's name is hashed, never its bytes),
@@ -170,7 +172,10 @@ def up_to_date(out_dir: Path, fmt: str, key: str) -> dict[str, Any] | None:
     if not isinstance(entry, dict) or entry.get("key") != key:
         return None
     outputs, read = entry.get("outputs", {}), entry.get("read", {})
-    if not outputs or any(_file_hash(out_dir / rel) != digest for rel, digest in outputs.items()):
+    if entry.get("failed"):  # it failed from these very inputs: it would fail again
+        outputs = {}
+    elif not outputs or any(_file_hash(out_dir / rel) != digest
+                            for rel, digest in outputs.items()):
         return None
     if not isinstance(read, dict):
         return None
@@ -190,6 +195,20 @@ def remember(out_dir: Path, fmt: str, key: str, written: list[Path],
                  "outputs": {p.relative_to(out_dir).as_posix(): _file_hash(p) for p in written},
                  "read": {str(p.resolve()): _file_hash(p) for p in read},
                  "diagnostics": diagnostics}
+    write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))
+
+
+def remember_failure(out_dir: Path, fmt: str, key: str, diagnostics: list[dict[str, Any]],
+                     failure: list[dict[str, Any]], read: Iterable[Path] = ()) -> None:
+    """Record that ``fmt`` failed from ``key`` (its earlier outputs, if any, stay as they were),
+    with the article's diagnostics and the failure's: a rebuild from the same inputs reports
+    them again instead of failing again (a PDF that failed took seconds to)."""
+    from publisher.writers.output import write_atomic
+
+    data = _load(out_dir)
+    data[fmt] = {"key": key, "failed": True, "outputs": {},
+                 "read": {str(p.resolve()): _file_hash(p) for p in read},
+                 "diagnostics": diagnostics, "failure": failure}
     write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))
 
 

@@ -123,13 +123,13 @@ BODY_DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "mdurl", "pyyaml", "py
 licences (the SPDX list names the licence in the attribution) and fill in the templates."""
 
 REGISTRY: dict[str, Format] = {f.name: f for f in (
-    Format(name="html", key_options=("self_contained",), dependencies=(),
+    Format(name="html", key_options=("self_contained", "draft"), dependencies=(),
            write=_write_html, verified=".html"),
-    Format(name="pdf", key_options=("paper", "variant"),
+    Format(name="pdf", key_options=("paper", "variant", "draft"),
            dependencies=("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools",
                          "pyphen", "pillow", "brotli", "zopfli", "cffi", "webencodings"),
            write=_write_pdf, verified=".pdf", worker=_pdf_worker, start=_start_pdf),
-    Format(name="epub", key_options=(), dependencies=("ebooklib", "pillow", "six"),
+    Format(name="epub", key_options=("draft",), dependencies=("ebooklib", "pillow", "six"),
            write=_write_epub, verified=".epub"),
 )}
 """Every format, in build order."""

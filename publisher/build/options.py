@@ -1,9 +1,9 @@
 """Build options: the one frozen value a build is given, and the vocabularies it draws on.
 
 In: nothing. Out: ``BuildOptions`` (what the command line asked for: the output root, the
-formats, strictness, workers, the PDF's paper and standard, a self-contained web page) and the
-constants the CLI offers and the writers accept. Kept apart and free of heavy imports so that
-``publish --help`` needs none of the stages.
+formats, strictness, workers, the PDF's paper and standard, a self-contained web page,
+a draft) and the constants the CLI offers and the writers accept. Kept apart and free of
+heavy imports so that ``publish --help`` needs none of the stages.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ class BuildOptions:
     """The PDF standard (one of ``VARIANTS``); None: the first."""
     self_contained: bool = False
     """The web page as one file, ``<slug>.html``, CSS and images inside."""
+    draft: bool = False
+    """Build as a draft whatever the front matter says (``--draft``): unknown citation keys
+    are warnings, shown as pandoc shows them, and every output is marked DRAFT."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "formats", tuple(self.formats))  # a list, a generator: kept

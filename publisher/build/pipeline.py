@@ -37,6 +37,8 @@ class Result:
     written: list[Path] = field(default_factory=list)
     up_to_date: list[Path] = field(default_factory=list)
     """Outputs the cache found current, left untouched."""
+    failed_before: list[Diagnostic] = field(default_factory=list)
+    """The errors of formats that failed from these very inputs (not retried)."""
 
     @property
     def failed(self) -> bool:
@@ -84,11 +86,16 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     return load_folder(folder)
 
 
-def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
-    """Read and check one article: every diagnostic, sorted by place."""
+def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnostic]]:
+    """Read and check one article: every diagnostic, sorted by place. ``draft`` (``--draft``)
+    makes it a draft whatever its front matter says."""
+    from dataclasses import replace
+
     from publisher.checks import document as checks
 
     doc, diags = load(folder)
+    if draft and not doc.meta.draft:
+        doc = replace(doc, meta=replace(doc.meta, draft=True))
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
@@ -96,28 +103,60 @@ def check(folder: Path) -> tuple[Document, list[Diagnostic]]:
     return doc, sorted(diags, key=sort_key)
 
 
-def collect_assets(doc: Document, body: Body) -> tuple[dict[str, Path], list[Diagnostic]]:
+def collect_assets(doc: Document, body: Body, scratch: Path | None = None
+                   ) -> tuple[dict[str, Path], list[Diagnostic]]:
     """Each image the body shows → its file inside the article folder; others are errors.
 
     The rule is ``fetcher``'s (the PDF's fetcher keeps the same): a regular image file under the
     folder, symlinks resolved. The key is the path the page refers to, percent-escapes undone
-    (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file.
+    (markdown-it writes `<assets/my image.png>` as `my%20image.png`); the value is the file, or
+    for an SVG its cleaned copy (``svg.clean``) in ``scratch``, which the HTML and the EPUB get.
     """
-    from publisher import resources as fetcher
+    from publisher import resources as fetcher, svg
 
     assets: dict[str, Path] = {}
     diags: list[Diagnostic] = []
+    cleaned: dict[Path, Path] = {}
     for image in body.images:
+        known = doc.resources.get(image.src)
+        if known is not None and known.code in fetcher.WARNED_IMAGES:
+            continue  # shown as its alt text (and a remote one's address): nothing to copy
         found = fetcher.image_file(image.src, doc.path.parent)
         if isinstance(found, fetcher.Refusal):
             diags.append(error(doc.path, image.line, 1, found.code, found.message))
+        elif svg.is_svg(found[1].name):
+            if found[1] not in cleaned:
+                result = svg.clean(found[1].read_bytes(), image.src, fetcher.svg_limits())
+                if result.refused:  # the loading stage reported it: no output is made
+                    diags.append(error(doc.path, image.line, 1, *result.notes[0]))
+                    continue
+                if scratch is None:
+                    scratch = _scratch()
+                copy = scratch / f"svg-{len(cleaned)}.svg"
+                copy.write_bytes(result.data)
+                cleaned[found[1]] = copy
+            assets[found[0]] = cleaned[found[1]]
         else:
             assets[found[0]] = found[1]
     return assets, diags
 
 
-def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
-    """Format citations, render the body once and build the template context."""
+def _scratch() -> Path:
+    """A folder for the cleaned SVGs of a ``prepare`` called outside ``build`` (which gives its
+    own and removes it): removed when the process exits normally."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="publisher-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def prepare(doc: Document, scratch: Path | None = None
+            ) -> tuple[Prepared | None, list[Diagnostic]]:
+    """Format citations, render the body once and build the template context; cleaned SVGs go
+    to ``scratch``, which must outlive the writing (a new folder when None)."""
     from publisher.citations.engine import Formatted, format_document
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
@@ -132,7 +171,7 @@ def prepare(doc: Document) -> tuple[Prepared | None, list[Diagnostic]]:
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
                             f"cannot use the citation style: {exc}")]
     body = render(doc, formatted)
-    assets, diags = collect_assets(doc, body)
+    assets, diags = collect_assets(doc, body, scratch)
     diags = cite_diags + diags
     if has_errors(diags):
         return None, diags
@@ -165,16 +204,26 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
         worker = REGISTRY[name].worker
         if worker is not None:
             worker().prestart()
-    doc, result.diagnostics = check(folder)
-    if has_errors(result.diagnostics, strict=options.strict):
-        return result
-    prepared, diags = prepare(doc)
-    result.diagnostics += diags
-    if prepared is None:
-        return result
-    task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
-    _write(task, stale, keys, result)
+    _build_stale(folder, options, theme, epoch, out_dir, stale, keys, result)
+    result.diagnostics += result.failed_before
     return result
+
+
+def _build_stale(folder: Path, options: BuildOptions, theme: Path, epoch: int, out_dir: Path,
+                 stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
+    """Check the article, then write its ``stale`` formats into ``result``."""
+    doc, result.diagnostics = check(folder, draft=options.draft)
+    if has_errors(result.diagnostics, strict=options.strict):
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
+        prepared, diags = prepare(doc, Path(scratch))
+        result.diagnostics += diags
+        if prepared is None:
+            return
+        task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
+        _write(task, stale, keys, result)
 
 
 def _keys(folder: Path, theme: Path, epoch: int, options: BuildOptions) -> dict[str, str]:
@@ -200,8 +249,11 @@ def _stale(out_dir: Path, keys: dict[str, str], strict: bool, result: Result) ->
         return tuple(keys)
     result.up_to_date = [out_dir / rel for record in fresh.values() for rel in record["outputs"]]
     stale = tuple(name for name in keys if name not in fresh)
+    # a format that failed from these inputs is reported again, not retried
+    result.failed_before = [from_dict(d) for record in fresh.values()
+                            for d in record.get("failure", [])]
     if not stale:
-        result.diagnostics = cached
+        result.diagnostics = cached + result.failed_before
     return stale
 
 
@@ -230,8 +282,10 @@ def _write(task: Task, stale: tuple[str, ...], keys: dict[str, str], result: Res
                         written[name] = REGISTRY[name].write(task._replace(job=jobs.get(name)))
                 except PublishError as exc:  # report it, and still try the other formats
                     result.diagnostics += exc.diagnostics
-                    if name in keys:
-                        cache.forget(out_dir, name)
+                    if name in keys:  # not retried until its inputs change
+                        cache.remember_failure(out_dir, name, keys[name], remembered,
+                                               [as_dict(d, absolute=True)
+                                                for d in exc.diagnostics], read)
                     continue
                 if name in keys:
                     cache.remember(out_dir, name, keys[name], written[name], remembered, read)

@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterator
 
 from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
-from publisher.diagnostics import Diagnostic, error, warning
+from publisher.codes import Severity, lookup
+from publisher.diagnostics import Diagnostic, diagnostic, error, warning
 from publisher.model import Document, Heading, Link, Text, walk
 from publisher.rights import attribution, checks as rights
 
@@ -32,11 +33,13 @@ def check_title(doc: Document) -> Iterator[Diagnostic]:
 
 
 def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
-    """Every cited key must name an entry of the bibliography."""
+    """Every cited key must name an entry of the bibliography, the closest known key suggested.
+    In a draft an unknown key is a warning: the outputs show it as pandoc does (**key?**)."""
     keys = [r.key for r in doc.references]
+    found = set(keys)
     for node in citations(doc.blocks):
         for item in node.items:
-            if item.key in keys:
+            if item.key in found:
                 continue
             close = difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
             if close:
@@ -45,8 +48,14 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
                 hint = "the article has no references.yaml; add the entry there"
             else:
                 hint = f"add an entry with id '{item.key}' to {doc.bibliography_path.name}"
-            yield error(doc.path, node.line, node.column, "cite-unknown",
-                        f"unknown citation key '@{item.key}'; {hint}")
+            if doc.meta.draft:
+                yield warning(doc.path, node.line, node.column, "cite-unknown-draft",
+                              f"unknown citation key '@{item.key}', shown as '{item.key}?' in "
+                              f"this draft; {hint}")
+            else:
+                yield error(doc.path, node.line, node.column, "cite-unknown",
+                            f"unknown citation key '@{item.key}'; {hint} (or build a draft "
+                            "with --draft to see the rest)")
 
 
 def check_uncited(doc: Document) -> Iterator[Diagnostic]:
@@ -78,11 +87,16 @@ def check_style(doc: Document) -> Iterator[Diagnostic]:
 def check_images(doc: Document) -> Iterator[Diagnostic]:
     """Every image is a regular image file inside the article's folder (``fetcher``'s rule, the
     one the build and the PDF's fetcher keep), so ``publish check`` reports it too. The files
-    were resolved when the article was loaded (``Document.resources``)."""
+    were resolved when the article was loaded (``Document.resources``). A remote image or a
+    missing one is a warning (the outputs show its alt text), every other refusal an error."""
     for image in attribution.images(doc.blocks):
         found = doc.resources.get(image.src)
         if found is not None and found.code:
-            yield error(doc.path, image.line, 1, found.code, found.message)
+            yield diagnostic(doc.path, image.line, 1, lookup(found.code).severity or
+                             Severity.ERROR, found.code, found.message)
+        for code, message in found.notes if found is not None else ():  # what svg.clean removed
+            yield diagnostic(doc.path, image.line, 1, lookup(code).severity or Severity.WARNING,
+                             code, message)
 
 
 _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")

@@ -173,9 +173,7 @@ def suffix(item: CitationItem, words: dict[str, str] = LABEL_WORDS) -> str:
 def _cite(node: Citation, by_key: dict[str, Reference], number: int,
           words: dict[str, str] = LABEL_WORDS) -> dict[str, Any]:
     cites = []
-    for item in node.items:
-        if item.key not in by_key:
-            continue
+    for item in node.items:  # an unknown key too: pandoc shows it as **key?** (a draft's)
         mode = ("AuthorInText" if node.in_text else
                 "SuppressAuthor" if item.suppress_author else "NormalCitation")
         cites.append({"citationId": item.key, "citationPrefix": _words(item.prefix),

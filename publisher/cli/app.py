@@ -59,6 +59,7 @@ Paper = Annotated[PaperName | None, _option(flags.PAPER, show_default=False)]
 Variant = Annotated[VariantName | None, _option(flags.VARIANT, show_default=False)]
 SelfContained = Annotated[bool, _option(flags.SELF_CONTAINED)]
 Online = Annotated[bool, _option(flags.ONLINE)]
+Draft = Annotated[bool, _option(flags.DRAFT)]
 Port = Annotated[int, _option(flags.PORT, min=0, max=65535)]
 Host = Annotated[str, _option(flags.HOST)]
 Open = Annotated[bool, _option(flags.OPEN)]
@@ -114,33 +115,36 @@ def _build(sources: list[Path] | None, options: BuildOptions) -> NoReturn:
 
 @app.command("all")
 def all_(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
+         jobs: Jobs = None, paper: Paper = None, variant: Variant = None,
+         draft: Draft = False) -> None:
     """Check, then build HTML, PDF and EPUB for each article."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["all"], strict=strict, jobs=jobs,
-                                 paper=_value(paper), variant=_value(variant)))
+                                 paper=_value(paper), variant=_value(variant), draft=draft))
 
 
 @app.command()
 def html(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None, self_contained: SelfContained = False) -> None:
+         jobs: Jobs = None, self_contained: SelfContained = False, draft: Draft = False) -> None:
     """Check, then build the web page: OUT/<slug>/index.html (+ style.css, images)."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["html"], strict=strict, jobs=jobs,
-                                 self_contained=self_contained))
+                                 self_contained=self_contained, draft=draft))
 
 
 @app.command()
 def pdf(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-        jobs: Jobs = None, paper: Paper = None, variant: Variant = None) -> None:
+        jobs: Jobs = None, paper: Paper = None, variant: Variant = None,
+        draft: Draft = False) -> None:
     """Check, then build the print PDF: OUT/<slug>/<slug>.pdf."""
     _build(sources, BuildOptions(out_root=out, formats=BUILDS["pdf"], strict=strict, jobs=jobs,
-                                 paper=_value(paper), variant=_value(variant)))
+                                 paper=_value(paper), variant=_value(variant), draft=draft))
 
 
 @app.command()
 def epub(sources: Sources = None, out: Out = Path("build"), strict: Strict = False,
-         jobs: Jobs = None) -> None:
+         jobs: Jobs = None, draft: Draft = False) -> None:
     """Check, then build the EPUB 3 handout: OUT/<slug>/<slug>.epub."""
-    _build(sources, BuildOptions(out_root=out, formats=BUILDS["epub"], strict=strict, jobs=jobs))
+    _build(sources, BuildOptions(out_root=out, formats=BUILDS["epub"], strict=strict, jobs=jobs,
+                                 draft=draft))
 
 
 @app.command()
@@ -149,6 +153,7 @@ def check(
     strict: Strict = False,
     format: Format = OutputFormat.text,
     online: Online = False,
+    draft: Draft = False,
 ) -> None:
     """Report diagnostics on the sources without building anything."""
     from publisher.build.pipeline import check as check_article
@@ -156,7 +161,7 @@ def check(
 
     diagnostics: list[Diagnostic] = []
     for folder in _folders(sources):
-        doc, found = check_article(folder)
+        doc, found = check_article(folder, draft=draft)
         if online:
             from publisher.checks.online import verify
             found = sorted(found + verify(doc), key=sort_key)
@@ -197,6 +202,40 @@ def serve(sources: Sources = None, out: Out = Path("build"), port: Port = 8000,
     echo = functools.partial(typer.echo, err=True)
     raise typer.Exit(run_preview(folders, BuildOptions(out_root=out, formats=("html",)),
                                  host=host, port=port, open_browser=open_, echo=echo))
+
+
+@app.command("fetch-images")
+def fetch_images(sources: Sources = None) -> None:
+    """Download the article's remote images (http/https) into assets/remote/ and record each
+    URL in remote-images.json beside article.md (the article itself is not changed). Uses the
+    network; each image at most 20 MiB and 50 megapixels, a PNG, JPEG, GIF, WebP or SVG.
+    """
+    from publisher.build.pipeline import load
+    from publisher.diagnostics import error
+    from publisher.remote import RECORD, fetch_images as fetch
+    from publisher.resources import remote_image
+    from publisher.rights.attribution import images
+
+    failed = False
+    for folder in _folders(sources):
+        doc, _ = load(folder)
+        lines: dict[str, int] = {}
+        for image in images(doc.blocks):
+            if remote_image(image.src):
+                lines.setdefault(remote_image(image.src), image.line)
+        if not lines:
+            typer.echo(f"{folder}: no remote images to fetch")
+        for done in fetch(folder, list(lines)):
+            if done.error:
+                failed = True
+                _print([error(doc.path, lines[done.url], 1, "image-fetch",
+                              f"image '{done.url}' not fetched: {done.error}")])
+            elif done.kept:
+                typer.echo(f"kept {folder / done.file} ({done.url}, fetched before)")
+            else:
+                typer.echo(f"fetched {done.url} -> {folder / done.file} (recorded in "
+                           f"{folder / RECORD}; credit it under 'images:' by its URL)")
+    raise typer.Exit(1 if failed else 0)
 
 
 def _version(value: bool) -> None:

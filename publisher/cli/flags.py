@@ -37,6 +37,10 @@ VARIANT = Flag(names=("--variant",), takes_value=True, field="variant",
 SELF_CONTAINED = Flag(names=("--self-contained",), takes_value=False, field="self_contained",
                       help="Write one file, OUT/<slug>/<slug>.html, with the CSS inlined and the "
                            "images as data URIs (for e-mailing).")
+DRAFT = Flag(names=("--draft",), takes_value=False, field="draft",
+             help="Build a draft (as 'draft: true' does): unknown citation keys are warnings, "
+                  "shown as pandoc shows them (the key in bold with '?'), and every output is "
+                  "marked DRAFT.")
 FORMAT = Flag(names=("--format", "-f"), takes_value=True, help="Output format: text or json.")
 ONLINE = Flag(names=("--online",), takes_value=False,
               help="Also look up DOIs at Crossref and PMIDs at PubMed (answers are cached).")
@@ -52,12 +56,13 @@ BUILDS: dict[str, tuple[str, ...]] = {"all": FORMATS, "html": ("html",), "pdf": 
 """The building commands → the formats each writes."""
 
 COMMANDS: dict[str, tuple[Flag, ...]] = {
-    "all": (OUT, STRICT, JOBS, PAPER, VARIANT),
-    "html": (OUT, STRICT, JOBS, SELF_CONTAINED),
-    "pdf": (OUT, STRICT, JOBS, PAPER, VARIANT),
-    "epub": (OUT, STRICT, JOBS),
-    "check": (STRICT, FORMAT, ONLINE),
+    "all": (OUT, STRICT, JOBS, PAPER, VARIANT, DRAFT),
+    "html": (OUT, STRICT, JOBS, SELF_CONTAINED, DRAFT),
+    "pdf": (OUT, STRICT, JOBS, PAPER, VARIANT, DRAFT),
+    "epub": (OUT, STRICT, JOBS, DRAFT),
+    "check": (STRICT, FORMAT, ONLINE, DRAFT),
     "validate": (OUT, STRICT, FORMAT),
     "serve": (OUT, PORT, HOST, OPEN),
+    "fetch-images": (),
 }
 """Each command → the options it takes (``--help`` aside)."""

@@ -1,8 +1,10 @@
 """Loading: an article folder → a ``Document`` with everything it points at resolved.
 
 In: an article folder (``source/<slug>/``). Out: the ``Document`` — ``article.md`` and the
-bibliography read and parsed, each image the body uses resolved to its file (or why it is
-refused), the citation style resolved and read, today's date — and the diagnostics of reading.
+bibliography read and parsed, links to files outside the article made absolute and fetched
+remote images pointed at their copies (``readers.outside``), each image the body uses resolved
+to its file (or why it is refused), the citation style resolved and read, today's date — and the
+diagnostics of reading.
 
 This is the one stage that reads the article's files and the clock; the checks after it read
 only the document.
@@ -14,11 +16,11 @@ import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
-from publisher import resources as fetcher
+from publisher import remote, resources as fetcher
 from publisher.citations import styles
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
-from publisher.readers import bibliography, markdown as reader
+from publisher.readers import bibliography, markdown as reader, outside
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
@@ -38,11 +40,13 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     doc, diags = reader.parse(data, path)
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, doc.meta)
-    doc = resolved(replace(doc, references=refs, bibliography_path=bib_path))
+    doc = replace(doc, references=refs, bibliography_path=bib_path)
+    doc, outside_diags = outside.resolve(doc, remote.read_record(folder))
+    doc = resolved(doc)
     found = invisible_characters(data, path, None, None) + folder_diagnostics(doc)
     for read_path, read_data in reads:
         found += invisible_characters(b"", path, read_data, read_path)
-    return doc, diags + bib_diags + found
+    return doc, diags + bib_diags + outside_diags + found
 
 
 def invisible_characters(data: bytes, path: Path, bib_data: bytes | None,
@@ -76,7 +80,7 @@ def folder_diagnostics(doc: Document) -> list[Diagnostic]:
         diags.append(error(folder, 1, 1, "folder-limit",
                            f"{folder}/ holds more than {fetcher.MAX_FOLDER_FILES} files and "
                            "folders; keep only what the article uses"))
-    reported = {ARTICLE, *BIBLIOGRAPHY_NAMES}
+    reported = {ARTICLE, remote.RECORD, *BIBLIOGRAPHY_NAMES}
     reported |= {str(rel) for r in doc.resources.values() if r.code
                  for rel in [fetcher.local_path(r.src)] if not isinstance(rel, str)}
     for rel, link in found.links:
@@ -102,8 +106,29 @@ def resources(doc: Document) -> dict[str, Resource]:
             found[node.src] = (
                 Resource(src=node.src, code=image.code, message=image.message)
                 if isinstance(image, fetcher.Refusal)
-                else Resource(src=node.src, href=image[0], file=image[1]))
+                else svg_resource(node.src, image[0], image[1]))
     return found
+
+
+def svg_resource(src: str, href: str, file: Path) -> Resource:
+    """A usable image's ``Resource``; an SVG cleaned (``svg.clean``) to learn what the outputs
+    will get: refused when it cannot be used, else what was removed, as notes."""
+    from publisher import svg
+
+    if not svg.is_svg(file.name):
+        return Resource(src=src, href=href, file=file)
+    try:
+        with open(file, "rb") as f:
+            data = f.read(fetcher.MAX_IMAGE_BYTES + 1)
+    except OSError as exc:
+        return Resource(src=src, code="image-missing", message=f"image '{src}' cannot be read: "
+                                                              f"{exc.strerror}")
+    cleaned = svg.clean(data, src, fetcher.svg_limits())
+    refusal = next(((c, m) for c, m in cleaned.notes if c in ("svg-invalid", "image-too-large")),
+                   None)
+    if refusal is not None:
+        return Resource(src=src, code=refusal[0], message=refusal[1])
+    return Resource(src=src, href=href, file=file, notes=tuple(cleaned.notes))
 
 
 def style_of(doc: Document) -> Style:

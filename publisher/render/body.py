@@ -39,6 +39,7 @@ from publisher.model import (
     OrderedList,
     Paragraph,
     RawHTML,
+    Resource,
     SoftBreak,
     Strikeout,
     Strong,
@@ -48,6 +49,7 @@ from publisher.model import (
     ThematicBreak,
 )
 from publisher.readers.markdown import plain_text
+from publisher.readers.outside import outside_target
 from publisher.render import links
 from publisher.render.links import Part
 from publisher.render.targets import ASIDE_TITLES, PRINT, Target
@@ -60,7 +62,7 @@ from publisher.render.text import (
     superscript,
     xml_chars,
 )
-from publisher.resources import local_path, safe_url
+from publisher.resources import local_path, remote_image, safe_url
 
 __all__ = ["Body", "Section", "TocEntry", "esc", "render", "safe_url"]
 
@@ -106,8 +108,12 @@ class Body:
 class _Renderer:
     """One arm per node type; the target is state, with what the markup has met so far."""
 
-    def __init__(self, formatted: Formatted, target: Target, where: dict[str, str]):
+    def __init__(self, formatted: Formatted, target: Target, where: dict[str, str],
+                 resources: dict[str, Resource] | None = None):
         self.formatted = formatted
+        self.resources = resources or {}
+        """Each image source → what the loading stage resolved it to (a missing or remote
+        image shows as its alt text)."""
         self.target = target
         self.where = where
         """Each id → its file (chunked targets; else empty)."""
@@ -215,12 +221,26 @@ class _Renderer:
         target = safe_url(node.url)
         if target is None:
             return f'<span class="link-removed">{self.inlines(node.children)}</span>'
+        if self.target.name == "epub" and outside_target(target):  # it would dangle in a book
+            return f'<span class="link-outside">{self.inlines(node.children)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         href = self.href(target[1:]) if target.startswith("#") and len(target) > 1 else esc(target)
         self.anchors += 1
         return f'<a href="{href}"{title}>{self.inlines(node.children)}</a>'
 
     def image(self, node: Image) -> str:
+        found = self.resources.get(node.src)
+        if found is not None and found.code == "image-missing":
+            return f'<span class="image-missing">{esc(node.alt)}</span>'
+        address = remote_image(node.src) if found is not None and found.code else ""
+        if address:  # loaded by no format: the web page links it, print and the EPUB name it
+            if self.target.name == "web":
+                self.anchors += 1
+                return (f'<a class="image-remote" href="{esc(address)}" title="Image (not '
+                        f'loaded): {esc(address)}">{esc(node.alt or address)}</a>')
+            self.anchors += 1
+            return (f'<span class="image-remote">{esc(node.alt)} (<a href="{esc(address)}">'
+                    f'{esc(address)}</a>)</span>')
         self.images.append(node)  # the build refuses any that is not a file of the article
         if isinstance(local_path(node.src), str):
             return f'<span class="image-removed">{esc(node.alt)}</span>'
@@ -234,9 +254,12 @@ class _Renderer:
         On the web page each has an id, for the entries' links back."""
         keys = " ".join(i.key for i in node.items)
         parts = self.formatted.citations.get((node.line, node.column))
-        if parts is None:
-            return (f'<span class="citation unresolved" data-cites="{esc(keys)}">'
-                    f'{esc(node.source)}</span>')
+        if parts is None:  # no engine output: a draft's unknown keys as pandoc shows them
+            listed = {key for key, _ in self.formatted.entries}
+            unknown = "; ".join(f"<strong>{esc(i.key)}?</strong>" for i in node.items
+                                if i.key not in listed)
+            shown = (unknown if node.in_text else f"({unknown})") if unknown else esc(node.source)
+            return f'<span class="citation unresolved" data-cites="{esc(keys)}">{shown}</span>'
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
@@ -433,7 +456,7 @@ def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
     """The document → its body for ``target``: the top-level parts, references and notes."""
     out = links.outline(doc, bool(formatted.entries), has_notes=bool(formatted.notes))
     where = links.where(out, [key for key, _ in formatted.entries]) if target.chunked else {}
-    r = _Renderer(formatted, target, where)
+    r = _Renderer(formatted, target, where, doc.resources)
     r.notes_file = next((p.file for p in out.parts if p.kind == "notes"), "") \
         if target.chunked else ""
     html = [""] * len(out.parts)

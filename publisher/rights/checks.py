@@ -220,6 +220,9 @@ def check_image_credits(doc: Document) -> Iterator[Diagnostic]:
         seen.add(key)
         if isinstance(local_path(image.src), str):
             continue  # a refused reference gets image-outside instead: crediting it is no fix
+        resource = doc.resources.get(image.src)
+        if resource is not None and resource.code == "image-missing":
+            continue  # not shown (its alt text is): image-missing says so
         entry = credit_for(meta, image.src)
         if entry is None:
             yield error(doc.path, image.line, 1, "image-credit",

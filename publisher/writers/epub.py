@@ -175,6 +175,9 @@ def _metadata(book: Any, page: Page) -> None:
         book.add_metadata("DC", "description", meta.description)
     for word in meta.keywords:
         book.add_metadata("DC", "subject", word)
+    if meta.draft:  # --draft, draft: true
+        book.add_metadata("DC", "description", "DRAFT: not for publication.")
+        book.add_metadata("DC", "subject", "draft")
 
 
 def _add_images(book: Any, assets: dict[str, Path], names: dict[str, str]) -> None:
