@@ -1,0 +1,181 @@
+"""A collection's articles, each through the per-article pipeline, with ids scoped per article.
+
+In: a ``Collection``. Out: an ``Assembly``: each article ``Prepared`` exactly as a single build
+prepares it (``build.pipeline.check`` and ``prepare``: the same reader, checks, citations and
+body renderer), the licence checks across the collection (``rights.collections``), and the
+diagnostics. An article with errors stops the collection (nothing is built), as it would stop
+its own build.
+
+Ids: one article's body is rendered by ``render.body.render`` as in its own outputs, so two
+articles may both have ``ref-smith2016``, ``fn1`` or ``classification``. Where several articles
+share one document (the PDF), ``scoped`` prefixes every id of an article with ``<slug>--`` and
+points its ``#`` links and ``aria-*`` references at the prefixed ids; links to another article
+of the collection (``../other-slug/``, ``../other-slug/#section``) are pointed at that
+article's place in the same book (``link_target``). Both are done on the rendered fragment's
+element tree (lxml), never on its text.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+from publisher.diagnostics import Diagnostic, error, has_errors
+
+if TYPE_CHECKING:
+    from publisher.build.formats import Prepared
+    from publisher.collections.spec import Collection, Entry
+
+XHTML = "http://www.w3.org/1999/xhtml"
+EPUB = "http://www.idpf.org/2007/ops"
+_ID_LISTS = ("aria-labelledby", "aria-describedby", "aria-controls", "aria-owns")
+
+
+@dataclass
+class Article:
+    entry: Entry
+    prepared: Prepared
+
+    @property
+    def slug(self) -> str:
+        return self.entry.slug
+
+
+@dataclass
+class Assembly:
+    collection: Collection
+    articles: list[Article] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return has_errors(self.diagnostics)
+
+    def by_slug(self) -> dict[str, Article]:
+        return {a.slug: a for a in self.articles}
+
+
+def assemble(collection: Collection) -> Assembly:
+    """Check every article, then the licences across them, then prepare each article."""
+    from publisher.build import pipeline
+    from publisher.rights import collections as rights
+
+    out = Assembly(collection=collection)
+    documents = {}
+    for entry in collection.entries:
+        doc, diags = pipeline.check(entry.folder)
+        out.diagnostics += diags
+        if has_errors(diags):
+            out.diagnostics.append(error(collection.path, entry.line, 1,
+                                         "collection-article-failed",
+                                         f"article '{entry.slug}' has errors (above); fix them "
+                                         "or leave it out of the collection"))
+        documents[entry.slug] = doc
+    out.diagnostics += rights.check(collection, documents)
+    if out.failed:
+        return out
+    for entry in collection.entries:
+        prepared, diags = pipeline.prepare(documents[entry.slug])
+        out.diagnostics += diags
+        if prepared is None:
+            out.diagnostics.append(error(collection.path, entry.line, 1,
+                                         "collection-article-failed",
+                                         f"article '{entry.slug}' cannot be rendered (above)"))
+            continue
+        out.articles.append(Article(entry=entry, prepared=prepared))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Links between articles, ids per article
+
+
+def article_link(href: str, here: str, slugs: set[str]) -> tuple[str, str] | None:
+    """A relative link from article ``here``'s web page to another article of the collection
+    (``../other/``, ``../other/index.html#x``, ``../other#x``) → (its slug, the fragment)."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path:
+        return None
+    path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
+    head, _, rest = path.partition("/")
+    if head not in slugs or rest not in ("", "index.html"):
+        return None
+    return head, unquote(parts.fragment)
+
+
+def _parse(fragment: str, namespaced: bool) -> Any:
+    from lxml import etree
+
+    ns = f' xmlns="{XHTML}" xmlns:epub="{EPUB}"' if namespaced else ""
+    return etree.fromstring(f"<div{ns}>{fragment}</div>")
+
+
+def _serialise(root: Any) -> str:
+    from lxml import etree
+
+    text = root.text or ""
+    from html import escape
+
+    return escape(text, quote=False) + "".join(
+        etree.tostring(child, encoding="unicode", with_tail=True) for child in root)
+
+
+def rewrite(fragment: str, *, ids: Callable[[str], str] | None,
+            link: Callable[[str], str | None], namespaced: bool = False) -> str:
+    """The fragment with each id (and ``aria-*`` id reference) mapped through ``ids`` and
+    each ``href`` through ``link`` (None: the link is dropped, its text kept)."""
+    root = _parse(fragment, namespaced)
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if ids is not None:
+            if el.get("id"):
+                el.set("id", ids(el.get("id")))
+            for name in _ID_LISTS:
+                if el.get(name):
+                    el.set(name, " ".join(ids(i) for i in el.get(name).split()))
+        href = el.get("href")
+        if href is not None:
+            new = link(href)
+            if new is None:
+                del el.attrib["href"]
+                el.set("class", (el.get("class", "") + " link-removed").strip())
+            else:
+                el.set("href", new)
+    return _serialise(root)
+
+
+def scoped_id(slug: str, ident: str) -> str:
+    return f"{slug}--{ident}"
+
+
+def start_id(slug: str) -> str:
+    """The id of an article's start in a book of many (its title block)."""
+    return f"article-{slug}"
+
+
+def print_links(slug: str, slugs: set[str]) -> Callable[[str], str | None]:
+    """One document for the whole collection (the PDF): ``#x`` → ``#slug--x``; another article
+    → its start or its scoped id."""
+    def link(href: str) -> str | None:
+        if href.startswith("#"):
+            return "#" + scoped_id(slug, href[1:]) if len(href) > 1 else href
+        found = article_link(href, slug, slugs)
+        if found is None:
+            return href
+        other, fragment = found
+        return "#" + (scoped_id(other, fragment) if fragment else start_id(other))
+    return link
+
+
+def scoped(fragment: str, slug: str, slugs: set[str]) -> str:
+    """An article's print fragment for a book of many: ids scoped, links pointed inside it."""
+    return rewrite(fragment, ids=lambda i: scoped_id(slug, i), link=print_links(slug, slugs))
+
+
+def root_relative(path: Path, root: Path) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
