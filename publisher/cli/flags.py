@@ -59,5 +59,7 @@ COMMANDS: dict[str, tuple[Flag, ...]] = {
     "check": (STRICT, FORMAT, ONLINE),
     "validate": (OUT, STRICT, FORMAT),
     "serve": (OUT, PORT, HOST, OPEN),
+    "collection": (OUT, STRICT, PAPER, VARIANT),
+    "catalogue": (OUT,),
 }
 """Each command → the options it takes (``--help`` aside)."""

@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 DEFAULTS = BuildOptions()
 
 
+def discover(files: list[Path], root: Path = Path("collections")) -> list[Path]:
+    """The collection files named, or every ``collections/*.yaml``."""
+    from publisher.errors import UsageError
+
+    if files:
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            raise UsageError(f"'{missing[0]}' is not a collection file: expected "
+                             "collections/<name>.yaml")
+        return list(dict.fromkeys(files))
+    found = sorted(root.glob("*.yaml")) if root.is_dir() else []
+    if not found:
+        raise UsageError(f"no collection files given and no '{root}/*.yaml' here")
+    return found
+
+
 def epoch_of(collection_path: Path, folders: list[Path], exclude: Path) -> int:
     from publisher.writers.reproducible import source_date_epoch
 
@@ -58,7 +74,8 @@ def build(path: Path, options: BuildOptions = DEFAULTS) -> Result:
     out_dir = options.out_root / "collections" / collection.name
     epoch = epoch_of(path, [e.folder for e in collection.entries], options.out_root.resolve())
     writers = {"epub": _epub, "pdf": _pdf, "html": _web}
-    for name in options.formats:
+    # the web page last: it links the EPUB and PDF with their sizes
+    for name in sorted(options.formats, key=("epub", "pdf", "html").index):
         try:
             result.written += writers[name](assembly, theme, out_dir, epoch, options)
         except PublishError as exc:
