@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from publisher.diagnostics import Diagnostic, error
+from publisher.diagnostics import Diagnostic, error, sort_key
 
 MAX_BYTES = 1024 * 1024
 KEYS = ("title", "subtitle", "editors", "lang", "license", "description", "date", "introduction",
@@ -260,4 +260,4 @@ def load(path: Path) -> tuple[Collection | None, list[Diagnostic]]:
         introduction=intro, introduction_path=intro_path,
         changes=_text(data, "changes", path, lines, diags),
         parts=tuple(parts), lines=dict(lines))
-    return collection, diags
+    return collection, sorted(diags, key=sort_key)
