@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from lxml import etree, html as lxml_html
+from test_collections import make_project
 
 from helpers import ROOT
 from publisher.build.options import BuildOptions
 from publisher.build.pipeline import build_many
 from publisher.catalogue import ACQUISITION, write
 from publisher.collections.build import build
-from test_collections import make_project
 
 SCHEMA = ROOT / "tests" / "fixtures" / "opds" / "opds.rng"
 A = "{http://www.w3.org/2005/Atom}"

@@ -163,15 +163,16 @@ def opds(items: list[Item], out: Path, title: str) -> bytes:
 
     def el(parent: etree._Element, tag: str, text: str | None = None,
            **attrs: str) -> etree._Element:
-        ns, _, name = tag.rpartition(":")
-        qname = f"{{{ {'dc': DC, 'opds': OPDS}.get(ns, ATOM)} }}{name}".replace(" ", "")
-        node = etree.SubElement(parent, qname, {k.rstrip("_"): v for k, v in attrs.items()})
+        prefix, _, name = tag.rpartition(":")
+        namespace = {"dc": DC, "opds": OPDS}.get(prefix, ATOM)
+        node = etree.SubElement(parent, f"{{{namespace}}}{name}", attrs)
         if text is not None:
             node.text = text
         return node
 
     feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM, "dc": DC, "opds": OPDS})
-    el(feed, "id", "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"publisher:catalogue:{title}")))
+    el(feed, "id", "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                                f"publisher:catalogue:{title}")))
     el(feed, "title", title)
     el(feed, "updated", max((i.updated for i in items), default="1970-01-01T00:00:00Z"))
     author = el(feed, "author")

@@ -12,6 +12,7 @@ error (``assemble``). The build time is the newest of the collection file's and 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,17 +44,16 @@ def discover(files: list[Path], root: Path = Path("collections")) -> list[Path]:
 
 
 def epoch_of(collection_path: Path, folders: list[Path], exclude: Path) -> int:
+    """The build time: ``SOURCE_DATE_EPOCH`` when set, else the newest of the articles' times
+    (``reproducible.source_date_epoch``: their last commit, or their files') and the
+    collection folder's."""
     from publisher.writers.reproducible import source_date_epoch
 
     stamps = [source_date_epoch(f, exclude=exclude) for f in folders]
-    try:
-        stamps.append(int(collection_path.stat().st_mtime))
-    except OSError:
-        pass
-    import os
-
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    return int(value) if value.isdigit() else max(stamps, default=0)
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip().isdigit():
+        return stamps[0] if stamps else int(os.environ["SOURCE_DATE_EPOCH"].strip())
+    stamps.append(source_date_epoch(collection_path.parent, exclude=exclude))
+    return max(stamps, default=0)
 
 
 def build(path: Path, options: BuildOptions = DEFAULTS) -> Result:

@@ -34,13 +34,15 @@ if TYPE_CHECKING:
     from publisher.model import Document
 
 SOURCES = {
-    "collection": "https://creativecommons.org/faq/#if-i-create-a-collection-that-includes-"
-                  "a-cc-licensed-work-which-license-should-i-use",
-    "noncommercial": "https://creativecommons.org/faq/#does-my-use-violate-the-noncommercial-"
-                     "clause-of-the-licenses",
-    "noderivatives": "https://creativecommons.org/faq/#when-is-my-use-considered-an-adaptation",
+    "collection": "Creative Commons FAQ (https://creativecommons.org/faq/), \"Can I combine "
+                  "material under different Creative Commons licenses in my work?\"; CC BY 3.0 "
+                  "legal code, section 1 (a Collection is not an Adaptation)",
+    "noncommercial": "CC BY-NC 4.0 legal code, section 2(a)(1): the material may be shared "
+                     "for NonCommercial purposes only",
+    "noderivatives": "CC BY-ND 4.0 legal code, section 2(a)(1)(B): Adapted Material may be "
+                     "produced but not shared",
 }
-"""Each rule's source: Creative Commons' FAQ (the README's table names them too)."""
+"""Each rule's source: Creative Commons' FAQ and licence texts (the README's table too)."""
 
 
 def _has(term: Term, element: str) -> bool:
