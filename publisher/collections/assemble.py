@@ -17,6 +17,7 @@ element tree (lxml), never on its text.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,15 +60,32 @@ class Assembly:
         return {a.slug: a for a in self.articles}
 
 
-def assemble(collection: Collection) -> Assembly:
-    """Check every article, then the licences across them, then prepare each article."""
+def assemble(collection: Collection, *, theme: Path | None = None,
+             store: Path | None = None) -> Assembly:
+    """Check every article, then the licences across them, then prepare each article.
+
+    With ``store`` (a folder of the collection's output) and ``theme``, each article's checked
+    and prepared state is kept there under the key of its inputs (``build.cache``: its folder,
+    the theme, publisher's code, the distributions that shape the body, the day), and an
+    unchanged article is taken from it: a rebuild after one article changes reads and renders
+    that one only.
+    """
     from publisher.build import pipeline
     from publisher.rights import collections as rights
 
     out = Assembly(collection=collection)
     documents = {}
+    prepared: dict[str, tuple[Prepared | None, list[Diagnostic]]] = {}
+    keys: dict[str, str] = {}
     for entry in collection.entries:
-        doc, diags = pipeline.check(entry.folder)
+        kept = None
+        if store is not None and theme is not None:
+            keys[entry.slug] = _key(entry.folder, theme, store)
+            kept = _recall(store, entry.slug, keys[entry.slug])
+        if kept is not None:
+            doc, diags, prepared[entry.slug] = kept[0].doc, kept[1], (kept[0], [])
+        else:
+            doc, diags = pipeline.check(entry.folder)
         out.diagnostics += diags
         if has_errors(diags):
             out.diagnostics.append(error(collection.path, entry.line, 1,
@@ -75,19 +93,72 @@ def assemble(collection: Collection) -> Assembly:
                                          f"article '{entry.slug}' has errors (above); fix them "
                                          "or leave it out of the collection"))
         documents[entry.slug] = doc
+        if kept is None:
+            prepared[entry.slug] = (None, diags)
     out.diagnostics += rights.check(collection, documents)
     if out.failed:
         return out
     for entry in collection.entries:
-        prepared, diags = pipeline.prepare(documents[entry.slug])
+        done, checked = prepared[entry.slug]
+        diags = []
+        if done is None:
+            done, diags = pipeline.prepare(documents[entry.slug])
+            if done is not None and entry.slug in keys and store is not None:
+                _keep(store, entry.slug, keys[entry.slug], done, checked + diags)
         out.diagnostics += diags
-        if prepared is None:
+        if done is None:
             out.diagnostics.append(error(collection.path, entry.line, 1,
                                          "collection-article-failed",
                                          f"article '{entry.slug}' cannot be rendered (above)"))
             continue
-        out.articles.append(Article(entry=entry, prepared=prepared))
+        out.articles.append(Article(entry=entry, prepared=done))
     return out
+
+
+def _key(folder: Path, theme: Path, store: Path) -> str:
+    import datetime as dt
+
+    from publisher.build import cache
+    from publisher.build.formats import BODY_DEPENDENCIES
+
+    digest = cache.inputs_digest(folder, theme, exclude=store.parent.parent.parent, epoch=0)
+    return cache.format_key(digest, "collection-article", {"today": dt.date.today().isoformat()},
+                            cache.dependency_versions(BODY_DEPENDENCIES))
+
+
+def _recall(store: Path, slug: str, key: str) -> tuple[Prepared, list[Diagnostic]] | None:
+    """The article as prepared by an earlier build from the same inputs, and its diagnostics.
+
+    The file is one this build wrote into its own output folder (as the build cache's record
+    is); a file that is not such a record is ignored."""
+    import pickle
+
+    from publisher.build.formats import Prepared
+    from publisher.diagnostics import from_dict
+
+    try:
+        with (store / f"{slug}.pickle").open("rb") as f:
+            record = pickle.load(f)  # noqa: S301 - written by this build, in its output folder
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            TypeError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("key") != key \
+            or not isinstance(record.get("prepared"), Prepared):
+        return None
+    return record["prepared"], [from_dict(d) for d in record.get("diagnostics", [])]
+
+
+def _keep(store: Path, slug: str, key: str, prepared: Prepared,
+          diagnostics: list[Diagnostic]) -> None:
+    import pickle
+
+    from publisher.diagnostics import as_dict
+    from publisher.writers.output import write_atomic
+
+    record = {"key": key, "prepared": prepared,
+              "diagnostics": [as_dict(d, absolute=True) for d in diagnostics]}
+    with contextlib.suppress(OSError):  # no cache: the next build prepares the article again
+        write_atomic(store / f"{slug}.pickle", pickle.dumps(record))
 
 
 # ---------------------------------------------------------------------------------------------

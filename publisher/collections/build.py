@@ -65,13 +65,14 @@ def build(path: Path, options: BuildOptions = DEFAULTS) -> Result:
     result.diagnostics += diags
     if collection is None or has_errors(diags):
         return result
-    assembly = assemble.assemble(collection)
+    theme = options.theme or default_theme()
+    out_dir = options.out_root / "collections" / collection.name
+    store = out_dir / ".articles" if options.use_cache else None
+    assembly = assemble.assemble(collection, theme=theme, store=store)
     result.diagnostics += assembly.diagnostics
     result.diagnostics.sort(key=sort_key)
     if has_errors(result.diagnostics, strict=options.strict):
         return result
-    theme = options.theme or default_theme()
-    out_dir = options.out_root / "collections" / collection.name
     epoch = epoch_of(path, [e.folder for e in collection.entries], options.out_root.resolve())
     writers = {"epub": _epub, "pdf": _pdf, "html": _web}
     # the web page last: it links the EPUB and PDF with their sizes

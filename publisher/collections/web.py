@@ -44,9 +44,12 @@ def memberships(current: Collection, titles: dict[str, str]) -> dict[str, list[d
         if other is not None and not any(d.severity == "error" for d in diags):
             others.append(other)
     found: dict[str, list[dict[str, Any]]] = {}
+    wanted = {e.slug for e in current.entries}  # the pages this build writes
     for c in [current, *others]:
         entries = c.entries
         for i, entry in enumerate(entries):
+            if entry.slug not in wanted:
+                continue
             part = next((p.title for p in c.parts if entry in p.entries), "")
             near = {}
             for key, j in (("prev", i - 1), ("next", i + 1)):
