@@ -374,6 +374,28 @@ def test_pdf_link_between_articles_lands_in_the_other(built) -> None:
     assert target > 0
 
 
+def test_pdf_is_tagged_as_a_single_articles_is(built) -> None:
+    reader = pdf_reader(built[0])
+    root = reader.trailer["/Root"]
+    assert root["/MarkInfo"]["/Marked"] == True  # noqa: E712 (a pypdf BooleanObject)
+    kinds: set[str] = set()
+
+    def walk(node) -> None:
+        node = node.get_object()
+        if isinstance(node, list):
+            for n in node:
+                walk(n)
+        elif isinstance(node, dict) and "/S" in node:
+            kinds.add(node["/S"])
+            walk(node.get("/K", []))
+
+    walk(root["/StructTreeRoot"].get_object()["/K"])
+    assert {"/Document", "/H1", "/H2", "/P", "/L", "/LI", "/Link"} <= kinds
+    assert root["/Lang"] == "en"
+    assert b'pdfuaid:part="1"' in root["/Metadata"].get_object().get_data()
+    assert reader.xmp_metadata.dc_title == {"x-default": "A Pair"}
+
+
 # --------------------------------------------------------------------------------------------
 # The web
 
