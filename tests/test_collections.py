@@ -20,7 +20,7 @@ from lxml import etree, html as lxml_html
 from helpers import epub_files, write_article
 from publisher.build.options import BuildOptions
 from publisher.collections import spec
-from publisher.collections.assemble import article_link, rewrite, scoped
+from publisher.collections.assemble import article_link
 from publisher.collections.build import build
 
 REFS = """\
@@ -226,16 +226,31 @@ def test_article_links() -> None:
     assert article_link("#x", "alpha", slugs) is None
 
 
-def test_scoping_rewrites_ids_and_references() -> None:
-    out = scoped('<section aria-labelledby="h"><h2 id="h">T</h2><p>a <a href="#fn1">1</a> '
-                 '<a href="../beta/#h">b</a> <a href="../beta/">c</a></p></section>\n',
-                 "alpha", {"alpha", "beta"})
-    tree = etree.fromstring(f"<div>{out}</div>")
-    assert tree.xpath("//h2/@id") == ["alpha--h"]
-    assert tree.xpath("//section/@aria-labelledby") == ["alpha--h"]
-    assert tree.xpath("//a/@href") == ["#alpha--fn1", "#beta--h", "#article-beta"]
-    assert rewrite("text <b>x</b> tail &amp; more", ids=None, link=str) == \
-        "text <b>x</b> tail &amp; more"
+def test_a_prefixed_target_scopes_every_id_and_link(tmp_path: Path) -> None:
+    """The renderer prefixes every id it writes and every link to one; links to another
+    article go through the target's relink."""
+    from publisher.build import pipeline
+    from publisher.collections.assemble import print_links, scoped_id
+    from publisher.render.body import render
+    from publisher.render.targets import Target
+
+    make_project(tmp_path)
+    doc, _ = pipeline.check(tmp_path / "source" / "alpha")
+    prepared, _ = pipeline.prepare(doc)
+    assert prepared is not None
+    target = Target(name="print", id_prefix=scoped_id("alpha", ""),
+                    relink=print_links("alpha", {"alpha", "beta"}))
+    tree = lxml_html.fromstring(f"<div>{render(doc, prepared.page.formatted, target).html}</div>")
+    ids = tree.xpath("//@id")
+    assert ids and all(i.startswith("alpha--") for i in ids)
+    assert {"alpha--classification", "alpha--ref-smith2016", "alpha--fn1"} <= set(ids)
+    labelled = tree.xpath("//@aria-labelledby")
+    assert labelled and set(labelled) <= set(ids)
+    hrefs = tree.xpath("//a/@href")
+    local = [h for h in hrefs if h.startswith("#alpha--")]
+    assert local and all(h[1:] in ids for h in local)
+    assert "#beta--classification" in hrefs and "#article-beta" in hrefs
+    assert not [h for h in hrefs if ".." in h]
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,11 +8,11 @@ its own build.
 
 Ids: one article's body is rendered by ``render.body.render`` as in its own outputs, so two
 articles may both have ``ref-smith2016``, ``fn1`` or ``classification``. Where several articles
-share one document (the PDF), ``scoped`` prefixes every id of an article with ``<slug>--`` and
-points its ``#`` links and ``aria-*`` references at the prefixed ids; links to another article
-of the collection (``../other-slug/``, ``../other-slug/#section``) are pointed at that
-article's place in the same book (``link_target``). Both are done on the rendered fragment's
-element tree (lxml), never on its text.
+share one document (the PDF), the body is rendered for a print target whose ``id_prefix`` is
+``<slug>--`` (``scoped_id``): the renderer prefixes every id and every link to one. Links to
+another article of the collection (``../other-slug/``, ``../other-slug/#section``,
+``article_link``) are given their place in the same book by the target's ``relink``
+(``print_links``; the EPUB's in ``collections.epub``). No rendered markup is edited.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from publisher.diagnostics import Diagnostic, error, has_errors
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
     from publisher.build.formats import Prepared
     from publisher.collections.spec import Collection, Entry
 
-XHTML = "http://www.w3.org/1999/xhtml"
-EPUB = "http://www.idpf.org/2007/ops"
-_ID_LISTS = ("aria-labelledby", "aria-describedby", "aria-controls", "aria-owns")
 
 
 @dataclass
@@ -178,48 +175,6 @@ def article_link(href: str, here: str, slugs: set[str]) -> tuple[str, str] | Non
     return head, unquote(parts.fragment)
 
 
-def _parse(fragment: str, namespaced: bool) -> Any:
-    from lxml import etree
-
-    ns = f' xmlns="{XHTML}" xmlns:epub="{EPUB}"' if namespaced else ""
-    return etree.fromstring(f"<div{ns}>{fragment}</div>")
-
-
-def _serialise(root: Any) -> str:
-    from lxml import etree
-
-    text = root.text or ""
-    from html import escape
-
-    return escape(text, quote=False) + "".join(
-        etree.tostring(child, encoding="unicode", with_tail=True) for child in root)
-
-
-def rewrite(fragment: str, *, ids: Callable[[str], str] | None,
-            link: Callable[[str], str | None], namespaced: bool = False) -> str:
-    """The fragment with each id (and ``aria-*`` id reference) mapped through ``ids`` and
-    each ``href`` through ``link`` (None: the link is dropped, its text kept)."""
-    root = _parse(fragment, namespaced)
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if ids is not None:
-            if el.get("id"):
-                el.set("id", ids(el.get("id")))
-            for name in _ID_LISTS:
-                if el.get(name):
-                    el.set(name, " ".join(ids(i) for i in el.get(name).split()))
-        href = el.get("href")
-        if href is not None:
-            new = link(href)
-            if new is None:
-                del el.attrib["href"]
-                el.set("class", (el.get("class", "") + " link-removed").strip())
-            else:
-                el.set("href", new)
-    return _serialise(root)
-
-
 def scoped_id(slug: str, ident: str) -> str:
     return f"{slug}--{ident}"
 
@@ -230,22 +185,15 @@ def start_id(slug: str) -> str:
 
 
 def print_links(slug: str, slugs: set[str]) -> Callable[[str], str | None]:
-    """One document for the whole collection (the PDF): ``#x`` → ``#slug--x``; another article
-    → its start or its scoped id."""
+    """The PDF's ``Target.relink`` for article ``slug``: a link to another article of the
+    collection → its start or its scoped id in the same document; any other kept."""
     def link(href: str) -> str | None:
-        if href.startswith("#"):
-            return "#" + scoped_id(slug, href[1:]) if len(href) > 1 else href
         found = article_link(href, slug, slugs)
         if found is None:
             return href
         other, fragment = found
         return "#" + (scoped_id(other, fragment) if fragment else start_id(other))
     return link
-
-
-def scoped(fragment: str, slug: str, slugs: set[str]) -> str:
-    """An article's print fragment for a book of many: ids scoped, links pointed inside it."""
-    return rewrite(fragment, ids=lambda i: scoped_id(slug, i), link=print_links(slug, slugs))
 
 
 def root_relative(path: Path, root: Path) -> str:

@@ -9,20 +9,21 @@ its attribution — and last the collection's colophon with every article's TASL
 Each article lives in its own folder inside the book (``<slug>/chapter-01.xhtml``,
 ``<slug>/images/...``), so its files, ids and images never meet another article's; its body is
 rendered for the EPUB target by ``render.body.render`` exactly as in its own EPUB (links across
-its files name the file), and only links to other articles of the collection are re-pointed
-(``assemble.article_link``). The nav nests part › article › section. The package is built by
-the single-article writer's ebooklib classes (``writers.epub``), with its accessibility
-metadata, cover and reproducible zip.
+its files name the file), with one addition: its target's ``relink`` points links to other
+articles of the collection (``assemble.article_link``) at their files in the book. The nav
+nests part › article › section. The package is built by the single-article writer's ebooklib
+classes (``writers.epub``), with its accessibility metadata, cover and reproducible zip.
 """
 
 from __future__ import annotations
 
 import io
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from publisher.collections.assemble import EPUB, XHTML, article_link, rewrite
+from publisher.collections.assemble import article_link
 from publisher.render.links import TITLE_PAGE, outline, where
 from publisher.render.templating import render_template
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from publisher.render.templating import Page
 
 CSS = "style/epub.css"
-_ = (EPUB, XHTML)
 
 
 def identifier(front: Front) -> str:
@@ -112,8 +112,6 @@ def _article(b: _Book, n: int, article: Article, slugs: set[str],
                                       media_type=MEDIA_TYPES.get(Path(name).suffix,
                                                                  "application/octet-stream"),
                                       content=data))
-    body = render(p.doc, p.page.formatted, target(p.page, names))
-
     def link(href: str) -> str | None:
         found = article_link(href, slug, slugs)
         if found is None:
@@ -122,17 +120,16 @@ def _article(b: _Book, n: int, article: Article, slugs: set[str],
         file = files[other].get(fragment, TITLE_PAGE) if fragment else TITLE_PAGE
         return f"../{other}/{file}" + (f"#{fragment}" if fragment else "")
 
-    def fix(html: str) -> Markup:
-        return Markup(rewrite(html, ids=None, link=link, namespaced=True))
+    body = render(p.doc, p.page.formatted, replace(target(p.page, names), relink=link))
 
     page: Page = p.page
     lang = page.meta.lang
-    lead = Markup("".join(fix(s.html) for s in body.sections if s.kind == "lead"))
+    lead = Markup("".join(s.html for s in body.sections if s.kind == "lead"))
     title_page = b.page(f"a{n}-titlepage", f"{slug}/{TITLE_PAGE}", page.meta.title,
                         "epub/titlepage.xhtml.j2", lang=lang, page=page, meta=page.meta, lead=lead)
     items = [(s, b.page(f"a{n}-{s.file.removesuffix('.xhtml')}", f"{slug}/{s.file}",
                         s.title or f"Section {k}", "epub/chapter.xhtml.j2", lang=lang, page=page,
-                        meta=page.meta, kind=s.kind, content=fix(s.html)))
+                        meta=page.meta, kind=s.kind, content=Markup(s.html)))
              for k, s in enumerate((s for s in body.sections if s.kind != "lead"), 1)]
     colophon = b.page(f"a{n}-colophon", f"{slug}/colophon.xhtml", "About this article",
                       "epub/colophon.xhtml.j2", lang=lang, page=page, meta=page.meta)

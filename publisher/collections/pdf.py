@@ -1,10 +1,11 @@
 """The collection's PDF: ``<out>/collections/<name>/<name>.pdf``, one WeasyPrint document.
 
 In: an ``Assembly``, the theme, the build time, the paper and PDF standard. Out: the PDF path.
-Each article's body is rendered for print by ``render.body.render`` as in its own PDF (its
-images named from the ``source/`` folder, where the whole collection's files are), then its
-ids are scoped by its slug (``assemble.scoped``) so that two articles' ``ref-smith2016``,
-``fn1`` or ``classification`` stay apart and links between articles land in the book. The
+Each article's body is rendered for print by ``render.body.render`` as in its own PDF, for a
+print target that names its images from the ``source/`` folder (where the whole collection's
+files are), prefixes its ids with its slug (``Target.id_prefix``) so that two articles'
+``ref-smith2016``, ``fn1`` or ``classification`` stay apart, and points links between articles
+into the book (``Target.relink``). The
 print template (``collection/print.html.j2``, with ``collection/print.css`` over the theme's
 ``print.css``) gives the title page, the contents with page numbers and leaders, each article
 from a right-hand page, and the nested outline; the article's renderer (``writers.pdf_worker``)
@@ -17,7 +18,7 @@ import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from publisher.collections.assemble import scoped, scoped_id, start_id
+from publisher.collections.assemble import print_links, scoped_id, start_id
 
 if TYPE_CHECKING:
     from publisher.collections.assemble import Article, Assembly
@@ -32,12 +33,14 @@ def _article(article: Article, theme: Path, slugs: set[str]) -> dict[str, Any]:
 
     p, slug = article.prepared, article.slug
     images = {i.src: posixpath.join(slug, i.src) for i in p.body.images}
-    body = render(p.doc, p.page.formatted, Target(name="print", image_src=images))
-    attribution = render_template(theme, "_attribution.html.j2", page=p.page, meta=p.page.meta)
+    target = Target(name="print", image_src=images, id_prefix=scoped_id(slug, ""),
+                    relink=print_links(slug, slugs))
+    body = render(p.doc, p.page.formatted, target)
+    attribution = render_template(theme, "_attribution.html.j2", page=p.page, meta=p.page.meta,
+                                  id_prefix=scoped_id(slug, ""))
     toc = [{"id": scoped_id(slug, e.id), "title": e.title} for e in p.page.toc]
     return {"id": start_id(slug), "title": p.page.meta.title, "meta": p.page.meta, "toc": toc,
-            "body": Markup(scoped(body.html, slug, slugs)),
-            "attribution": Markup(scoped(attribution, slug, slugs))}
+            "body": Markup(body.html), "attribution": Markup(attribution)}
 
 
 def print_html(assembly: Assembly, theme: Path) -> str:
