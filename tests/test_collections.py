@@ -224,6 +224,12 @@ def test_article_links() -> None:
     assert article_link("../gamma/", "alpha", slugs) is None
     assert article_link("https://example.org/beta/", "alpha", slugs) is None
     assert article_link("#x", "alpha", slugs) is None
+    from publisher.collections.assemble import leaves_article, print_links
+
+    assert leaves_article("../gamma/", "alpha") and not leaves_article("assets/a.png", "alpha")
+    assert not leaves_article("https://example.org/", "alpha")
+    relink = print_links("alpha", slugs)
+    assert relink("../gamma/") is None and relink("https://example.org/") == "https://example.org/"
 
 
 def test_a_prefixed_target_scopes_every_id_and_link(tmp_path: Path) -> None:
@@ -291,11 +297,11 @@ def test_epub_keeps_each_articles_references_and_attribution(built) -> None:
     root, _ = built
     files = epub_files(root / "build" / "collections" / "pair" / "pair.epub")
     for slug, book in (("alpha", "Alpha's book"), ("beta", "Beta's book")):
-        refs = files[f"EPUB/{slug}/references.xhtml"].decode()
-        assert book in refs and 'id="ref-smith2016"' in refs
-        assert "“" + slug.capitalize() + "” by A. Writer" in \
-            files[f"EPUB/{slug}/colophon.xhtml"].decode().replace('"', "“", 1).replace(
-                '"', "”", 1) or slug.capitalize() in files[f"EPUB/{slug}/colophon.xhtml"].decode()
+        refs = etree.fromstring(files[f"EPUB/{slug}/references.xhtml"])
+        entry = refs.xpath("//*[@id='ref-smith2016']")
+        assert len(entry) == 1 and book in "".join(entry[0].itertext())
+        colophon = "".join(etree.fromstring(files[f"EPUB/{slug}/colophon.xhtml"]).itertext())
+        assert f"“{slug.capitalize()}” by A. Writer" in colophon
     colophon = lxml_html.fromstring(files["EPUB/colophon.xhtml"])
     statements = [p.text_content() for p in colophon.xpath("//ol[@class='collection-tasl']//p")]
     assert len(statements) == 2

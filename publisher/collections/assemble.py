@@ -175,6 +175,16 @@ def article_link(href: str, here: str, slugs: set[str]) -> tuple[str, str] | Non
     return head, unquote(parts.fragment)
 
 
+def leaves_article(href: str, here: str) -> bool:
+    """Is ``href`` a relative link out of article ``here``'s folder (``../gamma/``)? In a book
+    it leads nowhere, so the books drop it (keeping its text); the web page keeps it."""
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path:
+        return False
+    path = posixpath.normpath(posixpath.join(here, unquote(parts.path)))
+    return path.partition("/")[0] != here
+
+
 def scoped_id(slug: str, ident: str) -> str:
     return f"{slug}--{ident}"
 
@@ -186,15 +196,13 @@ def start_id(slug: str) -> str:
 
 def print_links(slug: str, slugs: set[str]) -> Callable[[str], str | None]:
     """The PDF's ``Target.relink`` for article ``slug``: a link to another article of the
-    collection → its start or its scoped id in the same document; any other kept."""
+    collection → its start or its scoped id in the same document; a relative link out of the
+    article dropped (``leaves_article``); any other kept."""
     def link(href: str) -> str | None:
         found = article_link(href, slug, slugs)
         if found is None:
-            return href
+            return None if leaves_article(href, slug) else href
         other, fragment = found
         return "#" + (scoped_id(other, fragment) if fragment else start_id(other))
     return link
 
-
-def root_relative(path: Path, root: Path) -> str:
-    return path.resolve().relative_to(root.resolve()).as_posix()

@@ -23,7 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from publisher.collections.assemble import article_link
+from publisher.collections.assemble import article_link, leaves_article
 from publisher.render.links import TITLE_PAGE, outline, where
 from publisher.render.templating import render_template
 
@@ -115,7 +115,7 @@ def _article(b: _Book, n: int, article: Article, slugs: set[str],
     def link(href: str) -> str | None:
         found = article_link(href, slug, slugs)
         if found is None:
-            return href
+            return None if leaves_article(href, slug) else href
         other, fragment = found
         file = files[other].get(fragment, TITLE_PAGE) if fragment else TITLE_PAGE
         return f"../{other}/{file}" + (f"#{fragment}" if fragment else "")
