@@ -1,4 +1,5 @@
-# publisher: `make all` sets up .venv and builds every article; `make test` runs the suite,
+# publisher: `make all` sets up .venv and builds every article, every collection and the
+# catalogue; `make test` runs the suite,
 # `make test-fast` the part of it that takes seconds; `make lint` runs ruff and mypy.
 PYTHON ?= python3
 VENV   := .venv
@@ -67,8 +68,12 @@ $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	  cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js; \
 	else echo "note: install npm (Node.js) for axe-core, which the browser tests need" >&2; fi
 
+# Every article, then every collection (collections/*.yaml, when there is one), then the
+# catalogue of what was built (OUT/index.html, opds.xml, sitemap.xml).
 build: $(STAMP) pdf-deps bytecode
 	$(BIN)/publish all
+	@if ls collections/*.yaml >/dev/null 2>&1; then $(BIN)/publish collection; fi
+	$(BIN)/publish catalogue
 
 check: $(STAMP)
 	$(BIN)/publish check

@@ -48,6 +48,7 @@ STAGES = {
     "pdf": "rendering the PDF",
     "output": "writing the outputs and reading them back",
     "validate": "`publish validate`: EPUBCheck and the Nu HTML Checker on built outputs",
+    "collection": "`publish collection`: the collection file and the licences across it",
 }
 """Each stage and what it covers, in pipeline order."""
 
@@ -213,6 +214,28 @@ CODES: tuple[Code, ...] = (
     Code("validate", "nu-warning", _W, "a warning the Nu HTML Checker found"),
     Code("validate", "epubcheck-", None, "a message of EPUBCheck, with its id "
                                          "(`epubcheck-RSC-005`) and its severity", family=True),
+
+    Code("collection", "collection-read", _E, "the collection file cannot be read, is not UTF-8 or "
+                                              "is over 1 MiB"),
+    Code("collection", "collection-yaml", _E, "the collection file is not YAML, or not a mapping"),
+    Code("collection", "collection-field", _E, "a collection key that is unknown, missing or of "
+                                               "the wrong type (`title`, `articles`/`parts`, "
+                                               "`lang`, ...)"),
+    Code("collection", "collection-article", _E, "a slug with no `source/<slug>/article.md`"),
+    Code("collection", "collection-duplicate", _E, "an article listed twice"),
+    Code("collection", "collection-introduction", _E, "the introduction file cannot be read"),
+    Code("collection", "collection-article-failed", _E, "an article of the collection has errors "
+                                                        "of its own (listed above it)"),
+    Code("collection", "collection-license-missing", _E, "the collection names no licence for "
+                                                         "its own selection and introduction"),
+    Code("collection", "collection-license-unknown", _E, "the collection's licence is not an "
+                                                         "exact licence publisher knows"),
+    Code("collection", "collection-article-license", _E, "an article of the collection has no "
+                                                         "licence, or one publisher cannot read"),
+    Code("collection", "collection-noncommercial", _E, "a NonCommercial article in a collection "
+                                                       "whose licence allows commercial use"),
+    Code("collection", "collection-noderivatives", _E, "the collection states changes to a "
+                                                       "NoDerivatives article"),
 )
 
 _EXACT = {c.name: c for c in CODES if not c.family}

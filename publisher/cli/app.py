@@ -190,6 +190,48 @@ def validate(
     _report(found, format, strict, [r.summary for r in reports])
 
 
+Collections = Annotated[list[Path] | None, typer.Argument(
+    help="Collection files (collections/<name>.yaml). Default: every collections/*.yaml.",
+    show_default=False)]
+
+
+@app.command()
+def collection(files: Collections = None, out: Out = Path("build"), strict: Strict = False,
+               paper: Paper = None, variant: Variant = None) -> None:
+    """Check a collection's articles and licences, then build its EPUB, PDF and web pages:
+    OUT/collections/<name>/ (and a "part of" box on each article's page)."""
+    from publisher.collections.build import build as build_collection, discover
+    from publisher.diagnostics import has_errors
+    from publisher.errors import UsageError
+
+    try:
+        paths = discover(files or [])
+    except UsageError as exc:
+        typer.echo(f"publish: error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    options = BuildOptions(out_root=out, strict=strict, paper=_value(paper),
+                           variant=_value(variant))
+    failed = False
+    for path in paths:
+        result = build_collection(path, options)
+        _print(result.diagnostics)
+        for written in result.written:
+            typer.echo(f"wrote {written}")
+        failed |= has_errors(result.diagnostics, strict=strict)
+    raise typer.Exit(1 if failed else 0)
+
+
+@app.command()
+def catalogue(out: Out = Path("build")) -> None:
+    """Write the catalogue of what OUT/ holds: OUT/index.html, the OPDS feed OUT/opds.xml and
+    OUT/sitemap.xml (build the articles and collections first)."""
+    from publisher.catalogue import write as write_catalogue
+
+    for written in write_catalogue(Path("."), out):
+        typer.echo(f"wrote {written}")
+    raise typer.Exit(0)
+
+
 @app.command()
 def serve(sources: Sources = None, out: Out = Path("build"), port: Port = 8000,
           host: Host = "127.0.0.1", open_: Open = False) -> None:

@@ -64,5 +64,7 @@ COMMANDS: dict[str, tuple[Flag, ...]] = {
     "validate": (OUT, STRICT, FORMAT),
     "serve": (OUT, PORT, HOST, OPEN),
     "fetch-images": (),
+    "collection": (OUT, STRICT, PAPER, VARIANT),
+    "catalogue": (OUT,),
 }
 """Each command → the options it takes (``--help`` aside)."""

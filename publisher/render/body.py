@@ -153,7 +153,12 @@ class _Renderer:
     def href(self, fragment: str) -> str:
         """A link to an id: ``#id``, or ``file#id`` when the id lands in another file."""
         there = self.where.get(fragment, self.here)
-        return esc(f"#{fragment}" if there == self.here else f"{there}#{fragment}")
+        scoped = self.target.id_prefix + fragment
+        return esc(f"#{scoped}" if there == self.here else f"{there}#{scoped}")
+
+    def ident(self, name: str) -> str:
+        """An id the body carries, with the target's prefix (a collection's PDF), escaped."""
+        return esc(self.target.id_prefix + name)
 
     def epub_type(self, kind: str) -> str:
         return f' epub:type="{kind}"' if self.target.epub_types else ""
@@ -205,7 +210,7 @@ class _Renderer:
                 k = self.noteref_count[n] = self.noteref_count.get(n, 0) + 1
                 self.anchors += 1
                 return (f'<a href="{self.href(f"fn{n}")}" class="footnote-ref" '
-                        f'id="{links.noteref_id(n, k)}"'
+                        f'id="{self.ident(links.noteref_id(n, k))}"'
                         f'{self.epub_type("noteref")} role="doc-noteref">'
                         f'<sup>{self.note_number(n)}</sup></a>')
             case SoftBreak():
@@ -219,12 +224,16 @@ class _Renderer:
 
     def link(self, node: Link) -> str:
         target = safe_url(node.url)
+        outside = target is not None and not target.startswith("#")
+        if outside and target is not None and self.target.relink is not None:
+            target = self.target.relink(target)  # its final address: not one of this body's ids
         if target is None:
             return f'<span class="link-removed">{self.inlines(node.children)}</span>'
         if self.target.name == "epub" and outside_target(target):  # it would dangle in a book
             return f'<span class="link-outside">{self.inlines(node.children)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
-        href = self.href(target[1:]) if target.startswith("#") and len(target) > 1 else esc(target)
+        inside = not outside and target.startswith("#") and len(target) > 1
+        href = self.href(target[1:]) if inside else esc(target)
         self.anchors += 1
         return f'<a href="{href}"{title}>{self.inlines(node.children)}</a>'
 
@@ -280,7 +289,7 @@ class _Renderer:
             self.cites += 1
             for key in xml_chars(keys).split():
                 self.cited.setdefault(key, []).append(self.cites)
-            ident = f' id="cite-{self.cites}"'
+            ident = f' id="{self.ident(f"cite-{self.cites}")}"'
         return f'<span class="citation"{ident} data-cites="{esc(keys)}">{inner}</span>'
 
     # blocks ---------------------------------------------------------------------------------
@@ -329,7 +338,7 @@ class _Renderer:
                     inner = self.blocks(cs[:-1]) + self.paragraph(cs[-1], back=back, back_text=" ↩︎")
                 else:
                     inner = self.trimmed(cs) + back
-                return f'<li id="fn{n}"{self.epub_type("endnote")}>{inner}</li>\n'
+                return f'<li id="{self.ident(f"fn{n}")}"{self.epub_type("endnote")}>{inner}</li>\n'
             case _:
                 assert_never(node)
 
@@ -341,7 +350,7 @@ class _Renderer:
     def heading(self, node: Heading) -> str:
         """On the web page, a heading's title links to its own section (as on MDN); one that
         holds a link already keeps it and gets a separate ``#`` link, since links may not nest."""
-        n, ident, before = node.level, esc(node.id), self.anchors
+        n, ident, before = node.level, self.ident(node.id), self.anchors
         inner = self.inlines(node.children)
         if not (self.target.self_links and 2 <= n <= 6 and node.id):
             return f'<h{n} id="{ident}">{inner}</h{n}>\n'
@@ -379,7 +388,7 @@ class _Renderer:
             case "section":
                 title = plain_text(part.heading.children) if part.heading else ""
                 if self.target.asides and title.strip().lower() in ASIDE_TITLES:
-                    label = f' aria-labelledby="{esc(part.id)}"' if part.id else ""
+                    label = f' aria-labelledby="{self.ident(part.id)}"' if part.id else ""
                     return (f'<aside class="level{top} side-notes"{label}>\n'
                             f'{self.blocks(part.blocks)}</aside>\n')
                 role = ' role="doc-chapter"' if self.target.epub_types else ""
@@ -389,12 +398,12 @@ class _Renderer:
                 entries = "".join(self.entry(key, entry) for key, entry in self.formatted.entries)
                 title = self.formatted.title or "References"
                 return (f'<section class="references level{top}"{self.epub_type("bibliography")} '
-                        f'role="doc-bibliography" aria-labelledby="{part.id}">\n'
+                        f'role="doc-bibliography" aria-labelledby="{self.ident(part.id)}">\n'
                         f'{self.heading(_made_heading(top, part.id, title))}'
                         f'<div class="csl-bib-body">\n{entries}</div>\n</section>\n')
             case "notes":
                 return (f'<section class="footnotes level{top}"{self.epub_type("endnotes")} '
-                        f'role="doc-endnotes" aria-labelledby="{part.id}">\n'
+                        f'role="doc-endnotes" aria-labelledby="{self.ident(part.id)}">\n'
                         f'{self.heading(_made_heading(top, part.id, "Notes"))}'
                         f'<ol>\n{self.notes(part.blocks)}</ol>\n</section>\n')
             case _:
@@ -420,13 +429,13 @@ class _Renderer:
         style made (the references tests compare it with pandoc's), and the pair sits in one
         ``csl-item`` row. (An entry of several lines is left alone, as it always was.)
         """
-        line = f'<div class="csl-entry" id="ref-{esc(key)}">{entry}</div>'
+        line = f'<div class="csl-entry" id="{self.ident(f"ref-{key}")}">{entry}</div>'
         if not (self.target.cite_backlinks and self.cited) or "\n" in entry:
             return line + "\n"
         places = self.cited.get(xml_chars(key), [])
         many = len(places) > 1
         backs = " ".join(
-            f'<a href="#cite-{n}" class="cite-back" role="doc-backlink" '
+            f'<a href="#{self.ident(f"cite-{n}")}" class="cite-back" role="doc-backlink" '
             f'aria-label="Back to citation {i}{f" of {len(places)}" if many else ""}">'
             f'↩︎{f"<sup>{i}</sup>" if many else ""}</a>'
             for i, n in enumerate(places, 1))

@@ -8,7 +8,7 @@ body; the web page and the EPUB each add their own markup, and only theirs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -34,6 +34,13 @@ class Target:
     image_src: Mapping[str, str] = field(default_factory=dict)
     """An image's source as the article writes it → its source in this format (a name inside
     the book, a ``data:`` URI); a source not listed stays as written."""
+    id_prefix: str = ""
+    """Put before every id the body carries and every link to one (``alpha--``), so that the
+    bodies of several articles in one document (a collection's PDF) keep their ids apart."""
+    relink: Callable[[str], str | None] | None = None
+    """A link's address (not a ``#`` one) → its address in this format, or None to drop the
+    link and keep its text: a collection points links between its articles (``../other/``)
+    inside its book."""
 
 
 PRINT = Target(name="print")

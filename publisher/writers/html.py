@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
+from collections.abc import Mapping
 from pathlib import Path
 
 from publisher.render import targets
@@ -26,7 +27,8 @@ DESCRIPTION_LENGTH = 160
 
 
 def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
-          self_contained: bool = False) -> list[Path]:
+          self_contained: bool = False, extra: Mapping[str, object] | None = None) -> list[Path]:
+    """``extra``: more values for the template (a collection's navigation, ``collections.web``)."""
     from markupsafe import Markup
 
     css = (theme / "web.css").read_text(encoding="utf-8")
@@ -34,7 +36,7 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     # The theme's CSS is trusted; inlined, it only must not end its <style> element early.
     inline_css = Markup(css.replace("</", "<\\/")) if self_contained else ""
     values = dict(page=page, meta=page.meta, body=Markup(body.html),
-                  description=description(page, body), inline_css=inline_css)
+                  description=description(page, body), inline_css=inline_css, **(extra or {}))
     document = render_template(theme, "page.html.j2", **values)
     if self_contained:
         return [write_atomic(out_dir / f"{page.slug}.html", document)]
