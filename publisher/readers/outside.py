@@ -42,6 +42,18 @@ def outside_target(url: str) -> bool:
         and safe_url(url) is not None
 
 
+def sibling_article(doc: Document, url: str) -> bool:
+    """Whether ``url`` names another article beside this one (``../slug/``,
+    ``../slug/index.html#id``): the web site and a collection resolve those (``build/`` mirrors
+    ``source/``), so they are left as written."""
+    path = urlsplit(url.strip()).path
+    parts = path.split("/")
+    if len(parts) not in (3, 4) or parts[0] != ".." or parts[2] not in ("", "index.html") \
+            or (len(parts) == 4 and parts[3]) or not parts[1] or parts[1] in (".", ".."):
+        return False
+    return (doc.path.parent.parent / parts[1] / "article.md").is_file()
+
+
 def base_of(doc: Document) -> str:
     """The base a relative link resolves against: ``base-url:``, else the source's ``url``
     (when it is an http(s) address), else empty."""
@@ -64,7 +76,8 @@ def resolve(doc: Document, fetched: dict[str, str]) -> tuple[Document, list[Diag
     """``x.svgz`` → ``x.svg``: the name every output uses for its cleaned, uncompressed copy."""
 
     def rewrite(node: Any) -> Any:
-        if isinstance(node, Link) and outside_target(node.url):
+        if isinstance(node, Link) and outside_target(node.url) \
+                and not sibling_article(doc, node.url):
             if base:
                 return replace(node, url=urljoin(base, node.url.strip()))
             diags.append(warning(

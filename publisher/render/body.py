@@ -225,11 +225,14 @@ class _Renderer:
     def link(self, node: Link) -> str:
         target = safe_url(node.url)
         outside = target is not None and not target.startswith("#")
+        relinked = False
         if outside and target is not None and self.target.relink is not None:
+            relinked = self.target.relink(target) != target
             target = self.target.relink(target)  # its final address: not one of this body's ids
         if target is None:
             return f'<span class="link-removed">{self.inlines(node.children)}</span>'
-        if self.target.name == "epub" and outside_target(target):  # it would dangle in a book
+        if self.target.name == "epub" and not relinked and outside_target(target):
+            # it would dangle in a book
             return f'<span class="link-outside">{self.inlines(node.children)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         inside = not outside and target.startswith("#") and len(target) > 1
