@@ -322,6 +322,9 @@ class Metadata:
     """Paper size of the print PDF (``a4`` or ``letter``); empty means A4."""
     images: tuple[ImageCredit, ...] = ()
     """The credit and licence of each image the body shows."""
+    certified_by: str = ""
+    """``accessibility-certified-by``: the publisher or evaluator who vouches that the EPUB
+    meets EPUB Accessibility 1.1 (WCAG 2.1 AA); only then does the EPUB claim it."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front-matter key → its line; a key one level down reads ``source.url``."""
 

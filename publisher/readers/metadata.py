@@ -43,6 +43,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "author": (str, list, dict),
     "keywords": (str, list), "contributors": (str, list, dict), "credits": (str, list),
     "nocite": (str, list), "paper": (str,), "images": (dict,),
+    "accessibility-certified-by": (str,),
 }
 
 
@@ -72,7 +73,8 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
         contributors=_strings(clean.get("contributors")), license=_string(clean.get("license")),
         credits=_strings(clean.get("credits")), disclaimer=_string(clean.get("disclaimer")),
         changes=_string(clean.get("changes")), paper=_string(clean.get("paper")).lower(),
-        images=_images(clean.get("images"), key_lines), lines=key_lines)
+        images=_images(clean.get("images"), key_lines),
+        certified_by=_string(clean.get("accessibility-certified-by")), lines=key_lines)
     return meta, diags
 
 

@@ -248,7 +248,8 @@ class _Renderer:
                     inner = self.blocks(cs[:-1]) + self.paragraph(cs[-1], back=back, back_text=" ↩︎")
                 else:
                     inner = self.trimmed(cs) + back
-                return f'<li id="fn{n}"{self.epub_type("endnote")}>{inner}</li>\n'
+                # "footnote", not the deprecated "endnote": reading systems pop it up
+                return f'<li id="fn{n}"{self.epub_type("footnote")}>{inner}</li>\n'
             case _:
                 assert_never(node)
 
