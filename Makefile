@@ -13,7 +13,8 @@ STAMP  := $(VENV)/.installed
 # - the bench: pandoc, the baseline it measures against;
 # - the web page's browser tests: Debian's Chromium, driven by Playwright, with axe-core from
 #   npm injected into the page (without Chromium those tests skip and say why), and the
-#   Liberation fonts the web theme names after the system fonts.
+#   Liberation fonts the web theme names after the system fonts; Ace by DAISY (npm's
+#   @daisy/ace-cli) checks the EPUB on the same Chromium (puppeteer downloads no browser of its own).
 PDF_DEBS     := poppler-utils fontconfig fonts-linuxlibertine libharfbuzz-subset0
 BENCH_DEBS   := pandoc
 BROWSER_DEBS := chromium fonts-liberation
@@ -69,7 +70,8 @@ calibre-deps:
 
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then \
-	  cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js; \
+	  cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && \
+	    touch node_modules/axe-core/axe.min.js; \
 	else echo "note: install npm (Node.js) for axe-core, which the browser tests need" >&2; fi
 
 build: $(STAMP) pdf-deps bytecode

@@ -248,8 +248,9 @@ class _Renderer:
                     inner = self.blocks(cs[:-1]) + self.paragraph(cs[-1], back=back, back_text=" ↩︎")
                 else:
                     inner = self.trimmed(cs) + back
-                # "footnote", not the deprecated "endnote": reading systems pop it up
-                return f'<li id="fn{n}"{self.epub_type("footnote")}>{inner}</li>\n'
+                # no epub:type: "endnote" is deprecated, and "footnote" asks for a role
+                # (doc-footnote) that an <li> cannot take; the section is doc-endnotes
+                return f'<li id="fn{n}">{inner}</li>\n'
             case _:
                 assert_never(node)
 
