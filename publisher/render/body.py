@@ -172,7 +172,11 @@ class _Renderer:
         title = f' title="{esc(node.title)}"' if node.title else ""
         href = self.href(target[1:]) if target.startswith("#") and len(target) > 1 else esc(target)
         self.anchors += 1
-        return f'<a href="{href}"{title}>{self.inlines(node.children)}</a>'
+        # a bare address (its text is the URL): class "uri", as pandoc marks autolinks, so that
+        # print does not repeat the address after it
+        bare = [c.text for c in node.children if isinstance(c, Text)] == [node.url]
+        uri = ' class="uri"' if bare and len(node.children) == 1 else ""
+        return f'<a href="{href}"{uri}{title}>{self.inlines(node.children)}</a>'
 
     def image(self, node: Image) -> str:
         self.images.append(node)  # the build refuses any that is not a file of the article
