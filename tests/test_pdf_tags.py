@@ -72,7 +72,7 @@ def _page_text(pdf: Any) -> tuple[dict[tuple[int, int], str], set[tuple[int, int
 def findings(path: Path) -> list[str]:
     """Every fault of the seven kinds in the PDF at ``path``, one line each, prefixed by its kind:
     ``orphan``, ``leader``, ``nested-link``, ``link-child``, ``th-scope``, ``id-tree``,
-    ``li-body``, ``link-contents``, ``hyphen``."""
+    ``li-body``, ``link-contents``, ``hyphen``, ``figure-alt``."""
     pdf = pikepdf.open(path)
     out: list[str] = []
     root = pdf.Root.StructTreeRoot
@@ -116,6 +116,8 @@ def findings(path: Path) -> list[str]:
                 if not any(isinstance(a, pikepdf.Dictionary) and "/Scope" in a
                            for a in attribute_list):
                     out.append("th-scope: a header cell without /Scope")
+            if s == "/Figure" and not str(element.get("/Alt", "")).strip():
+                out.append("figure-alt: a Figure without /Alt")
             if s == "/LI":
                 for kid in _kids(element):
                     if not (_is_elem(kid) and kid.get("/S") in ("/Lbl", "/LBody")):
@@ -138,7 +140,7 @@ def findings(path: Path) -> list[str]:
 
 
 KINDS = ["orphan", "leader", "nested-link", "link-child", "th-scope", "id-tree", "li-body",
-         "link-contents", "hyphen"]
+         "link-contents", "hyphen", "figure-alt"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,8 +12,7 @@ What each output must carry, as a reader gets it:
 - the PDF: the same in its extracted text, a link to the deed, and metadata (``/rights`` with
   the statement and the deed, ``/license``);
 - the EPUB: the same in its pages, a ``rel="license"`` link, and package metadata (``dc:rights``
-  with the statement and the deed, ``dc:source``, a ``dc:contributor`` (or, where the article
-  names no author, ``dc:creator``) for each contributor).
+  with the statement and the deed, ``dc:source``, a ``dc:contributor`` for each contributor).
 
 Text is compared on letters and digits only, so line breaks, hyphenation and typographic
 quotes do not matter; a page turn (running head, page number) may interrupt a passage.
@@ -278,14 +277,14 @@ def read_epub(data: bytes, page: Page) -> Seen:
             texts.append(_visible_text(body[0]) if body else "")
         seen.text = "\n".join(texts)
     dc = {name: [t.strip() for t in opf.xpath(f"//dc:{name}/text()", namespaces=_OPF)]
-          for name in ("rights", "source", "contributor", "creator")}
+          for name in ("rights", "source", "contributor")}
     if not any(_metadata_has(r, page) for r in dc["rights"]):
         seen.problems.append("the statement and licence in dc:rights")
     if page.attribution.source and not any(key(page.attribution.source) in key(s)
                                            for s in dc["source"]):
         seen.problems.append(f"dc:source ({_short(page.attribution.source)})")
-    for name in page.meta.contributors:  # the creators where the article names no author
-        if name not in dc["contributor"] + dc["creator"]:
+    for name in page.meta.contributors:
+        if name not in dc["contributor"]:
             seen.problems.append(f"dc:contributor “{name}”")
     return seen
 

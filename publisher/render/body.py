@@ -14,6 +14,7 @@ EPUB can use it unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -178,13 +179,15 @@ class _Renderer:
         uri = ' class="uri"' if bare and len(node.children) == 1 else ""
         return f'<a href="{href}"{uri}{title}>{self.inlines(node.children)}</a>'
 
-    def image(self, node: Image) -> str:
+    def image(self, node: Image, alt: str | None = None) -> str:
+        """An image; ``alt`` replaces its own text alternative (a figure's, captioned)."""
         self.images.append(node)  # the build refuses any that is not a file of the article
         if isinstance(local_path(node.src), str):
             return f'<span class="image-removed">{esc(node.alt)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         src = self.target.image_src.get(node.src, node.src)
-        return f'<img src="{esc(src)}" alt="{esc(node.alt)}"{title} />'
+        text = node.alt if alt is None else alt
+        return f'<img src="{esc(src)}" alt="{esc(text)}"{title} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),
@@ -239,8 +242,11 @@ class _Renderer:
             case Table():
                 return self.table(node)
             case Figure(image=img):
+                # The caption is the alt text: said once, by the caption (which names the
+                # figure), not twice word for word; the image's own alt is left empty
                 caption = f"<figcaption>{esc(img.alt)}</figcaption>" if img.alt else ""
-                return f"<figure>\n{self.image(img)}\n{caption}</figure>\n"
+                shown = self.image(img, alt="" if img.alt else None)
+                return f"<figure>\n{shown}\n{caption}</figure>\n"
             case ThematicBreak():
                 return "<hr />\n"
             case HTMLBlock(text=t):
@@ -281,7 +287,9 @@ class _Renderer:
         the screen, a named region the keyboard can reach, so it scrolls without a mouse."""
         def cell(tag: str, c: TableCell) -> str:
             style = f' style="text-align: {c.align}"' if c.align else ""
-            return f"<{tag}{style}>{self.inlines(c.children)}</{tag}>"
+            inner = "".join(_compounds_whole(x.text) if isinstance(x, Text) else self.inline(x)
+                            for x in c.children)
+            return f"<{tag}{style}>{inner}</{tag}>"
 
         head = "".join(cell("th", c) for c in node.header)
         rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n"
@@ -380,3 +388,11 @@ def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
                                      for p in out.parts if p.kind in ("references", "notes")]
     return Body(sections=sections, toc=_toc(headings, out.top), images=tuple(r.images),
                 summary=r.summary, formatted=formatted)
+
+
+def _compounds_whole(text: str) -> str:
+    """A table cell's text, escaped, each hyphenated word ("IL-2Rα") in a ``nowrap`` span: a
+    narrow column breaks between words, never after a word's own hyphen."""
+    return "".join(f'<span class="nowrap">{esc(part)}</span>'
+                   if re.search(r"\w-\w", part) else esc(part)
+                   for part in re.split(r"(\s+)", text))

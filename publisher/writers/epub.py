@@ -160,8 +160,8 @@ def _metadata(book: Any, page: Page, epoch: int) -> None:
     ``dc:creator``: the article's authors (MARC role ``aut``); where it names none, the
     source's contributors, who wrote the text it adapts (``aut``), else the source's publisher
     (``pbl``), so that no store or converter shows "Unknown". The source's contributors are
-    ``dc:contributor`` (``ctb``) beside authors of the article's own. ``dc:date``: the front
-    matter's ``date``, else the build date (``epoch``)."""
+    also ``dc:contributor`` (``ctb``), as the attribution requires (``build.verify``).
+    ``dc:date``: the front matter's ``date``, else the build date (``epoch``)."""
     meta = page.meta
     book.set_identifier(identifier(page))
     book.set_title(meta.title)
@@ -172,7 +172,7 @@ def _metadata(book: Any, page: Page, epoch: int) -> None:
         creators = [(meta.source.publisher, "pbl")]
     for n, (name, role) in enumerate(creators, 1):
         book.add_author(name, role=role, uid=f"creator-{n}")
-    for n, name in enumerate(meta.contributors if meta.authors else (), 1):
+    for n, name in enumerate(meta.contributors, 1):  # credited as contributors in any case
         book.add_metadata("DC", "contributor", name, {"id": f"contributor-{n}"})
         book.add_metadata(None, "meta", "ctb", {"refines": f"#contributor-{n}", "property": "role",
                                                 "scheme": "marc:relators"})

@@ -14,7 +14,9 @@ README's PDF section):
 5. a list item's content other than its label is wrapped in an ``LBody``;
 6. every link annotation's ``/Contents`` says where it goes (``descriptions``), not a slug;
 7. a line broken by automatic hyphenation carries ``/ActualText`` without the hyphen
-   (U+2010, WeasyPrint's ``hyphenate-character``), so search, copy and speech get the word.
+   (U+2010, WeasyPrint's ``hyphenate-character``), so search, copy and speech get the word;
+8. a captioned figure's image, whose alt the HTML leaves empty so that the caption is not read
+   twice, gets a short ``/Alt`` pointing at its caption (PDF/UA wants one on every Figure).
 
 Run in the PDF renderer's child (``pdf_worker``), which imports pikepdf lazily through here.
 """
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 
 HYPHEN = "\u2010"
 """WeasyPrint's default ``hyphenate-character``: only automatic hyphenation writes it."""
+FIGURE_ALT = "Figure, described by its caption"
+"""The /Alt of a figure whose image has an empty alt (its caption says what it shows)."""
 LEADER = frozenset(". \u00a0")
 """What a leader's text is made of (``leader(". . . ")`` in print.css)."""
 
@@ -305,6 +309,14 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
             names.append(ids[key])
         root.IDTree = pdf.make_indirect(pikepdf.Dictionary(Names=names))
 
+    # A figure whose caption says what it shows has an empty alt in the HTML (so the words are
+    # not read twice); PDF/UA wants an /Alt on every Figure: a short one pointing at the caption
+    for top in tops:
+        for element in _walk(top):
+            if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip() \
+                    and _captioned(element):
+                element.Alt = pikepdf.String(FIGURE_ALT)
+
     # 5: a list item holds Lbl and LBody only
     for top in tops:
         for element in list(_walk(top)):
@@ -368,6 +380,19 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _captioned(figure: Any) -> bool:
+    """Whether a Caption is among the children of the figure's parent or grandparent (the
+    ``<figure>`` around the ``<img>``)."""
+    parent = figure.get("/P")
+    for _ in range(2):
+        if parent is None or not _is_elem(parent):
+            return False
+        if any(_is_elem(k) and k.get("/S") == "/Caption" for k in _kids(parent)):
+            return True
+        parent = parent.get("/P")
+    return False
 
 
 def _whole_words(texts: dict[int, str]) -> dict[int, str]:
