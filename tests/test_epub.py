@@ -713,3 +713,14 @@ def test_ace_finds_no_violation(ace_ready, books, tmp_path, name):
     else:
         book = books[name]
     assert [str(d) for d in ace(book)] == []
+
+
+def test_table_cells_keep_hyphenated_words_whole(tmp_path):
+    """"IL-2Rα" in a narrow column breaks before or after, never at its own hyphen."""
+    folder = make_rich(tmp_path / "source" / "rich")
+    assert not build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",))).failed
+    files = epub_files(tmp_path / "build" / "rich" / "rich.epub")
+    chapter = etree.fromstring(files["EPUB/chapter-01.xhtml"])
+    kept = chapter.xpath("//x:td/x:span[@class='nowrap']/text()", namespaces=NS)
+    assert kept == ["IL-2", "IL-2Rα", "IL-6", "IL-6R"]
+    assert ".nowrap { white-space: nowrap; }" in files["EPUB/style/epub.css"].decode()
