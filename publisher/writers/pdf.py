@@ -8,7 +8,9 @@ renders while the build writes the other formats; ``write`` collects the bytes.
 The PDF is tagged and identified as PDF/UA-1 by default (``pdf/a-3b`` for the archival copy):
 document language from ``lang``, the title shown in the window title, an outline built from the
 headings, clickable internal links, every font embedded (subset). Its dates are the article's
-build time (``reproducible.source_date_epoch``), so a rebuild gives the same bytes.
+build time (``reproducible.source_date_epoch``), so a rebuild gives the same bytes. WeasyPrint's
+tag tree is mended in one step after it (``pdf_tags``); in the bibliography a surname keeps its
+initials on its line (``keep_names_together``).
 
 WeasyPrint may read only files under the article's folder and the theme folder; any other
 URL is refused and reported as an error, and nothing is written. Fonts are not fetched through
