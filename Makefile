@@ -14,10 +14,13 @@ STAMP  := $(VENV)/.installed
 # - the bench: pandoc, the baseline it measures against;
 # - the web page's browser tests: Debian's Chromium, driven by Playwright, with axe-core from
 #   npm injected into the page (without Chromium those tests skip and say why), and the
-#   Liberation fonts the web theme names after the system fonts.
+#   Liberation fonts the web theme names after the system fonts; Ace by DAISY (npm's
+#   @daisy/ace-cli) checks the EPUB on the same Chromium (puppeteer downloads no browser of its own).
 PDF_DEBS     := poppler-utils fontconfig fonts-linuxlibertine libharfbuzz-subset0
 BENCH_DEBS   := pandoc
 BROWSER_DEBS := chromium fonts-liberation
+# - the EPUB's conversion test: calibre's ebook-convert to AZW3, as Kindle tooling does
+CALIBRE_DEBS := calibre
 AXE          := tests/browser/node_modules/axe-core/axe.min.js
 DEBS_MISSING = $(shell for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done)
 
@@ -38,7 +41,7 @@ FAST   := not slow and not browser and not java
 PYTEST  = $(BIN)/python -m pytest $(1) || [ $$? -eq 5 ]
 
 .PHONY: all build test test-fast lint check bench clean distclean pdf-deps bench-deps \
-        browser-deps bytecode
+        browser-deps calibre-deps bytecode
 
 all: build
 
@@ -63,9 +66,13 @@ bench-deps:
 browser-deps: $(AXE)
 	$(call apt_install,$(BROWSER_DEBS),the web page's browser tests)
 
+calibre-deps:
+	$(call apt_install,$(CALIBRE_DEBS),the EPUB's calibre conversion test)
+
 $(AXE): tests/browser/package.json tests/browser/package-lock.json
 	@if command -v npm >/dev/null; then \
-	  cd tests/browser && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js; \
+	  cd tests/browser && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --silent && \
+	    touch node_modules/axe-core/axe.min.js; \
 	else echo "note: install npm (Node.js) for axe-core, which the browser tests need" >&2; fi
 
 # Every article, then every collection (collections/*.yaml, when there is one), then the
@@ -78,7 +85,7 @@ build: $(STAMP) pdf-deps bytecode
 check: $(STAMP)
 	$(BIN)/publish check
 
-test: $(STAMP) pdf-deps browser-deps
+test: $(STAMP) pdf-deps browser-deps calibre-deps
 	$(call PYTEST,)
 
 # No browser, no Java, no repeated PDF builds: for the edit loop.

@@ -47,7 +47,8 @@ STAGES = {
     "online": "`publish check --online`: the identifiers looked up at Crossref and PubMed",
     "pdf": "rendering the PDF",
     "output": "writing the outputs and reading them back",
-    "validate": "`publish validate`: EPUBCheck and the Nu HTML Checker on built outputs",
+    "validate": "`publish validate`: EPUBCheck, Ace by DAISY and the Nu HTML Checker on built "
+                "outputs",
     "collection": "`publish collection`: the collection file and the licences across it",
 }
 """Each stage and what it covers, in pipeline order."""
@@ -236,6 +237,13 @@ CODES: tuple[Code, ...] = (
                                                        "whose licence allows commercial use"),
     Code("collection", "collection-noderivatives", _E, "the collection states changes to a "
                                                        "NoDerivatives article"),
+    Code("validate", "ace-missing", _E, "Ace by DAISY (`@daisy/ace-cli`), Node.js or Chromium is "
+                                        "not installed"),
+    Code("validate", "ace-failed", _E, "Ace by DAISY did not finish, or stopped without a "
+                                       "report"),
+    Code("validate", "ace-", None, "an accessibility violation Ace by DAISY found, with its rule "
+                                   "(`ace-image-alt`): an error when critical or serious, a "
+                                   "warning when moderate or minor", family=True),
 )
 
 _EXACT = {c.name: c for c in CODES if not c.family}

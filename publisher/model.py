@@ -335,6 +335,9 @@ class Metadata:
     base_url: str = ""
     """Where the article's relative links to files outside it resolve (``base-url:``; else the
     source's ``url``); empty: such links are warnings."""
+    certified_by: str = ""
+    """``accessibility-certified-by``: the publisher or evaluator who vouches that the EPUB
+    meets EPUB Accessibility 1.1 (WCAG 2.1 AA); only then does the EPUB claim it."""
     lines: dict[str, int] = field(default_factory=dict)
     """Front-matter key → its line; a key one level down reads ``source.url``."""
 

@@ -4,7 +4,8 @@ article writers, and the check that a page runs nothing.
 In: nothing (the names below are constants and plain functions). Out: ``ROOT`` and ``IL2`` (the
 repository and the IL-2 article), ``HEADINGS``, ``LEAD`` and ``CHROME`` (what the IL-2 outputs
 must and must not say), ``write_article`` and ``epub_files``, the sample web article
-(``make_sample``), ``assert_inert``, and ``live_preview`` (``publish serve`` of a copy).
+(``make_sample``), the rich article (``make_rich``), ``assert_inert``, and ``live_preview``
+(``publish serve`` of a copy).
 Fixtures live in ``conftest.py``, which no test imports.
 """
 
@@ -131,6 +132,80 @@ def make_sample(folder: Path) -> Path:
     write_article(folder, SAMPLE_ARTICLE, SAMPLE_REFERENCES)
     (folder / "assets").mkdir(exist_ok=True)
     Image.new("RGB", (40, 30), (200, 0, 0)).save(folder / "assets" / "red.png")
+    return folder
+
+
+# --------------------------------------------------------------------------------------------
+# The rich article the outside judges read (issue 16)
+
+RICH = """\
+---
+title: Cytokine Signalling in Practice
+lang: en
+author: [Ada Example, Grace Hopper]
+date: 2024-05-01
+license: CC-BY-4.0
+images:
+  assets/cells.png: {credit: Drawn by the test suite, license: CC0-1.0}
+---
+
+Cytokines are small proteins that coordinate the immune response, as shown by several
+groups [@smith2016; @white2018]. Their study has a long history of measurement, interpretation
+and characterisation across immunological laboratories.[^1] Later work extended the picture
+[@lee2019; @kim2020; @ng2021].
+
+## Classification
+
+![Cells under a microscope](assets/cells.png)
+
+| Cytokine | Made by | Receptor | Units |
+|:---------|:--------|:---------|------:|
+| IL-2 | T cells | IL-2Rα | 12 |
+| IL-6 | macrophages | IL-6R | 3 |
+
+1. First step
+   - a nested point
+   - another nested point
+2. Second step with `inline code`
+
+```python
+def dose(weight_kg: float) -> float:
+    return 600_000 * weight_kg
+```
+
+> A quotation, set off from the text, about the responsibilities of the interpreting physician.
+
+## Sources
+
+A long bare address:
+<https://example.org/a/very/long/path/that/does/not/fit/on/a/line/Interleukin-2_receptor_alpha>.
+The second note.[^2]
+
+[^1]: The first note's text.
+[^2]: The second note's text.
+"""
+
+RICH_REFERENCES = "references:\n" + "".join(
+    f"  - id: {key}\n    type: article-journal\n    author: [{{family: {family}, given: {given}}}]\n"
+    f"    issued: {year}\n    title: {title}\n    container-title: {journal}\n"
+    f"    DOI: 10.1000/{key}\n"
+    for key, family, given, year, title, journal in [
+        ("smith2016", "Smith", "J.", 2016, "Cytokines in Immunology", "Immunology Today"),
+        ("white2018", "White", "A.", 2018, "Interleukin-2 and its therapeutic applications",
+         "Cell Journal"),
+        ("lee2019", "Lee", "K.", 2019, "Regulatory T cells", "Immunity"),
+        ("kim2020", "Kim", "S.", 2020, "Receptor chains", "Nature Immunology"),
+        ("ng2021", "Ng", "T.", 2021, "Low-dose therapy", "Lancet")])
+
+
+def make_rich(folder: Path) -> Path:
+    """The rich article: two authors, an image with its credit, a 4-column table, nested lists,
+    code, a blockquote, two footnotes, a long bare URL and five citations with DOIs."""
+    from PIL import Image
+
+    write_article(folder, RICH, RICH_REFERENCES)
+    (folder / "assets").mkdir(exist_ok=True)
+    Image.new("RGB", (400, 300), (40, 120, 200)).save(folder / "assets" / "cells.png")
     return folder
 
 

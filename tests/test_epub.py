@@ -22,11 +22,13 @@ from urllib.parse import unquote, urldefrag
 
 import pytest
 from lxml import etree
+from PIL import Image
 
-from helpers import HEADINGS, IL2, LEAD, epub_files, write_article
+from helpers import HEADINGS, IL2, LEAD, epub_files, make_rich, write_article
 from publisher.build.options import BuildOptions
-from publisher.build.pipeline import build
+from publisher.build.pipeline import build, check, prepare
 from publisher.validate.judges import ToolMissing, epubcheck, java_command, validate
+from publisher.writers.cover import cover_layout
 
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
       "x": "http://www.w3.org/1999/xhtml", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
@@ -387,10 +389,13 @@ def test_reading_order_cover_and_title_page(books):
     assert spine[:3] == ["cover.xhtml", "titlepage.xhtml", "nav.xhtml"]
     assert spine[3:] == [f"chapter-{n:02d}.xhtml" for n in range(1, 8)] + ["references.xhtml", "colophon.xhtml"]
     [cover] = opf.xpath("//opf:item[contains(@properties, 'cover-image')]", namespaces=NS)
-    assert cover.get("media-type") == "image/svg+xml"
-    svg = etree.fromstring(files[base + cover.get("href")])
-    assert "Interleukin-2" in " ".join(svg.xpath("//svg:text/text()", namespaces=NS))
-    assert "Also known as IL-2" in " ".join(svg.xpath("//svg:text/text()", namespaces=NS))
+    # a raster cover, as stores and converters want it: JPEG, at least 1600 px on its long side
+    assert cover.get("media-type") == "image/jpeg"
+    assert opf.xpath("//opf:meta[@name='cover']/@content", namespaces=NS) == [cover.get("id")]
+    image = Image.open(io.BytesIO(files[base + cover.get("href")]))
+    assert image.format == "JPEG" and max(image.size) >= 1600
+    ground = image.getpixel((60, 60))  # the design's ground, #18363e, give or take the JPEG
+    assert all(abs(a - b) <= 8 for a, b in zip(ground, (0x18, 0x36, 0x3E), strict=True))
     page = etree.fromstring(files[base + "cover.xhtml"])
     [img] = page.xpath("//x:img", namespaces=NS)
     assert img.get("src") == cover.get("href") and img.get("alt") == "Cover: Interleukin-2"
@@ -412,8 +417,29 @@ def test_long_titles_wrap_on_the_cover_without_breaking_words(tmp_path):
                            f"---\ntitle: {title}\nlicense: CC0-1.0\n---\n## One\n\nText.\n")
     build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",)))
     files = epub_files(tmp_path / "build" / "long" / "long.epub")
-    lines = etree.fromstring(files["EPUB/cover.svg"]).xpath("//svg:text[@class='t']/text()", namespaces=NS)
+    assert files["EPUB/cover.jpg"].startswith(b"\xff\xd8")
+    doc, _ = check(folder)
+    prepared, _ = prepare(doc)
+    lines = [line.text for line in cover_layout(prepared.page).lines if line.kind == "title"]
     assert len(lines) > 1 and " ".join(lines) == title
+
+
+def test_the_cover_names_the_article_and_its_source():
+    doc, _ = check(IL2)
+    prepared, _ = prepare(doc)
+    shown = [line.text for line in cover_layout(prepared.page).lines]
+    assert shown == ["Interleukin-2", "Also known as IL-2", "Adapted from WikiMD's Wellness Encyclopedia"]
+
+
+def test_creator_and_date_when_the_article_names_no_author(books):
+    """IL-2 names no author: the source's contributor is its creator (calibre shows no
+    "Unknown"), as the author (MARC aut) of the text it adapts; the date is the build's."""
+    opf, _ = opf_of(epub_files(books["interleukin-2"]))
+    assert opf.xpath("//dc:creator/text()", namespaces=NS) == ["Prab R. Tumpati, MD"]
+    [ident] = opf.xpath("//dc:creator/@id", namespaces=NS)
+    assert opf.xpath(f"//opf:meta[@refines='#{ident}'][@property='role']/text()", namespaces=NS) == ["aut"]
+    [date] = opf.xpath("//dc:date/text()", namespaces=NS)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", date)
 
 
 def test_nav_has_toc_and_landmarks_and_ncx_every_heading(books):
@@ -460,7 +486,10 @@ def test_notes_and_citations_cross_chapters_with_epub_semantics(books):
     cites = results.xpath("//x:a[@epub:type='biblioref']/@href", namespaces=NS)
     assert cites and all(c.startswith("references.xhtml#ref-") for c in cites)
     notes = etree.fromstring(files["EPUB/notes.xhtml"])
-    assert len(notes.xpath("//x:li[@epub:type='endnote']", namespaces=NS)) == 2
+    # the items of the doc-endnotes section, with no epub:type: "endnote" is deprecated (an
+    # EPUBCheck usage note), "footnote" needs a role (Ace) that an <li> cannot take
+    assert notes.xpath("//x:section/x:ol/x:li/@id", namespaces=NS) == ["fn1", "fn2"]
+    assert not notes.xpath("//x:li/@epub:type", namespaces=NS)
     assert notes.xpath("//x:section/@epub:type", namespaces=NS) == ["endnotes"]
     back = notes.xpath("//x:li[@id='fn1']//x:a[@class='footnote-back']/@href", namespaces=NS)
     assert back == ["chapter-01.xhtml#fnref1"]
@@ -487,14 +516,18 @@ def test_odd_image_names_get_safe_names_in_the_book(books):
     opf, base = opf_of(files)
     images = {i.get("href"): i.get("media-type")
               for i in opf.xpath("//opf:item[starts-with(@media-type, 'image/')]", namespaces=NS)}
-    images.pop("cover.svg")
+    images.pop("cover.jpg")
     assert images == {"images/my-image-1-e.png": "image/png", "images/a-b.png": "image/png",
                       "images/x.png": "image/png", "images/x-2.png": "image/png",
                       "images/photo.jpg": "image/jpeg"}
     chapter = etree.fromstring(files[base + "chapter-01.xhtml"])
-    srcs = {img.get("alt"): img.get("src") for img in chapter.iterfind(".//x:img", NS)}
+    # a figure's caption says what it shows, its image's alt is empty (not the same words twice)
+    srcs = {img.get("alt") or img.xpath("string(../x:figcaption)", namespaces=NS): img.get("src")
+            for img in chapter.iterfind(".//x:img", NS)}
     assert srcs == {"A red square": "images/my-image-1-e.png", "A green square": "images/a-b.png",
                     "Another x": "images/x.png", "a second x": "images/x-2.png", "A photo": "images/photo.jpg"}
+    for figure in chapter.iterfind(".//x:figure", NS):
+        assert figure.find("x:img", NS).get("alt") == "" and figure.findtext("x:figcaption", namespaces=NS)
     source = books["odd-names"].parent.parent.parent / "source" / "odd-names"
     assert files[base + "images/my-image-1-e.png"] == (source / "assets" / "my image (1) é.png").read_bytes()
 
@@ -513,8 +546,9 @@ def test_accessibility_of_a_text_only_book(books):
     assert meta(opf, "schema:accessibilityHazard") == ["none"]
     [summary] = meta(opf, "schema:accessibilitySummary")
     assert "no images" in summary
-    assert meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
-    assert meta(opf, "a11y:certifiedBy")
+    # no self-certification: nobody vouched for it in the front matter
+    assert "no conformance is claimed" in summary
+    assert meta(opf, "dcterms:conformsTo") == [] and meta(opf, "a11y:certifiedBy") == []
 
 
 def test_accessibility_of_a_book_whose_images_all_have_alt_text(books):
@@ -523,7 +557,19 @@ def test_accessibility_of_a_book_whose_images_all_have_alt_text(books):
     assert meta(opf, "schema:accessModeSufficient") == ["textual", "textual,visual"]
     assert "alternativeText" in meta(opf, "schema:accessibilityFeature")
     assert "All 3 images have text alternatives" in meta(opf, "schema:accessibilitySummary")[0]
-    assert meta(opf, "dcterms:conformsTo")
+    assert meta(opf, "dcterms:conformsTo") == []
+
+
+def test_a_publisher_who_vouches_is_the_certifier(tmp_path):
+    folder = write_article(tmp_path / "source" / "vouched",
+                           "---\ntitle: Vouched\nlicense: CC0-1.0\n"
+                           "accessibility-certified-by: Example Press\n---\n## One\n\nText.\n")
+    result = build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",)))
+    assert not result.failed, [str(d) for d in result.diagnostics]
+    opf, _ = opf_of(epub_files(tmp_path / "build" / "vouched" / "vouched.epub"))
+    assert meta(opf, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert meta(opf, "a11y:certifiedBy") == ["Example Press"]
+    assert "Example Press certifies" in meta(opf, "schema:accessibilitySummary")[0]
 
 
 def test_missing_alt_text_and_animation_withhold_the_claim(books):
@@ -585,3 +631,96 @@ def test_calibre_reads_every_section_back(books, tmp_path):
         assert text.count(heading) >= 2, heading  # in the contents page and as a heading
     assert LEAD in text and "Also known as IL-2" in text
     assert "WikiMD is not a substitute for professional medical advice" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("ebook-convert") is None,
+                    reason="Calibre's ebook-convert is not installed (make calibre-deps)")
+def test_calibre_keeps_cover_title_and_author_in_azw3(books, tmp_path):
+    """What Kindle tooling does: EPUB → AZW3 with calibre; the cover, title and author survive
+    (read back with ebook-meta, which writes the cover it finds)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    azw3 = tmp_path / "il2.azw3"
+    run = subprocess.run(["ebook-convert", str(books["interleukin-2"]), str(azw3)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    cover = tmp_path / "cover.jpg"
+    run = subprocess.run(["ebook-meta", str(azw3), f"--get-cover={cover}"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode == 0, run.stderr
+    fields = dict(line.split(":", 1) for line in run.stdout.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    assert fields["Title"] == "Interleukin-2"
+    # calibre reads "Prab R. Tumpati, MD" as "surname, given names" and turns it round; the
+    # name survives, not "Unknown"
+    assert "Tumpati" in fields["Author(s)"] and "Unknown" not in fields["Author(s)"]
+    image = Image.open(cover)
+    assert max(image.size) >= 1600
+    ground = image.convert("RGB").getpixel((60, 60))  # our cover, not the article's first image
+    assert all(abs(a - b) <= 12 for a, b in zip(ground, (0x18, 0x36, 0x3E), strict=True))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ace by DAISY (npm's @daisy/ace-cli on Debian's Chromium), as `publish validate` runs it
+
+
+def test_ace_findings_become_diagnostics_inside_the_book(tmp_path):
+    from publisher.validate.ace import ace_diagnostics
+
+    report = {"assertions": [
+        {"earl:testSubject": {"url": "/EPUB/nav.xhtml"}, "assertions": []},
+        {"earl:testSubject": {"url": "chapter-01.xhtml"}, "assertions": [{
+            "earl:result": {"earl:outcome": "fail",
+                            "dct:description": "Element does not have an alt attribute\nmore",
+                            "earl:pointer": {"css": ["img"]}},
+            "earl:test": {"earl:impact": "critical", "dct:title": "image-alt",
+                          "dct:description": "Ensure <img> elements have alternative text"}}]},
+        {"earl:testSubject": {"url": "notes.xhtml"}, "assertions": [{
+            "earl:result": {"earl:outcome": "fail", "dct:description": "No matching role"},
+            "earl:test": {"earl:impact": "moderate", "dct:title": "epub-type-has-matching-role",
+                          "dct:description": "Ensure the element has an ARIA role"}}]}]}
+    book = tmp_path / "b.epub"
+    found = [str(d) for d in ace_diagnostics(book, report)]
+    assert found == [
+        f"{book}/chapter-01.xhtml:1:1: error[ace-image-alt] Ensure <img> elements have alternative "
+        "text; Element does not have an alt attribute (critical; at img)",
+        f"{book}/notes.xhtml:1:1: warning[ace-epub-type-has-matching-role] Ensure the element has "
+        "an ARIA role; No matching role (moderate)"]
+
+
+@pytest.fixture(scope="module")
+def ace_ready():
+    from publisher.validate.ace import CHROMIUM, ace_command
+
+    try:
+        ace_command()
+    except ToolMissing as exc:
+        pytest.skip(f"Ace by DAISY is missing (make browser-deps installs it): {exc}")
+    if not CHROMIUM.is_file() and "PUPPETEER_EXECUTABLE_PATH" not in os.environ:
+        pytest.skip(f"Ace needs Chromium: {CHROMIUM} is missing (make browser-deps)")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["interleukin-2", "rich"])
+def test_ace_finds_no_violation(ace_ready, books, tmp_path, name):
+    from publisher.validate.ace import ace
+
+    if name == "rich":
+        folder = make_rich(tmp_path / "source" / "rich")
+        result = build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",)))
+        assert not result.failed, [str(d) for d in result.diagnostics]
+        book = tmp_path / "build" / "rich" / "rich.epub"
+    else:
+        book = books[name]
+    assert [str(d) for d in ace(book)] == []
+
+
+def test_table_cells_keep_hyphenated_words_whole(tmp_path):
+    """"IL-2Rα" in a narrow column breaks before or after, never at its own hyphen."""
+    folder = make_rich(tmp_path / "source" / "rich")
+    assert not build(folder, BuildOptions(out_root=tmp_path / "build", formats=("epub",))).failed
+    files = epub_files(tmp_path / "build" / "rich" / "rich.epub")
+    chapter = etree.fromstring(files["EPUB/chapter-01.xhtml"])
+    kept = chapter.xpath("//x:td/x:span[@class='nowrap']/text()", namespaces=NS)
+    assert kept == ["IL-2", "IL-2Rα", "IL-6", "IL-6R"]
+    assert ".nowrap { white-space: nowrap; }" in files["EPUB/style/epub.css"].decode()

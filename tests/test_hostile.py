@@ -636,7 +636,8 @@ def test_two_builds_of_one_article_at_once_both_finish_whole(tmp_path):
     with zipfile.ZipFile(out / "demo.epub") as z:
         assert z.testzip() is None and z.read("mimetype") == b"application/epub+zip"
     assert sorted(p.name for p in out.iterdir()) == [".publish-cache.json", "assets", "demo.epub",
-                                                     "demo.pdf", "index.html", "style.css"]
+                                                     "demo.pdf", "icon.svg", "index.html",
+                                                     "style.css"]
 
 
 @pytest.mark.slow

@@ -357,3 +357,45 @@ def test_headings_are_never_the_last_line_of_a_page(article, tmp_path):
 def test_text_is_hyphenated_in_the_document_language(il2):
     text = "\n".join(p.extract_text() for p in PdfReader(il2_pdf(il2)).pages)
     assert re.search("[a-z]\u2010\n[a-z]", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Typography (issue 16)
+
+
+def test_names_keep_their_initials():
+    html = ('<html><body><div class="csl-entry"><span>Klatzmann D, Abbas AK. Smith, J. Regulatory '
+            '<em>T</em> cells. Lee K.</span></div><p>Klatzmann D outside</p></body></html>')
+    out = lxml_html.fromstring(pdf_writer.keep_names_together(html))
+    entry = out.find_class("csl-entry")[0].text_content()
+    assert "Klatzmann\u00a0D, Abbas\u00a0AK. Smith,\u00a0J." in entry and "Lee\u00a0K." in entry
+    assert "Klatzmann D outside" in out.text_content()  # only the bibliography
+
+
+@pytest.fixture(scope="module")
+def rich_pdf(tmp_path_factory):
+    from helpers import make_rich
+
+    tmp = tmp_path_factory.mktemp("rich")
+    return build_pdf(make_rich(tmp / "rich"), tmp / "out")
+
+
+@POPPLER
+def test_a_bare_address_is_printed_once_and_notes_are_marked_apart(rich_pdf):
+    text = re.sub(r"\s+", "", pdftotext(rich_pdf))
+    assert text.count("Interleukin-2_receptor_alpha") == 1
+    # a note's marker is in parentheses; the citations (AMA) are bare superscript numbers
+    assert "laboratories.(1)" in text and "note.(2)" in text
+
+
+@POPPLER
+def test_the_running_head_names_the_section_the_page_opens_in(article, tmp_path):
+    para = "Words that fill the page, one line after another, until the section runs over. " * 6
+    text = ("---\ntitle: Heads\nlang: en\nlicense: CC0-1.0\n---\n## Alpha\n\n"
+            + "\n\n".join([para] * 16) + "\n\n## Beta\n\nShort.\n\n## Gamma\n\nShort too.\n")
+    pdf = build_pdf(article(text), tmp_path / "out")
+    pages = len(PdfReader(pdf).pages)
+    [page] = [pdftotext(pdf, n) for n in range(2, pages + 1) if "Beta" in pdftotext(pdf, n)]
+    assert "Words that fill" in page.split("Beta")[0]  # the page opens inside Alpha
+    head = page.strip().splitlines()[0]
+    assert head.split()[-1] == "Alpha", head  # not "Beta", the first section starting on it

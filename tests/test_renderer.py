@@ -277,7 +277,7 @@ def test_an_up_to_date_build_starts_no_renderer(article, tmp_path, monkeypatch):
     assert log.read_text().count("renderer for") == 1
     log.unlink()
     again = build(folder, BuildOptions(out_root=tmp_path / "out"))
-    assert again.written == [] and len(again.up_to_date) == 4
+    assert again.written == [] and len(again.up_to_date) == 5
     assert not log.exists()  # nothing was forked, so WeasyPrint was imported nowhere
     RENDERER.shutdown()
 
@@ -317,7 +317,7 @@ def test_publish_all_of_several_articles_on_two_cores(article, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert sorted(proc.stdout.splitlines()) == sorted(
         f"wrote out/p{i}/{name}" for i in range(3)
-        for name in ("index.html", "style.css", f"p{i}.pdf", f"p{i}.epub"))
+        for name in ("index.html", "style.css", "icon.svg", f"p{i}.pdf", f"p{i}.epub"))
     from pypdf import PdfReader
 
     assert "Piece 2" in PdfReader(tmp_path / "out" / "p2" / "p2.pdf").pages[0].extract_text()
@@ -382,8 +382,9 @@ def test_the_entry_point_builds_as_the_command_line_does(article, tmp_path):
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
         verb = "wrote" if run == 0 else "up to date"
-        assert proc.stdout.splitlines() == [f"{verb} out/demo/{name}" for name in
-                                            ("index.html", "style.css", "demo.pdf", "demo.epub")]
+        assert sorted(proc.stdout.splitlines()) == sorted(
+            f"{verb} out/demo/{name}"
+            for name in ("index.html", "style.css", "icon.svg", "demo.pdf", "demo.epub"))
     bad = subprocess.run([sys.executable, "-c", "from publisher.cli.entry import run; run()", "pdf",
                           "source/demo", "--paper", "a5"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=300)

@@ -93,7 +93,7 @@ def test_a_colophon_without_attribution_fails_pdf_and_epub(theme, tmp_path):
     assert codes(result) == [("interleukin-2.epub", "verify-attribution"),
                              ("interleukin-2.pdf", "verify-attribution")]
     # the web page was fine, so it was written; the other two were not
-    assert [p.name for p in result.written] == ["index.html", "style.css"]
+    assert [p.name for p in result.written] == ["index.html", "style.css", "icon.svg"]
     assert not (tmp_path / "out" / "interleukin-2" / "interleukin-2.pdf").exists()
 
 

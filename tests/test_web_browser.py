@@ -182,3 +182,45 @@ def test_self_contained_page_requests_nothing_but_itself(browser, sample):
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(253, 253, 252)"
         result = axe(page)
         assert result["violations"] == [], json.dumps(result["violations"], indent=1)
+
+
+def test_the_page_declares_its_icon(browser, il2):
+    """A declared icon: no browser asks for a missing /favicon.ico (Lighthouse's 404)."""
+    index = il2[1] / "index.html"
+    with open_page(browser, index.as_uri(), 390, "light") as (page, _):
+        href = page.eval_on_selector("link[rel=icon]", "l => l.href")
+        kind = page.eval_on_selector("link[rel=icon]", "l => l.type")
+    assert href == (il2[1] / "icon.svg").as_uri() and kind == "image/svg+xml"
+    assert (il2[1] / "icon.svg").read_text(encoding="utf-8").startswith("<svg")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_wide_table_shows_a_scroll_cue_at_320px(browser, tmp_path, scheme):
+    """At 320 px a four-column table is wider than its box: a shadow on the right says so, and
+    none on the left until it is scrolled."""
+    from helpers import make_rich
+    from publisher.build.options import BuildOptions
+    from publisher.build.pipeline import build
+
+    folder = make_rich(tmp_path / "source" / "rich")
+    assert not build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",))).failed
+    index = tmp_path / "out" / "rich" / "index.html"
+    with open_page(browser, index.as_uri(), 320, scheme) as (page, _):
+        sizes = page.eval_on_selector(".table-scroll", "e => [e.scrollWidth, e.clientWidth]")
+        assert sizes[0] > sizes[1], sizes  # it does scroll
+        ground = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        shot = page.locator(".table-scroll").screenshot()
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(shot)).convert("RGB")
+    bg = tuple(int(c) for c in ground[ground.index("(") + 1:-1].split(","))[:3]
+
+    def edge(x: int) -> tuple[int, ...]:  # the median colour of a column of the box
+        column = sorted(image.getpixel((x, y)) for y in range(image.height))
+        return column[len(column) // 2]
+
+    distance = lambda a, b: sum(abs(x - z) for x, z in zip(a, b, strict=True))  # noqa: E731
+    assert distance(edge(image.width - 2), bg) > 40, (edge(image.width - 2), bg)  # the cue
+    assert distance(edge(1), bg) <= 6, (edge(1), bg)  # nothing on the left yet

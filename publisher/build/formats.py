@@ -127,7 +127,7 @@ REGISTRY: dict[str, Format] = {f.name: f for f in (
            write=_write_html, verified=".html"),
     Format(name="pdf", key_options=("paper", "variant", "draft"),
            dependencies=("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools",
-                         "pyphen", "pillow", "brotli", "zopfli", "cffi", "webencodings"),
+                         "pyphen", "pillow", "brotli", "zopfli", "cffi", "webencodings", "pikepdf"),
            write=_write_pdf, verified=".pdf", worker=_pdf_worker, start=_start_pdf),
     Format(name="epub", key_options=("draft",), dependencies=("ebooklib", "pillow", "six"),
            write=_write_epub, verified=".epub"),

@@ -162,7 +162,7 @@ def build_book(assembly: Assembly, theme: Path) -> tuple[Any, list[tuple[str, st
     from publisher.collections.front import front as make_front
     from publisher.render import targets
     from publisher.writers.accessibility import accessibility
-    from publisher.writers.cover import cover_svg
+    from publisher.writers.cover import cover_jpeg
 
     front = make_front(assembly, targets.epub())
     b = _Book(front, theme)
@@ -171,14 +171,15 @@ def build_book(assembly: Assembly, theme: Path) -> tuple[Any, list[tuple[str, st
     css = epub.EpubItem(uid="style", file_name=CSS, media_type="text/css",
                         content=(theme / "epub.css").read_bytes())
     book.add_item(css)
-    cover_image = epub.EpubCover(uid="cover-image", file_name="cover.svg")
-    cover_image.media_type = "image/svg+xml"
-    cover_image.content = cover_svg(cast("Page", front)).encode("utf-8")
+    # a JPEG cover: stores and converters lose an SVG one
+    cover_image = epub.EpubCover(uid="cover-image", file_name="cover.jpg")
+    cover_image.media_type = "image/jpeg"
+    cover_image.content = cover_jpeg(cast("Page", front))
     book.add_item(cover_image)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     lang = front.meta.lang
     cover = b.page("cover", "cover.xhtml", front.meta.title, "epub/cover.xhtml.j2", lang=lang,
-                   image="cover.svg")
+                   image="cover.jpg")
     title_page = b.page("titlepage", TITLE_PAGE, front.meta.title,
                         "collection/epub-titlepage.xhtml.j2", lang=lang,
                         introduction=Markup(front.introduction))

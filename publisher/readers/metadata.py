@@ -47,6 +47,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "bibliography": (str, list), "references": (list,), "link-citations": (bool,),
     "link-bibliography": (bool,), "suppress-bibliography": (bool,),
     "reference-section-title": (str,),
+    "accessibility-certified-by": (str,),
 }
 
 
@@ -82,7 +83,8 @@ def metadata(data: Any, key_lines: dict[str, int], path: Path) -> tuple[Metadata
         link_citations=clean.get("link-citations"),
         link_bibliography=clean.get("link-bibliography", True) is not False,
         suppress_bibliography=clean.get("suppress-bibliography") is True,
-        reference_section_title=_string(clean.get("reference-section-title")), lines=key_lines)
+        reference_section_title=_string(clean.get("reference-section-title")),
+        certified_by=_string(clean.get("accessibility-certified-by")), lines=key_lines)
     return meta, diags
 
 

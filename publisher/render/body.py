@@ -14,6 +14,7 @@ EPUB can use it unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import assert_never
 
@@ -238,9 +239,14 @@ class _Renderer:
         inside = not outside and target.startswith("#") and len(target) > 1
         href = self.href(target[1:]) if inside else esc(target)
         self.anchors += 1
-        return f'<a href="{href}"{title}>{self.inlines(node.children)}</a>'
+        # a bare address (its text is the URL): class "uri", as pandoc marks autolinks, so that
+        # print does not repeat the address after it
+        bare = [c.text for c in node.children if isinstance(c, Text)] == [node.url]
+        uri = ' class="uri"' if bare and len(node.children) == 1 else ""
+        return f'<a href="{href}"{uri}{title}>{self.inlines(node.children)}</a>'
 
-    def image(self, node: Image) -> str:
+    def image(self, node: Image, alt: str | None = None) -> str:
+        """An image; ``alt`` replaces its own text alternative (a figure's, captioned)."""
         found = self.resources.get(node.src)
         if found is not None and found.code == "image-missing":
             return f'<span class="image-missing">{esc(node.alt)}</span>'
@@ -258,7 +264,8 @@ class _Renderer:
             return f'<span class="image-removed">{esc(node.alt)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         src = self.target.image_src.get(node.src, node.src)
-        return f'<img src="{esc(src)}" alt="{esc(node.alt)}"{title} />'
+        text = node.alt if alt is None else alt
+        return f'<img src="{esc(src)}" alt="{esc(text)}"{title} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),
@@ -328,8 +335,11 @@ class _Renderer:
             case Table():
                 return self.table(node)
             case Figure(image=img):
+                # The caption is the alt text: said once, by the caption (which names the
+                # figure), not twice word for word; the image's own alt is left empty
                 caption = f"<figcaption>{esc(img.alt)}</figcaption>" if img.alt else ""
-                return f"<figure>\n{self.image(img)}\n{caption}</figure>\n"
+                shown = self.image(img, alt="" if img.alt else None)
+                return f"<figure>\n{shown}\n{caption}</figure>\n"
             case ThematicBreak():
                 return "<hr />\n"
             case HTMLBlock(text=t):
@@ -341,7 +351,9 @@ class _Renderer:
                     inner = self.blocks(cs[:-1]) + self.paragraph(cs[-1], back=back, back_text=" ↩︎")
                 else:
                     inner = self.trimmed(cs) + back
-                return f'<li id="{self.ident(f"fn{n}")}"{self.epub_type("endnote")}>{inner}</li>\n'
+                # no epub:type: "endnote" is deprecated, and "footnote" asks for a role
+                # (doc-footnote) that an <li> cannot take; the section is doc-endnotes
+                return f'<li id="{self.ident(f"fn{n}")}">{inner}</li>\n'
             case _:
                 assert_never(node)
 
@@ -368,7 +380,9 @@ class _Renderer:
         the screen, a named region the keyboard can reach, so it scrolls without a mouse."""
         def cell(tag: str, c: TableCell) -> str:
             style = f' style="text-align: {c.align}"' if c.align else ""
-            return f"<{tag}{style}>{self.inlines(c.children)}</{tag}>"
+            inner = "".join(_compounds_whole(x.text) if isinstance(x, Text) else self.inline(x)
+                            for x in c.children)
+            return f"<{tag}{style}>{inner}</{tag}>"
 
         head = "".join(cell("th", c) for c in node.header)
         rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n"
@@ -483,3 +497,11 @@ def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
                                      for p in out.parts if p.kind in ("references", "notes")]
     return Body(sections=sections, toc=_toc(headings, out.top), images=tuple(r.images),
                 summary=r.summary, formatted=formatted)
+
+
+def _compounds_whole(text: str) -> str:
+    """A table cell's text, escaped, each hyphenated word ("IL-2Rα") in a ``nowrap`` span: a
+    narrow column breaks between words, never after a word's own hyphen."""
+    return "".join(f'<span class="nowrap">{esc(part)}</span>'
+                   if re.search(r"\w-\w", part) else esc(part)
+                   for part in re.split(r"(\s+)", text))

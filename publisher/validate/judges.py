@@ -53,6 +53,8 @@ VALIDATORS: tuple[Validator, ...] = (
               check="publisher.validate.judges:epubcheck"),
     Validator(name="Nu HTML Checker", output="index.html", command="html",
               check="publisher.validate.nuchecker:check_html"),
+    Validator(name="Ace by DAISY", output="{slug}.epub", command="epub",
+              check="publisher.validate.ace:ace"),
 )
 
 

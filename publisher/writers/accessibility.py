@@ -3,7 +3,9 @@
 In: the shared ``Page`` context, the content documents in reading order (the cover excluded)
 and the images' bytes. Out: ``Accessibility``: what the book holds (images, their text
 alternatives, tables, heading structure, animation), the access modes, features, hazards and
-summary that follow, and the conformance claim, made only when every check behind it passes.
+summary that follow, and the conformance claim, made only when a publisher named in the front
+matter (``accessibility-certified-by``) vouches for it and every check here passes: the book
+never certifies itself.
 """
 
 from __future__ import annotations
@@ -72,7 +74,10 @@ def _survey(documents: list[tuple[str, bytes]]) -> _Survey:
         root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
         for img in root.iterfind(".//x:img", ns):
             s.images += 1
-            s.no_alt += not (img.get("alt") or "").strip()
+            # a figure's image whose caption says what it shows has an empty alt on purpose
+            captions = img.xpath("ancestor::x:figure[1]/x:figcaption", namespaces=ns)
+            described = any("".join(c.itertext()).strip() for c in captions)
+            s.no_alt += not (img.get("alt") or "").strip() and not described
         for table in root.iterfind(".//x:table", ns):
             s.tables += 1
             s.no_headers += not any("".join(th.itertext()).strip()
@@ -97,7 +102,7 @@ def _survey(documents: list[tuple[str, bytes]]) -> _Survey:
     return s
 
 
-def _summary(s: _Survey, animated: int, generator: str) -> str:
+def _summary(s: _Survey, animated: int, generator: str, certified_by: str) -> str:
     """The accessibility summary, in words."""
     said = ["The text reflows and follows one reading order; the table of contents and "
             "landmarks lead to every chapter"
@@ -114,8 +119,12 @@ def _summary(s: _Survey, animated: int, generator: str) -> str:
                 "Nothing flashes, moves or plays sound.")
     if s.problems:
         said.append("No conformance is claimed: " + "; ".join(s.problems) + ".")
+    elif certified_by:
+        said.append(f"{certified_by} certifies that it meets {CONFORMANCE}.")
     else:
-        said.append(f"Automated checks by {generator} found it meets {CONFORMANCE}.")
+        said.append(f"The checks {generator} runs (text alternatives, table headers, language, "
+                    "title) found no problem; no conformance is claimed, as no evaluator "
+                    "has certified it.")
     return " ".join(said)
 
 
@@ -145,9 +154,13 @@ def accessibility(page: Page, documents: list[tuple[str, bytes]],
     meta += [("schema:accessModeSufficient", v) for v in sufficient]
     meta += [("schema:accessibilityFeature", f) for f in features]
     meta += [("schema:accessibilityHazard", h) for h in hazards]
-    meta.append(("schema:accessibilitySummary", _summary(s, animated, page.generator)))
-    if not s.problems:
-        meta += [("dcterms:conformsTo", CONFORMANCE), ("a11y:certifiedBy", page.generator)]
+    certified_by = page.meta.certified_by
+    meta.append(("schema:accessibilitySummary",
+                 _summary(s, animated, page.generator, certified_by)))
+    # No self-certification: a conformance claim only where a named publisher vouches for it
+    # (front matter ``accessibility-certified-by``), and never over a problem found here.
+    if certified_by and not s.problems:
+        meta += [("dcterms:conformsTo", CONFORMANCE), ("a11y:certifiedBy", certified_by)]
     return Accessibility(images=s.images, images_without_alt=s.no_alt, tables=s.tables,
                          animated=animated, structured=s.structured, problems=tuple(s.problems),
                          metadata=tuple(meta))

@@ -43,7 +43,7 @@ from publisher.render.targets import Target
 from publisher.render.templating import Page, render_template
 from publisher.render.text import xml_chars
 from publisher.writers.accessibility import XHTML, Accessibility, accessibility
-from publisher.writers.cover import cover_svg
+from publisher.writers.cover import cover_jpeg
 from publisher.writers.output import write_atomic
 from publisher.writers.reproducible import normalise_zip, source_date_epoch, timestamp
 
@@ -154,20 +154,30 @@ def target(page: Page, names: dict[str, str]) -> Target:
     return targets.epub(sources)
 
 
-def _metadata(book: Any, page: Page) -> None:
-    """The package's Dublin Core metadata, from the front matter and the attribution."""
+def _metadata(book: Any, page: Page, epoch: int) -> None:
+    """The package's Dublin Core metadata, from the front matter and the attribution.
+
+    ``dc:creator``: the article's authors (MARC role ``aut``); where it names none, the
+    source's contributors, who wrote the text it adapts (``aut``), else the source's publisher
+    (``pbl``), so that no store or converter shows "Unknown". The source's contributors are
+    also ``dc:contributor`` (``ctb``), as the attribution requires (``build.verify``).
+    ``dc:date``: the front matter's ``date``, else the build date (``epoch``)."""
     meta = page.meta
     book.set_identifier(identifier(page))
     book.set_title(meta.title)
     book.set_language(meta.lang)
-    for n, name in enumerate(meta.authors, 1):
-        book.add_author(name, role="aut", uid=f"creator-{n}")
-    for n, name in enumerate(meta.contributors, 1):
+    creators = [(name, "aut") for name in meta.authors] or [
+        (name, "aut") for name in meta.contributors]
+    if not creators and meta.source.publisher:
+        creators = [(meta.source.publisher, "pbl")]
+    for n, (name, role) in enumerate(creators, 1):
+        book.add_author(name, role=role, uid=f"creator-{n}")
+    for n, name in enumerate(meta.contributors, 1):  # credited as contributors in any case
         book.add_metadata("DC", "contributor", name, {"id": f"contributor-{n}"})
         book.add_metadata(None, "meta", "ctb", {"refines": f"#contributor-{n}", "property": "role",
                                                 "scheme": "marc:relators"})
-    if _W3CDTF.match(meta.date):
-        book.add_metadata("DC", "date", meta.date)
+    book.add_metadata("DC", "date", meta.date if _W3CDTF.match(meta.date)
+                      else timestamp(epoch).strftime("%Y-%m-%d"))
     book.add_metadata("DC", "rights", page.attribution.rights)  # the TASL statement + licence URL
     if page.attribution.source:
         book.add_metadata("DC", "source", page.attribution.source)
@@ -253,14 +263,14 @@ def _guide(book: Any, items: list[tuple[Section, Any]],
     return landmarks
 
 
-def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
+def build_book(page: Page, theme: Path, assets: dict[str, Path], epoch: int = 0) -> Book:
     """The book in memory: metadata, stylesheet, images, the pages in reading order, the
     contents (NCX and nav), the guide and landmarks, and the accessibility metadata."""
     from ebooklib import epub
     from markupsafe import Markup
 
     book = epub.EpubBook()
-    _metadata(book, page)
+    _metadata(book, page, epoch)
     css = epub.EpubItem(uid="style", file_name=CSS, media_type="text/css",
                         content=(theme / "epub.css").read_bytes())
     book.add_item(css)
@@ -268,13 +278,14 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path]) -> Book:
     _add_images(book, assets, names)
     body = render(page.document, page.formatted, target(page, names))
 
-    cover_image = epub.EpubCover(uid="cover-image", file_name="cover.svg")
-    cover_image.media_type = "image/svg+xml"
-    cover_image.content = cover_svg(page).encode("utf-8")
+    # A JPEG cover (stores and converters lose an SVG one), named by the EPUB 2 meta too
+    cover_image = epub.EpubCover(uid="cover-image", file_name="cover.jpg")
+    cover_image.media_type = "image/jpeg"
+    cover_image.content = cover_jpeg(page)
     book.add_item(cover_image)
     book.add_metadata(None, "meta", "", {"name": "cover", "content": "cover-image"})
     pages = _Pages(book, page, theme)
-    cover = pages.add("cover", "cover.xhtml", page.meta.title, "cover.xhtml.j2", image="cover.svg")
+    cover = pages.add("cover", "cover.xhtml", page.meta.title, "cover.xhtml.j2", image="cover.jpg")
     lead = Markup("".join(s.html for s in body.sections if s.kind == "lead"))
     title_page = pages.add("titlepage", TITLE_PAGE, page.meta.title, "titlepage.xhtml.j2",
                            lead=lead)
@@ -304,7 +315,7 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path],
     _, Writer = _classes()
     dest = out_dir / f"{page.slug}.epub"
     epoch = source_date_epoch(article_dir) if epoch is None else epoch
-    made = build_book(page, theme, assets)
+    made = build_book(page, theme, assets, epoch)
     buffer = io.BytesIO()
     writer = Writer(buffer, made.book, {"epub3_pages": False}, landmarks=made.landmarks,
                     modified=timestamp(epoch))

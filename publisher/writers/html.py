@@ -1,8 +1,9 @@
 """The HTML writer: ``Page`` → ``build/<slug>/index.html``, its stylesheet and its images.
 
 In: the shared ``Page`` context, the theme folder, the article's assets. Out: the written paths:
-``index.html`` + ``style.css`` + the images, or with ``self_contained`` one file,
-``<slug>.html``, with the stylesheet inlined and the images as ``data:`` URIs (for e-mailing).
+``index.html`` + ``style.css`` + ``icon.svg`` (the theme's page icon) + the images, or with
+``self_contained`` one file, ``<slug>.html``, with the stylesheet inlined and the icon and the
+images as ``data:`` URIs (for e-mailing).
 
 The body is rendered for the web target (``render.targets.web``): self-links on headings, an
 ``<aside>`` for a "Side notes" section, links from each bibliography entry back to the places
@@ -24,6 +25,8 @@ from publisher.render.text import xml_chars
 from publisher.writers.output import write_atomic
 
 DESCRIPTION_LENGTH = 160
+ICON = "icon.svg"
+"""The theme's page icon, written beside ``index.html`` (inlined when self-contained)."""
 
 
 def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
@@ -35,13 +38,19 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     body = web_body(page, assets if self_contained else None)
     # The theme's CSS is trusted; inlined, it only must not end its <style> element early.
     inline_css = Markup(css.replace("</", "<\\/")) if self_contained else ""
+    icon = (theme / ICON).read_bytes() if (theme / ICON).is_file() else None
+    icon_href = ("" if icon is None else ICON if not self_contained
+                 else "data:image/svg+xml;base64," + base64.b64encode(icon).decode("ascii"))
     values = dict(page=page, meta=page.meta, body=Markup(body.html),
-                  description=description(page, body), inline_css=inline_css, **(extra or {}))
+                  description=description(page, body), inline_css=inline_css,
+                  icon_href=icon_href, **(extra or {}))
     document = render_template(theme, "page.html.j2", **values)
     if self_contained:
         return [write_atomic(out_dir / f"{page.slug}.html", document)]
     written = [write_atomic(out_dir / "index.html", document),
                write_atomic(out_dir / "style.css", css)]
+    if icon is not None:  # the page declares it: no browser asks for a missing /favicon.ico
+        written.append(write_atomic(out_dir / ICON, icon))
     for rel, src in sorted(assets.items()):
         written.append(write_atomic(out_dir / rel, src.read_bytes()))
     return written

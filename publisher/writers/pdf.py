@@ -8,7 +8,9 @@ renders while the build writes the other formats; ``write`` collects the bytes.
 The PDF is tagged and identified as PDF/UA-1 by default (``pdf/a-3b`` for the archival copy):
 document language from ``lang``, the title shown in the window title, an outline built from the
 headings, clickable internal links, every font embedded (subset). Its dates are the article's
-build time (``reproducible.source_date_epoch``), so a rebuild gives the same bytes.
+build time (``reproducible.source_date_epoch``), so a rebuild gives the same bytes. WeasyPrint's
+tag tree is mended in one step after it (``pdf_tags``); in the bibliography a surname keeps its
+initials on its line (``keep_names_together``).
 
 WeasyPrint may read only files under the article's folder and the theme folder; any other
 URL is refused and reported as an error, and nothing is written. Fonts are not fetched through
@@ -17,6 +19,7 @@ URLs: WeasyPrint finds the theme's families (``print.css``) through fontconfig.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,7 +71,30 @@ def print_html(page: Page, theme: Path, article_dir: Path, options: PdfOptions) 
                                   f"PDF variant '{options.variant}' is not supported; use one of "
                                   f"{', '.join(VARIANTS)}")])
     size = paper_size(page, options, article)
-    return render_template(theme, "print.html.j2", page=page, meta=page.meta), size
+    html = render_template(theme, "print.html.j2", page=page, meta=page.meta)
+    return keep_names_together(html), size
+
+
+_NAME_BREAK = re.compile(r"(?<=\w)(,?) (?=(?:[A-Z]\.?-?){1,3}(?:[,.;:]|\s|$))")
+"""A space between a surname and the initials after it ("Klatzmann D", "Smith, J.")."""
+
+
+def keep_names_together(html: str) -> str:
+    """The print HTML with a no-break space between each surname and its initials in the
+    bibliography's entries (the text of ``.csl-entry`` elements, read on the document tree),
+    so that no line ends between "Klatzmann" and "D"."""
+    if "csl-entry" not in html:
+        return html
+    from lxml import html as lxml_html
+
+    tree = lxml_html.document_fromstring(html)
+    for entry in tree.find_class("csl-entry"):
+        for element in entry.iter():
+            if element.text:
+                element.text = _NAME_BREAK.sub("\\1\u00a0", element.text)
+            if element is not entry and element.tail:
+                element.tail = _NAME_BREAK.sub("\\1\u00a0", element.tail)
+    return "<!DOCTYPE html>\n" + lxml_html.tostring(tree, encoding="unicode")
 
 
 def render(page: Page, theme: Path, article_dir: Path, options: PdfOptions = PdfOptions()) -> bytes:

@@ -2,7 +2,8 @@
 
 In: the print template already filled in (``pdf.print_html``), the CSS page size, the metadata
 ``pdf.document_info`` gives, the theme and article folders, the PDF variant and the build time.
-Out: a ``Rendering`` whose ``result()`` is the PDF's bytes, or a ``PublishError`` with one
+Out: a ``Rendering`` whose ``result()`` is the PDF's bytes (WeasyPrint's, with the structure
+tree mended by ``pdf_tags``), or a ``PublishError`` with one
 located diagnostic: the rendering's own (``pdf-resource``: a refused URL), or the fence's
 (``pdf-timeout``, ``pdf-memory``, ``pdf-crash``) when it ran out of time or memory or died.
 
@@ -56,7 +57,7 @@ def _warm_up() -> None:
 RENDERER = workers.Worker(
     "publisher-renderer", warm_up=_warm_up, warmed={("hyphenation", WARM_LANG)},
     preload=("publisher.writers.weasy", "publisher.resources", "publisher.writers.reproducible",
-             __name__))
+             "publisher.writers.pdf_tags", "pikepdf", __name__))
 """The PDF renderer's fenced worker: ``prestart()``, ``start_zygote()``, ``stop_zygote()``. What
 only the child uses is imported there (``preload``), not here: this module is imported before
 the child is forked, which it so delays the least."""
@@ -134,7 +135,10 @@ def render_html(html: str, size: str, info: dict[str, Any], theme: Path, article
                                   f"the PDF may only use files inside the article's folder and "
                                   f"the templates; refused {url}: {why}")
                             for url, why in fetcher.refused])
-    return data
+    from publisher.writers import pdf_tags
+
+    # The one step after WeasyPrint: its tag tree's PDF/UA faults mended (see pdf_tags)
+    return pdf_tags.retag(data, pdf_tags.link_descriptions(html))
 
 
 def _render_fenced(*args: Any) -> bytes | list[Diagnostic]:
