@@ -216,6 +216,13 @@ CODES: tuple[Code, ...] = (
     Code("validate", "epubcheck-", None, "a message of EPUBCheck, with its id "
                                          "(`epubcheck-RSC-005`) and its severity", family=True),
 
+    Code("validate", "ace-missing", _E, "Ace by DAISY (`@daisy/ace-cli`), Node.js or Chromium is "
+                                        "not installed"),
+    Code("validate", "ace-failed", _E, "Ace by DAISY did not finish, or stopped without a "
+                                       "report"),
+    Code("validate", "ace-", None, "an accessibility violation Ace by DAISY found, with its rule "
+                                   "(`ace-image-alt`): an error when critical or serious, a "
+                                   "warning when moderate or minor", family=True),
     Code("collection", "collection-read", _E, "the collection file cannot be read, is not UTF-8 or "
                                               "is over 1 MiB"),
     Code("collection", "collection-yaml", _E, "the collection file is not YAML, or not a mapping"),
@@ -237,13 +244,6 @@ CODES: tuple[Code, ...] = (
                                                        "whose licence allows commercial use"),
     Code("collection", "collection-noderivatives", _E, "the collection states changes to a "
                                                        "NoDerivatives article"),
-    Code("validate", "ace-missing", _E, "Ace by DAISY (`@daisy/ace-cli`), Node.js or Chromium is "
-                                        "not installed"),
-    Code("validate", "ace-failed", _E, "Ace by DAISY did not finish, or stopped without a "
-                                       "report"),
-    Code("validate", "ace-", None, "an accessibility violation Ace by DAISY found, with its rule "
-                                   "(`ace-image-alt`): an error when critical or serious, a "
-                                   "warning when moderate or minor", family=True),
 )
 
 _EXACT = {c.name: c for c in CODES if not c.family}
