@@ -14,18 +14,25 @@ EPUB can use it unchanged.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import assert_never
 
 from publisher.citations.formatted import Formatted
 from publisher.model import (
+    Attr,
     Block,
+    BlockElement,
     BlockQuote,
     BulletList,
     Citation,
     Code,
     CodeBlock,
+    CrossRef,
+    DefinitionList,
+    Div,
     Document,
+    Element,
     Emphasis,
     Figure,
     FootnoteDef,
@@ -35,20 +42,30 @@ from publisher.model import (
     HTMLBlock,
     Image,
     Inline,
+    LineBlock,
     Link,
+    Math,
     OrderedList,
     Paragraph,
+    Quoted,
+    RawBlock,
     RawHTML,
+    RawInline,
+    SmallCaps,
     SoftBreak,
+    Span,
     Strikeout,
     Strong,
+    Subscript,
+    Superscript,
     Table,
     TableCell,
     Text,
     ThematicBreak,
+    Underline,
 )
 from publisher.readers.markdown import plain_text
-from publisher.render import links
+from publisher.render import links, words
 from publisher.render.links import Part
 from publisher.render.targets import ASIDE_TITLES, PRINT, Target
 from publisher.render.text import esc, inline_text, plain, squeeze, superscript, xml_chars
@@ -98,8 +115,14 @@ class Body:
 class _Renderer:
     """One arm per node type; the target is state, with what the markup has met so far."""
 
-    def __init__(self, formatted: Formatted, target: Target, where: dict[str, str]):
+    def __init__(self, formatted: Formatted, target: Target, where: dict[str, str],
+                 lang: str = "en", numbers: dict[str, str] | None = None):
         self.formatted = formatted
+        self.lang = lang
+        self.numbers = numbers or {}
+        """Each numbered id (``fig:x``, ``tbl:x``, ``eq:x``, ``sec:x``) → its number."""
+        self.in_link = False
+        """Inside a link's text: no link may nest there (a citation shows unlinked)."""
         self.target = target
         self.where = where
         """Each id → its file (chunked targets; else empty)."""
@@ -162,17 +185,87 @@ class _Renderer:
                 return "<br />\n"
             case RawHTML(text=t):
                 return f'<code class="raw-html">{esc(t)}</code>'
+            case Superscript(children=cs):
+                return f"<sup>{self.inlines(cs)}</sup>"
+            case Subscript(children=cs):
+                return f"<sub>{self.inlines(cs)}</sub>"
+            case SmallCaps(children=cs):
+                return f'<span class="smallcaps">{self.inlines(cs)}</span>'
+            case Underline(children=cs):
+                return f"<u>{self.inlines(cs)}</u>"
+            case Quoted(double=d, children=cs):
+                opening, closing = words.quotes(self.lang, d)
+                return f"{opening}{self.inlines(cs)}{closing}"
+            case Span(children=cs, attr=a):
+                if "mark" in a.classes:
+                    return f"<mark{_attrs(a, drop='mark')}>{self.inlines(cs)}</mark>"
+                return f"<span{_attrs(a)}>{self.inlines(cs)}</span>"
+            case Math():
+                return self.math(node)
+            case CrossRef():
+                return self.crossref(node)
+            case RawInline():
+                return ""  # another format's: the reader warned
+            case Element():
+                return self.element(node)
             case _:
                 assert_never(node)
 
+    def element(self, node: Element | BlockElement) -> str:
+        """An allow-listed HTML element the article wrote (the reader kept only allowed tags
+        and attributes); its children are inline nodes or blocks."""
+        attrs = "".join(f' {k}="{esc(v)}"' for k, v in node.attrs)
+        if node.tag in ("br", "hr", "col"):
+            return f"<{node.tag}{attrs} />" + ("\n" if node.tag == "hr" else "")
+        inner = "".join(self.block(c) if not _is_inline(c) else self.inline(c)
+                        for c in node.children)
+        nl = "\n" if isinstance(node, BlockElement) else ""
+        return f"<{node.tag}{attrs}>{inner}</{node.tag}>{nl}"
+
+    def math(self, node: Math) -> str:
+        """A formula: MathML on the web page and in the EPUB, SVG in print; its TeX in code
+        style when it cannot be converted. A labelled display formula carries its number."""
+        markup = _math_markup(node.tex, node.display, self.target.name)
+        cls = "math display" if node.display else "math inline"
+        if markup is None:
+            tex = node.tex.strip()
+            markup = f'<code class="tex">{esc(f"$${tex}$$" if node.display else f"${tex}$")}</code>'
+        if node.label:
+            number = self.numbers.get(node.label, "?")
+            return (f'<span class="{cls} numbered" id="{esc(node.label)}">{markup}'
+                    f'<span class="eq-number">({esc(number)})</span></span>')
+        return f'<span class="{cls}">{markup}</span>'
+
+    def crossref(self, node: CrossRef) -> str:
+        """``@fig:x``: "Figure 1", linked to the figure; several: "Figures 1 and 2"."""
+        numbers = [(i, self.numbers.get(i)) for i in node.ids]
+        links_ = []
+        for ident, number in numbers:
+            text = esc(f"({number})" if node.kind == "eq" and number else number or "??")
+            if number is None or self.in_link:
+                links_.append(text)
+                continue
+            self.anchors += 1
+            links_.append(f'<a href="{self.href(ident)}" class="crossref">{text}</a>')
+        joined = words.join(links_, self.lang)
+        if node.suppress_prefix:
+            return f'<span class="crossref">{joined}</span>'
+        prefix = words.crossref_prefix(node.kind, len(node.ids), self.lang, node.capitalize)
+        return f'<span class="crossref">{esc(prefix)}\u00a0{joined}</span>'
+
     def link(self, node: Link) -> str:
         target = safe_url(node.url)
-        if target is None:
+        if target is None or self.in_link:
             return f'<span class="link-removed">{self.inlines(node.children)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         href = self.href(target[1:]) if target.startswith("#") and len(target) > 1 else esc(target)
         self.anchors += 1
-        return f'<a href="{href}"{title}>{self.inlines(node.children)}</a>'
+        self.in_link = True
+        try:
+            inner = self.inlines(node.children)
+        finally:
+            self.in_link = False
+        return f'<a href="{href}"{title}>{inner}</a>'
 
     def image(self, node: Image) -> str:
         self.images.append(node)  # the build refuses any that is not a file of the article
@@ -180,7 +273,10 @@ class _Renderer:
             return f'<span class="image-removed">{esc(node.alt)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         src = self.target.image_src.get(node.src, node.src)
-        return f'<img src="{esc(src)}" alt="{esc(node.alt)}"{title} />'
+        size = "".join(f"{k}: {v}; " for k in ("width", "height")
+                       if (v := _length(node.attr.get(k))))
+        style = f' style="{esc(size.strip())}"' if size else ""
+        return f'<img src="{esc(src)}" alt="{esc(node.alt)}"{title}{style} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),
@@ -191,6 +287,9 @@ class _Renderer:
         if parts is None:
             return (f'<span class="citation unresolved" data-cites="{esc(keys)}">'
                     f'{esc(node.source)}</span>')
+        if self.in_link:  # links may not nest: the citation's text only
+            return (f'<span class="citation" data-cites="{esc(keys)}">'
+                    f'{"".join(p.html for p in parts)}</span>')
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
@@ -223,20 +322,34 @@ class _Renderer:
             case BulletList(items=items, tight=t):
                 lis = "".join(f"<li>{self.trimmed(i.children, t)}</li>\n" for i in items)
                 return f"<ul>\n{lis}</ul>\n"
-            case OrderedList(items=items, start=s, tight=t):
+            case OrderedList(items=items, start=s, tight=t, style=style):
                 start = f' start="{s}"' if s != 1 else ""
+                kind = f' type="{esc(style)}"' if style else ""
                 lis = "".join(f"<li>{self.trimmed(i.children, t)}</li>\n" for i in items)
-                return f"<ol{start}>\n{lis}</ol>\n"
+                return f"<ol{start}{kind}>\n{lis}</ol>\n"
             case BlockQuote(children=cs):
                 return f"<blockquote>\n{self.blocks(cs)}</blockquote>\n"
-            case CodeBlock(text=t, language=lang):
-                cls = f' class="language-{esc(lang)}"' if lang else ""
-                return f"<pre><code{cls}>{esc(t)}</code></pre>\n"
+            case CodeBlock():
+                return self.code_block(node)
             case Table():
                 return self.table(node)
-            case Figure(image=img):
-                caption = f"<figcaption>{esc(img.alt)}</figcaption>" if img.alt else ""
-                return f"<figure>\n{self.image(img)}\n{caption}</figure>\n"
+            case Figure():
+                return self.figure(node)
+            case Div():
+                return self.div(node)
+            case DefinitionList(items=items):
+                inner = "".join(
+                    f"<dt>{self.inlines(i.term)}</dt>\n" + "".join(
+                        f"<dd>{self.trimmed(d, _tight_blocks(d))}</dd>\n" for d in i.definitions)
+                    for i in items)
+                return f"<dl>\n{inner}</dl>\n"
+            case LineBlock(lines=lines):
+                inner = "<br />\n".join(self.inlines(ln) for ln in lines)
+                return f'<div class="line-block">{inner}</div>\n'
+            case RawBlock():
+                return ""  # another format's: the reader warned
+            case BlockElement():
+                return self.element(node)
             case ThematicBreak():
                 return "<hr />\n"
             case HTMLBlock(text=t):
@@ -251,6 +364,47 @@ class _Renderer:
                 return f'<li id="fn{n}"{self.epub_type("endnote")}>{inner}</li>\n'
             case _:
                 assert_never(node)
+
+    def code_block(self, node: CodeBlock) -> str:
+        """Code, highlighted by Pygments when a lexer knows its language; line numbers and
+        emphasised lines when its attributes ask (``.numberLines startFrom=3 hl_lines="2"``)."""
+        lang, a = node.language, node.attr
+        cls = f' class="language-{esc(lang)}"' if lang else ""
+        numbered = "numberLines" in a.classes or "number-lines" in a.classes
+        start = int(a.get("startFrom")) if a.get("startFrom").isdigit() else 1
+        marked = frozenset(_line_numbers(a.get("hl_lines") or a.get("emphasize")))
+        inner = _highlight(node.text, lang, numbered, start, marked) if lang else None
+        ident = f' id="{esc(a.id)}"' if a.id else ""
+        if inner is None:
+            return f"<pre{ident}><code{cls}>{esc(node.text)}</code></pre>\n"
+        return f'<pre{ident} class="highlight"><code{cls}>{inner}</code></pre>\n'
+
+    def figure(self, node: Figure) -> str:
+        """A figure: its image (or blocks) and its caption, "Figure n: " before a numbered
+        one's (``{#fig:x}``)."""
+        ident = f' id="{esc(node.attr.id)}"' if node.attr.id else ""
+        number = self.numbers.get(node.attr.id) if node.attr.id else None
+        label = (f'<span class="figure-label">{esc(words.label("fig", self.lang))}\u00a0'
+                 f'{esc(number)}:</span> ' if number else "")
+        caption = (f"<figcaption>{label}{self.inlines(node.caption)}</figcaption>\n"
+                   if node.caption or label else "")
+        inner = (self.image(node.image) + "\n") if node.image else self.blocks(node.content)
+        return f"<figure{ident}>\n{inner}{caption}</figure>\n"
+
+    def div(self, node: Div) -> str:
+        """A fenced div: its classes and id kept; a Quarto callout is an aside with a title."""
+        if node.callout:
+            title_id = f"{node.attr.id or 'callout'}-title-{node.line}"
+            title = (self.inlines(node.title) if node.title
+                     else esc(words.callout(node.callout, self.lang)))
+            role = ' role="note"'
+            return (f'<aside class="callout callout-{node.callout}"{_id(node.attr.id)}{role} '
+                    f'aria-labelledby="{esc(title_id)}">\n'
+                    f'<p class="callout-title" id="{esc(title_id)}">{title}</p>\n'
+                    f'{self.blocks(node.children)}</aside>\n')
+        if node.attr.id == "refs" and not node.children:
+            return ""
+        return f"<div{_attrs(node.attr)}>\n{self.blocks(node.children)}</div>\n"
 
     def paragraph(self, node: Paragraph, back: str = "", back_text: str = "") -> str:
         if self.summary is None:
@@ -275,13 +429,31 @@ class _Renderer:
         the screen, a named region the keyboard can reach, so it scrolls without a mouse."""
         def cell(tag: str, c: TableCell) -> str:
             style = f' style="text-align: {c.align}"' if c.align else ""
-            return f"<{tag}{style}>{self.inlines(c.children)}</{tag}>"
+            span = (f' colspan="{c.colspan}"' if c.colspan > 1 else "") + (
+                f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "")
+            inner = self.inlines(c.children) if not c.blocks else self.trimmed(c.blocks)
+            return f"<{tag}{span}{style}>{inner}</{tag}>"
 
-        head = "".join(cell("th", c) for c in node.header)
-        rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n"
-                       for row in node.rows)
+        def rows_of(rows: tuple[tuple[TableCell, ...], ...], tag: str) -> str:
+            return "".join("<tr>" + "".join(cell(tag, c) for c in row) + "</tr>\n"
+                           for row in rows)
+
+        head_rows = ((node.header,) if node.header else ()) + node.more_header
+        head = f"<thead>\n{rows_of(head_rows, 'th')}</thead>\n" if head_rows else ""
+        rows = rows_of(node.rows, "td")
         body = f"<tbody>\n{rows}</tbody>\n" if rows else ""
-        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n{body}</table>"
+        foot = f"<tfoot>\n{rows_of(node.foot, 'td')}</tfoot>\n" if node.foot else ""
+        number = self.numbers.get(node.attr.id) if node.attr.id else None
+        label = (f'<span class="table-label">{esc(words.label("tbl", self.lang))}\u00a0'
+                 f'{esc(number)}:</span> ' if number else "")
+        caption = (f"<caption>{label}{self.inlines(node.caption)}</caption>\n"
+                   if node.caption or label else "")
+        total = sum(node.widths)
+        cols = ("<colgroup>\n" + "".join(f'<col style="width: {100 * w / total:.0f}%" />\n'
+                                        for w in node.widths) + "</colgroup>\n"
+                if node.widths and total > 0 else "")
+        ident = _id(node.attr.id)
+        table = f"<table{ident}>\n{caption}{cols}{head}{body}{foot}</table>"
         if not self.target.scroll_tables:
             return table + ("" if trimmed else "\n")
         self.tables += 1
@@ -306,9 +478,12 @@ class _Renderer:
                         f'{self.blocks(part.blocks)}</section>\n')
             case "references":
                 entries = "".join(self.entry(key, entry) for key, entry in self.formatted.entries)
+                heading = (Heading(level=top, id=part.id, children=part.heading.children,
+                                   line=part.heading.line) if part.heading
+                           else _made_heading(top, part.id, "References"))
                 return (f'<section class="references level{top}"{self.epub_type("bibliography")} '
                         f'role="doc-bibliography" aria-labelledby="{part.id}">\n'
-                        f'{self.heading(_made_heading(top, part.id, "References"))}'
+                        f'{self.heading(heading)}'
                         f'<div class="csl-bib-body">\n{entries}</div>\n</section>\n')
             case "notes":
                 return (f'<section class="footnotes level{top}"{self.epub_type("endnotes")} '
@@ -359,18 +534,88 @@ def _toc(headings: list[Heading], top: int) -> tuple[TocEntry, ...]:
 
 def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
     """The document → its body for ``target``: the top-level parts, references and notes."""
-    out = links.outline(doc, bool(formatted.entries))
+    out = links.outline(doc, bool(formatted.entries), target.chunked)
     where = links.where(out, [key for key, _ in formatted.entries]) if target.chunked else {}
-    r = _Renderer(formatted, target, where)
+    r = _Renderer(formatted, target, where, doc.meta.lang, links.numbers(doc.blocks))
     html = [""] * len(out.parts)
     # The references last: on the web page they link back to every citation, the notes' too.
     for i in sorted(range(len(out.parts)), key=lambda i: out.parts[i].kind == "references"):
         html[i] = r.part(out.parts[i], out.top)
-    titles = {"lead": "", "references": "References", "notes": "Notes"}
+    titles = {"lead": "", "references": "References", "notes": "Notes", "section": ""}
     sections = tuple(Section(id=p.id, kind=p.kind, html=h, file=p.file if target.chunked else "",
                              title=plain_text(p.heading.children) if p.heading else titles[p.kind])
                      for p, h in zip(out.parts, html, strict=True))
-    headings = list(out.headings) + [_made_heading(out.top, p.id, titles[p.kind])
-                                     for p in out.parts if p.kind in ("references", "notes")]
+    headings = list(out.headings) + [
+        p.heading if p.heading else _made_heading(out.top, p.id, titles[p.kind])
+        for p in out.parts if p.kind in ("references", "notes")]
     return Body(sections=sections, toc=_toc(headings, out.top), images=tuple(r.images),
                 summary=r.summary, formatted=formatted)
+
+
+def _is_inline(node: object) -> bool:
+    return isinstance(node, Inline.__args__)
+
+
+def _tight_blocks(blocks: tuple[Block, ...]) -> bool:
+    return len(blocks) == 1 and isinstance(blocks[0], Paragraph)
+
+
+def _id(ident: str) -> str:
+    return f' id="{esc(ident)}"' if ident else ""
+
+
+def _attrs(a: Attr, drop: str = "") -> str:
+    """A span's or div's id and classes (its key/value pairs are not markup: left out)."""
+    classes = " ".join(c for c in a.classes if c != drop)
+    return _id(a.id) + (f' class="{esc(classes)}"' if classes else "")
+
+
+_LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:%|px|em|rem|cm|mm|in|pt)?$")
+
+
+def _length(value: str) -> str:
+    """A width or height from ``{width=50%}``, when it is a plain CSS length ("" if not)."""
+    value = value.strip()
+    if not _LENGTH.match(value):
+        return ""
+    return value + ("px" if value[-1].isdigit() else "")
+
+
+def _line_numbers(spec: str) -> list[int]:
+    """``"1,3-5"`` → ``[1, 3, 4, 5]`` (pandoc's and Quarto's highlighted-lines syntax)."""
+    out: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        a, _, b = part.partition("-")
+        if a.isdigit() and (not b or b.isdigit()):
+            out.extend(range(int(a), int(b or a) + 1))
+    return out[:10_000]
+
+
+def _highlight(text: str, language: str, numbered: bool, start: int,
+               marked: frozenset[int]) -> str | None:
+    """Pygments' token spans for ``text`` (``render.highlight``), None when no lexer knows
+    the language or the module is not there."""
+    try:
+        from publisher.render import highlight  # type: ignore[attr-defined]
+    except ImportError:  # until render/highlight.py (the mathcode branch) is merged
+        return None
+    result: str | None = highlight.code_html(text, language, numbered=numbered, start=start,
+                                             emphasised=marked)
+    return result
+
+
+def _math_markup(tex: str, display: bool, target: str) -> str | None:
+    """MathML (web, EPUB) or an SVG (print) for a formula (``render.math``); None when it
+    cannot be converted."""
+    try:
+        from publisher.render import math  # type: ignore[attr-defined]
+    except ImportError:  # until render/math.py (the mathcode branch) is merged
+        return None
+    if target == "print":
+        svg = math.svg(tex, display)
+        if svg is None:
+            return None
+        markup: str = svg.markup
+        return markup
+    found: str | None = math.mathml(tex, display)
+    return found
