@@ -254,6 +254,8 @@ class Converter:
                 return CodeBlock(text=text, language=language, line=line, attr=rest)
             case "RawBlock":
                 fmt, text = c
+                if fmt != "html":
+                    line = self.loc.next_line()  # the ```{=format} fence
                 self.loc.find(text.strip().split("\n")[0])
                 if fmt == "html":
                     return [("html", text, line)]
@@ -528,9 +530,12 @@ class Converter:
             case "Image":
                 attr, inlines, (src, title) = c
                 a = self.attr(attr)
-                alt = self.inlines(inlines)
+                used = set(self.loc.used)  # the alt text's citations are dropped (it is text):
+                alt = self.inlines(inlines)  # their places stay free for the caption's
+                self.loc.used.clear()
+                self.loc.used.update(used)
                 self.loc.find(src)
-                return Image(src=src, alt=plain_text(alt), title=title, line=line, attr=a)
+                return Image(src=src, alt=plain_text(alt).strip(), title=title, line=line, attr=a)
             case "Note":
                 return self.note(c, line)
             case "Span":
