@@ -78,6 +78,17 @@ CALLOUTS = ("note", "tip", "warning", "important", "caution")
 _EQ_LABEL = re.compile(r"^\{#(?P<ID>eq:[^\s{}]+)\}$")
 _DROPPED_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "noscript",
                               "template", "textarea", "svg", "math"})
+_HTML_ELEMENTS = frozenset(str.split("""
+a abbr acronym address applet area article aside audio b base basefont bdi bdo big blink
+blockquote body br button canvas caption center cite code col colgroup data datalist dd del
+details dfn dialog dir div dl dt em embed fieldset figcaption figure font footer form frame
+frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins kbd label legend
+li link main map mark marquee math menu meta meter nav noscript object ol optgroup option
+output p param picture pre progress q rp rt ruby s samp script search section select slot
+small source span strike strong style sub summary sup svg table tbody td template textarea
+tfoot th thead time title tr track tt u ul var video wbr"""))
+"""HTML's element names: a tag of another name (``<symbols>``, ``<T>``) is text an author
+wrote, shown as written."""
 _ALIGN = {"AlignLeft": "left", "AlignRight": "right", "AlignCenter": "center"}
 _LIST_STYLES = {"LowerAlpha": "a", "UpperAlpha": "A", "LowerRoman": "i", "UpperRoman": "I"}
 
@@ -227,7 +238,11 @@ class Converter:
     def block(self, node: dict[str, Any]) -> Block | list[Any] | None:
         t: Any = node.get("t")
         c: Any = node.get("c")
-        line = self.anchor(node)
+        fence = self.loc.next_line()  # where a fenced block's fence is
+        fenced = t in ("CodeBlock", "RawBlock", "HorizontalRule", "Div")
+        line = fence if fenced else self.anchor(node)
+        if 0 < line <= len(self.loc.starts):  # a block starts on a line of its own
+            self.loc.cursor = min(max(self.loc.cursor, self.loc.starts[line - 1]), self.loc.end)
         match t:
             case "Para" | "Plain":
                 para = Paragraph(children=self.inlines(c), line=line)
@@ -240,7 +255,6 @@ class Converter:
                 return Heading(level=level, id=a.id, children=self.inlines(inlines), line=line,
                                attr=a)
             case "CodeBlock":
-                line = self.loc.next_line()  # the fence, or the first indented line
                 attr, text = c
                 a = self.attr(attr)
                 first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
@@ -254,8 +268,8 @@ class Converter:
                 return CodeBlock(text=text, language=language, line=line, attr=rest)
             case "RawBlock":
                 fmt, text = c
-                if fmt != "html":
-                    line = self.loc.next_line()  # the ```{=format} fence
+                if fmt == "html":
+                    line = self.anchor(node)
                 self.loc.find(text.strip().split("\n")[0])
                 if fmt == "html":
                     return [("html", text, line)]
@@ -287,7 +301,6 @@ class Converter:
             case "LineBlock":
                 return LineBlock(lines=tuple(self.inlines(ln) for ln in c), line=line)
             case "HorizontalRule":
-                line = self.loc.next_line()
                 self.loc.cursor = max(self.loc.cursor,
                                       self.loc.starts[min(line, len(self.loc.starts) - 1)])
                 return ThematicBreak(line=line)
@@ -296,8 +309,7 @@ class Converter:
             case "Figure":
                 return self.figure(c, line)
             case "Div":
-                m = self.loc.search(re.compile(r"^[ \t>]*(?::::|<div)", re.M), window=400)
-                return self.div(c, self.loc.position(m.start())[0] if m else line)
+                return self.div(c, line)
             case _:
                 self.warn("markdown-unsupported", f"pandoc's '{t}' block is not supported; it "
                           "is left out", line, once=f"block-{t}")
@@ -688,6 +700,9 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                     top().append(Text(text=event[1], line=line))
                 continue
             tag = event[1]
+            if tag not in _HTML_ELEMENTS:
+                top().append(Text(text=_tag_text(text, event), line=line))
+                continue
             if tag in _DROPPED_CONTENT:
                 if event[0] == "start":
                     conv.warn("html-unsupported", f"raw HTML <{tag}> is not allowed; it and "
@@ -713,7 +728,17 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                         close(i)
                         break
     close(0)
-    return root
+    return _merge_text(root)
+
+
+def _tag_text(raw: str, event: tuple[Any, ...]) -> str:
+    """A tag that is no HTML element, as the author wrote it."""
+    if event[0] == "end":
+        return f"</{event[1]}>"
+    if raw.lstrip().startswith("<") and raw.count("<") == 1:
+        return raw.strip()
+    attrs = "".join(f' {k}="{v}"' if v else f" {k}" for k, v in event[2])
+    return f"<{event[1]}{attrs}>"
 
 
 def _is_inline(node: Any) -> bool:
@@ -849,8 +874,9 @@ def shift_headings(ast: dict[str, Any]) -> bool:
     level down, as ``pandoc --shift-heading-level-by=1`` does (the title is the front
     matter's). Returns whether it did."""
     blocks = ast.get("blocks", [])
-    if not any(b.get("t") == "Header" and b["c"][0] == 1 for b in _all_blocks(blocks)):
-        return False
+    first = next((b for b in _all_blocks(blocks) if b.get("t") == "Header"), None)
+    if first is None or first["c"][0] != 1:
+        return False  # `##` sections: a stray `#` stays (and is reported)
     for b in _all_blocks(blocks):
         if b.get("t") == "Header":
             b["c"][0] += 1
@@ -858,15 +884,16 @@ def shift_headings(ast: dict[str, Any]) -> bool:
 
 
 def _all_blocks(blocks: list[Any]) -> list[dict[str, Any]]:
+    """The blocks, and those inside divs and quotes, in document order."""
     out = []
-    stack = list(blocks)
+    stack = list(reversed(blocks))
     while stack:
         b = stack.pop()
         if not isinstance(b, dict):
             continue
         out.append(b)
         if b.get("t") in ("Div", "BlockQuote"):
-            stack.extend(b["c"][1] if b["t"] == "Div" else b["c"])
+            stack.extend(reversed(b["c"][1] if b["t"] == "Div" else b["c"]))
     return out
 
 
