@@ -76,6 +76,8 @@ CODES: tuple[Code, ...] = (
     Code("read", "html-unsupported", _W, "a raw HTML tag not on the allow-list (kbd, sup, sub, "
                                          "small, br, abbr, mark, span, div, tables, details...): "
                                          "the tag is left out"),
+    Code("read", "math-unsupported", _W, "a TeX formula that cannot be converted: shown as its "
+                                         "TeX, in code style"),
     Code("read", "crossref-unknown", _E, "a cross-reference (`@fig:x`, `@tbl:x`, `@eq:x`, "
                                          "`@sec:x`) to an id nothing has"),
     Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML or JSON, nests deeper "

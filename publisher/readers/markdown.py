@@ -77,7 +77,28 @@ def parse_markdown(body: str, path: Path = Path("article.md")
         return (), [error(path, 1, 1, "nesting-limit",
                           "the article nests too deep to read; flatten its quotes and lists")]
     blocks, diags = convert(body, path, ast)
-    return blocks, diags + _pandoc_messages(ran.log, path)
+    return blocks, diags + _pandoc_messages(ran.log, path) + _math_problems(blocks, path)
+
+
+def _math_problems(blocks: tuple[Block, ...], path: Path) -> list[Diagnostic]:
+    """A formula pandoc cannot read: shown as its TeX, in code style."""
+    from publisher.model import Math, walk
+
+    formulas = [n for n in walk(blocks) if isinstance(n, Math)]
+    if not formulas:
+        return []
+    from publisher.render import math
+
+    math.prepare((f.tex, f.display) for f in formulas)
+    out = []
+    for f in formulas:
+        why = math.problem(f.tex, f.display)
+        if why:
+            tex = " ".join(f.tex.split())
+            out.append(warning(path, f.line, f.column or 1, "math-unsupported",
+                               f"formula '{tex[:60]}' cannot be typeset ({why}); it is shown as "
+                               "its TeX: check it or simplify it"))
+    return out
 
 
 def _pandoc_messages(log: list[dict], path: Path) -> list[Diagnostic]:

@@ -63,6 +63,7 @@ from publisher.model import (
     Text,
     ThematicBreak,
     Underline,
+    walk,
 )
 from publisher.readers.markdown import plain_text
 from publisher.render import links, words
@@ -223,18 +224,20 @@ class _Renderer:
         return f"<{node.tag}{attrs}>{inner}</{node.tag}>{nl}"
 
     def math(self, node: Math) -> str:
-        """A formula: MathML on the web page and in the EPUB, SVG in print; its TeX in code
-        style when it cannot be converted. A labelled display formula carries its number."""
+        """A formula: MathML on the web page and in the EPUB, an SVG image in print; its TeX in
+        code style when it cannot be converted (the reader warned). A display formula is a
+        centred ``equation``; a labelled one carries its number, ``(n)``."""
         markup = _math_markup(node.tex, node.display, self.target.name)
-        cls = "math display" if node.display else "math inline"
         if markup is None:
             tex = node.tex.strip()
-            markup = f'<code class="tex">{esc(f"$${tex}$$" if node.display else f"${tex}$")}</code>'
-        if node.label:
-            number = self.numbers.get(node.label, "?")
-            return (f'<span class="{cls} numbered" id="{esc(node.label)}">{markup}'
-                    f'<span class="eq-number">({esc(number)})</span></span>')
-        return f'<span class="{cls}">{markup}</span>'
+            markup = (f'<code class="math-tex">'
+                      f'{esc(f"$${tex}$$" if node.display else f"${tex}$")}</code>')
+        if not node.display:
+            return markup
+        ident = f' id="{esc(node.label)}"' if node.label else ""
+        number = (f'<span class="eqno">({esc(self.numbers.get(node.label, "?"))})</span>'
+                  if node.label else "")
+        return f'<span class="equation"{ident}>{markup}{number}</span>'
 
     def crossref(self, node: CrossRef) -> str:
         """``@fig:x``: "Figure 1", linked to the figure; several: "Figures 1 and 2"."""
@@ -536,6 +539,7 @@ def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
     """The document → its body for ``target``: the top-level parts, references and notes."""
     out = links.outline(doc, bool(formatted.entries), target.chunked)
     where = links.where(out, [key for key, _ in formatted.entries]) if target.chunked else {}
+    _prepare_math(doc)
     r = _Renderer(formatted, target, where, doc.meta.lang, links.numbers(doc.blocks))
     html = [""] * len(out.parts)
     # The references last: on the web page they link back to every citation, the notes' too.
@@ -594,28 +598,34 @@ def _line_numbers(spec: str) -> list[int]:
 def _highlight(text: str, language: str, numbered: bool, start: int,
                marked: frozenset[int]) -> str | None:
     """Pygments' token spans for ``text`` (``render.highlight``), None when no lexer knows
-    the language or the module is not there."""
-    try:
-        from publisher.render import highlight  # type: ignore[attr-defined]
-    except ImportError:  # until render/highlight.py (the mathcode branch) is merged
-        return None
-    result: str | None = highlight.code_html(text, language, numbered=numbered, start=start,
-                                             emphasised=marked)
-    return result
+    the language."""
+    from publisher.render import highlight
+
+    return highlight.code_html(text, language, numbered=numbered, start=start, emphasised=marked)
 
 
 def _math_markup(tex: str, display: bool, target: str) -> str | None:
-    """MathML (web, EPUB) or an SVG (print) for a formula (``render.math``); None when it
+    """MathML (web, EPUB) or an SVG image (print) for a formula (``render.math``); None when it
     cannot be converted."""
-    try:
-        from publisher.render import math  # type: ignore[attr-defined]
-    except ImportError:  # until render/math.py (the mathcode branch) is merged
+    from publisher.render import math
+
+    if target != "print":
+        return math.mathml(tex, display)
+    drawn = math.svg(tex, display)
+    if drawn is None:
         return None
-    if target == "print":
-        svg = math.svg(tex, display)
-        if svg is None:
-            return None
-        markup: str = svg.markup
-        return markup
-    found: str | None = math.mathml(tex, display)
-    return found
+    # inline, not an <img> of a data: URI (the PDF's fetcher refuses those); sized in em and
+    # set on the baseline, the TeX as its <title>
+    kind = "display" if display else "inline"
+    style = (f"width:{drawn.width_em:.3f}em;height:{drawn.height_em:.3f}em;"
+             f"vertical-align:{-drawn.baseline_em:.3f}em")
+    return drawn.markup.replace("<svg ", f'<svg class="math {kind}" style="{style}" ', 1)
+
+
+def _prepare_math(doc: Document) -> None:
+    """Convert every formula of the document in one batch (``render.math.prepare``)."""
+    formulas = [(n.tex, n.display) for n in walk(doc.blocks) if isinstance(n, Math)]
+    if formulas:
+        from publisher.render import math
+
+        math.prepare(formulas)
