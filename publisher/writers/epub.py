@@ -202,6 +202,8 @@ class _Pages:
                                   **values).encode("utf-8")
         item = XhtmlDocument(uid=uid, file_name=file_name, title=title, lang=self.page.meta.lang,
                              content=content)
+        if b"<math " in content:  # MathML in the chapter: the manifest says so (EPUB 3)
+            item.properties.append("mathml")
         self.book.add_item(item)
         if uid != "cover":
             self.documents.append((file_name, content))
