@@ -266,7 +266,7 @@ ELEMENTS: dict[str, frozenset[str]] = {
         "col": {"span"}, "colgroup": {"span"}, "details": {"open"}, "summary": set(),
         "blockquote": set(), "ul": set(), "ol": {"start"}, "li": set(), "dl": set(),
         "dt": set(), "dd": set(), "hr": set(), "figure": set(), "figcaption": set(),
-        "center": set(), "pre": set(),
+        "center": set(), "pre": set(), "a": {"href"},
     }.items()}
 """Raw HTML elements an article may use, each with the attributes it may keep."""
 VOID_ELEMENTS = frozenset({"br", "hr", "col"})

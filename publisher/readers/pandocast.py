@@ -709,12 +709,20 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                               "its content are left out", line)
                     dropping = tag
                 continue
+            if tag == "img" and event[0] == "start":  # an image like any other: checked, credited
+                found = dict(event[2])
+                if found.get("src"):
+                    width = found.get("width", "")
+                    top().append(Image(src=found["src"], alt=found.get("alt", ""),
+                                       title=found.get("title", ""), line=line,
+                                       attr=Attr(pairs=(("width", width),) if width else ())))
+                continue
             if tag not in ELEMENTS:
                 if event[0] == "start":
                     conv.warn("html-unsupported",
                               f"raw HTML <{tag}> is not allowed (allowed: kbd, sup, sub, small, "
-                              "br, abbr, mark, span, div, tables, details...); the tag is left "
-                              "out, its content kept", line)
+                              "br, abbr, mark, span, div, a, img, tables, details...); the tag "
+                              "is left out, its content kept", line)
                 continue
             if event[0] == "start":
                 attrs = tuple((k, v) for k, v in event[2] if k in ELEMENTS[tag])
@@ -910,7 +918,23 @@ def convert(body: str, path: Path, ast: dict[str, Any]) -> tuple[tuple[Block, ..
     conv = Converter(body, path, ast)
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
     blocks += tuple(conv.notes)
-    return blocks, conv.diagnostics + list(_unknown_crossrefs(blocks, path))
+    return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path))
+                    + _yaml_in_body(body, path, ast))
+
+
+_YAML_START = re.compile(r"^---[ \t]*\n(?=[A-Za-z_][\w-]*:)", re.M)
+
+
+def _yaml_in_body(body: str, path: Path, ast: dict[str, Any]) -> list[Diagnostic]:
+    """A YAML block in the body: pandoc reads it as metadata, so no output shows it."""
+    if not ast.get("meta"):
+        return []
+    m = _YAML_START.search(body)
+    line = body.count("\n", 0, m.start()) + 1 if m else 1
+    keys = ", ".join(sorted(ast["meta"])[:5])
+    return [warning(path, line, 1, "markdown-unsupported",
+                    f"a YAML block in the body ({keys}) is read as metadata and shown nowhere; "
+                    "move its keys to the front matter, or fence it as code (```yaml)")]
 
 
 def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagnostic]:

@@ -215,11 +215,25 @@ class _Renderer:
     def element(self, node: Element | BlockElement) -> str:
         """An allow-listed HTML element the article wrote (the reader kept only allowed tags
         and attributes); its children are inline nodes or blocks."""
-        attrs = "".join(f' {k}="{esc(v)}"' for k, v in node.attrs)
+        pairs = list(node.attrs)
+        if node.tag == "a":  # a raw link: vetted like a Markdown one, and never nested
+            href = dict(pairs).get("href", "")
+            target = safe_url(href) if href else None
+            pairs = [(k, v) for k, v in pairs if k != "href"]
+            if target is None or self.in_link:
+                inner = "".join(self.inline(c) for c in node.children if _is_inline(c))
+                return f'<span class="link-removed">{inner}</span>' if href else inner
+            pairs.insert(0, ("href", target))
+            self.anchors += 1
+        attrs = "".join(f' {k}="{esc(v)}"' for k, v in pairs)
         if node.tag in ("br", "hr", "col"):
             return f"<{node.tag}{attrs} />" + ("\n" if node.tag == "hr" else "")
-        inner = "".join(self.block(c) if not _is_inline(c) else self.inline(c)
-                        for c in node.children)
+        before, self.in_link = self.in_link, self.in_link or node.tag == "a"
+        try:
+            inner = "".join(self.block(c) if not _is_inline(c) else self.inline(c)
+                            for c in node.children)
+        finally:
+            self.in_link = before
         nl = "\n" if isinstance(node, BlockElement) else ""
         return f"<{node.tag}{attrs}>{inner}</{node.tag}>{nl}"
 
