@@ -701,7 +701,11 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                 continue
             tag = event[1]
             if tag not in _HTML_ELEMENTS:
-                top().append(Text(text=_tag_text(text, event), line=line))
+                if block or (event[0] == "start" and event[2]):  # <Listing caption=...>: markup
+                    conv.warn("html-unsupported", f"<{tag}> is no HTML element; the tag is left "
+                              "out, its content kept", line, once=f"unknown-{tag}")
+                else:  # `<T>`, `<symbols>` in a sentence: text the author wrote
+                    top().append(Text(text=_tag_text(text, event), line=line))
                 continue
             if tag in _DROPPED_CONTENT:
                 if event[0] == "start":

@@ -615,7 +615,9 @@ def _highlight(text: str, language: str, numbered: bool, start: int,
     the language."""
     from publisher.render import highlight
 
-    return highlight.code_html(text, language, numbered=numbered, start=start, emphasised=marked)
+    # pandoc's code has no last newline; some lexers (console) need one to end their last line
+    return highlight.code_html(text + "\n", language, numbered=numbered, start=start,
+                               emphasised=marked)
 
 
 def _math_markup(tex: str, display: bool, target: str) -> str | None:
