@@ -20,6 +20,7 @@ from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Block, Document, Metadata
 from publisher.readers import bibliography, frontmatter
+from publisher.readers.limits import guard
 from publisher.readers.metadata import metadata
 from publisher.readers.pandocast import convert, plain_text
 
@@ -67,17 +68,25 @@ def parse_markdown(body: str, path: Path = Path("article.md")
     definitions last, in number order) and what reading found wrong."""
     if not body.strip():
         return (), []
+    body, guarded = guard(body, path)
     try:
         ran = pandoc.run(["-f", READER, "-t", "json"], body.encode("utf-8"))
         ast = ran.json()
     except pandoc.PandocFailed as exc:
-        return (), [error(path, 1, 1, "markdown-failed",
-                          f"pandoc could not read the article: {exc.message}")]
+        return (), guarded + [error(path, 1, 1, "markdown-failed",
+                                    f"pandoc could not read the article: {exc.message}")]
     except RecursionError:
         return (), [error(path, 1, 1, "nesting-limit",
                           "the article nests too deep to read; flatten its quotes and lists")]
     blocks, diags = convert(body, path, ast)
-    return blocks, diags + _pandoc_messages(ran.log, path) + _math_problems(blocks, path)
+    # one nesting error of each kind, at its first place (the guard's or the reader's)
+    firsts: dict[str, Diagnostic] = {}
+    for d in sorted((d for d in guarded + diags if d.code == "nesting-limit"),
+                    key=lambda d: d.line):
+        firsts.setdefault(d.message.split(" nest ")[0], d)
+    rest = [d for d in diags if d.code != "nesting-limit"]
+    return (blocks, list(firsts.values()) + rest + _pandoc_messages(ran.log, path)
+            + _math_problems(blocks, path))
 
 
 def _math_problems(blocks: tuple[Block, ...], path: Path) -> list[Diagnostic]:

@@ -239,7 +239,8 @@ class Converter:
         t: Any = node.get("t")
         c: Any = node.get("c")
         fence = self.loc.next_line()  # where a fenced block's fence is
-        fenced = t in ("CodeBlock", "RawBlock", "HorizontalRule", "Div")
+        fenced = t in ("CodeBlock", "HorizontalRule", "Div") or (t == "RawBlock"
+                                                                 and c[0] != "html")
         line = fence if fenced else self.anchor(node)
         if 0 < line <= len(self.loc.starts):  # a block starts on a line of its own
             self.loc.cursor = min(max(self.loc.cursor, self.loc.starts[line - 1]), self.loc.end)
@@ -268,8 +269,6 @@ class Converter:
                 return CodeBlock(text=text, language=language, line=line, attr=rest)
             case "RawBlock":
                 fmt, text = c
-                if fmt == "html":
-                    line = self.anchor(node)
                 self.loc.find(text.strip().split("\n")[0])
                 if fmt == "html":
                     return [("html", text, line)]
@@ -720,6 +719,9 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                     top().append(Image(src=found["src"], alt=found.get("alt", ""),
                                        title=found.get("title", ""), line=line,
                                        attr=Attr(pairs=(("width", width),) if width else ())))
+                else:
+                    conv.warn("html-unsupported", "raw HTML <img> without a 'src': left out",
+                              line)
                 continue
             if tag not in ELEMENTS:
                 if event[0] == "start":
