@@ -170,3 +170,11 @@ def test_math_keeps_its_tex_and_its_label():
     maths = [n for n in m.walk(doc.blocks) if isinstance(n, m.Math)]
     assert [(x.tex.strip(), x.display, x.label, x.line) for x in maths] == [
         ("a_1 + b_2", False, "", 4), ("x + y", True, "eq:s", 7)]
+
+
+def test_an_unlisted_heading_stays_out_of_the_contents():
+    from publisher.citations.formatted import Formatted
+    from publisher.render.body import render
+
+    doc, _ = read("---\ntitle: T\n---\n## One\n\n## Extra {.unlisted}\n\n## Two\n")
+    assert [e.title for e in render(doc, Formatted()).toc] == ["One", "Two"]

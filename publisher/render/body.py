@@ -539,6 +539,8 @@ def _toc(headings: list[Heading], top: int) -> tuple[TocEntry, ...]:
     """Headings of the top two levels as a nested table of contents."""
     entries: list[TocEntry] = []
     for h in headings:
+        if "unlisted" in h.attr.classes:  # `{.unlisted}`: not in the table of contents
+            continue
         entry = TocEntry(id=h.id, title=plain_text(h.children), level=h.level)
         if h.level == top or not entries:
             entries.append(entry)
