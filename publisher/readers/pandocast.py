@@ -190,6 +190,8 @@ class Converter:
         self.note_labels: dict[str, int] = {}
         """Each ``[^label]`` called so far → its note's number (pandoc repeats a note called
         twice; we keep one, with two calls)."""
+        self.unknown_tags: set[str] = set()
+        """Names of tags that are no HTML element and were left out as markup."""
         self.plains: set[int] = set()
         """The ``Paragraph`` nodes made of pandoc's ``Plain`` (bare text inside raw HTML)."""
 
@@ -247,6 +249,8 @@ class Converter:
         match t:
             case "Para" | "Plain":
                 para = Paragraph(children=self.inlines(c), line=line)
+                if all(isinstance(x, Text) and not x.text.strip() for x in para.children):
+                    return None  # only markup that was left out (a comment, a tag)
                 if t == "Plain":
                     self.plains.add(id(para))
                 return para
@@ -700,7 +704,10 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
                 continue
             tag = event[1]
             if tag not in _HTML_ELEMENTS:
-                if block or (event[0] == "start" and event[2]):  # <Listing caption=...>: markup
+                if (block or (event[0] == "start" and event[2])
+                        or (event[0] == "end" and tag in conv.unknown_tags)):
+                    # <Listing caption=...>: markup (and its end tag), not text
+                    conv.unknown_tags.add(tag)
                     conv.warn("html-unsupported", f"<{tag}> is no HTML element; the tag is left "
                               "out, its content kept", line, once=f"unknown-{tag}")
                 else:  # `<T>`, `<symbols>` in a sentence: text the author wrote
