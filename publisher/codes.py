@@ -69,6 +69,19 @@ CODES: tuple[Code, ...] = (
                                       "levels"),
     Code("read", "table-limit", _E, "a table over 64 columns or 20 000 cells"),
     Code("read", "footnote-unused", _W, "a footnote defined but never referred to"),
+    Code("read", "markdown-failed", _E, "pandoc could not read the body (out of time or memory)"),
+    Code("read", "markdown-warning", _W, "a warning pandoc gave while reading the body"),
+    Code("read", "markdown-unsupported", _W, "a pandoc construct the outputs cannot show: it is "
+                                             "left out"),
+    Code("read", "markdown-raw-dropped", _W, "a raw block or raw text for another format "
+                                             "(`{=latex}`, TeX commands): left out"),
+    Code("read", "html-unsupported", _W, "a raw HTML tag not on the allow-list (kbd, sup, sub, "
+                                         "small, br, abbr, mark, span, div, tables, details...): "
+                                         "the tag is left out"),
+    Code("read", "math-unsupported", _W, "a TeX formula that cannot be converted: shown as its "
+                                         "TeX, in code style"),
+    Code("read", "crossref-unknown", _E, "a cross-reference (`@fig:x`, `@tbl:x`, `@eq:x`, "
+                                         "`@sec:x`) to an id nothing has"),
     Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML, JSON or BibLaTeX "
                                   "pandoc reads, nests deeper than 32 levels, or is not a list "
                                   "of CSL items"),

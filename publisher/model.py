@@ -16,6 +16,24 @@ from pathlib import Path
 from typing import Any
 
 # --------------------------------------------------------------------------------------------
+# Attributes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Attr:
+    """pandoc's attributes ``{#id .class key=value}``: an id, classes and key/value pairs."""
+
+    id: str = ""
+    classes: tuple[str, ...] = ()
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def get(self, key: str, default: str = "") -> str:
+        return next((v for k, v in self.pairs if k == key), default)
+
+
+NO_ATTR = Attr()
+
+# --------------------------------------------------------------------------------------------
 # Inline nodes
 
 
@@ -67,6 +85,7 @@ class Link:
     title: str
     children: tuple[Inline, ...]
     line: int
+    attr: Attr = NO_ATTR
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,6 +96,8 @@ class Image:
     alt: str
     title: str
     line: int
+    attr: Attr = NO_ATTR
+    """``{width=50%}`` and the like."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -137,8 +158,123 @@ class RawHTML:
     line: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Superscript:
+    """``2^10^``."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Subscript:
+    """``H~2~O``."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SmallCaps:
+    """``[x]{.smallcaps}``."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Underline:
+    """``[x]{.underline}``."""
+
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Quoted:
+    """Text in quotation marks (smart punctuation): the renderer sets the marks of the
+    article's language (en “ ” ‘ ’, de „ “ ‚ ‘, fr « » ...)."""
+
+    double: bool
+    children: tuple[Inline, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Span:
+    """``[x]{#id .class key=val}``: a bracketed span (``.mark`` highlights)."""
+
+    children: tuple[Inline, ...]
+    line: int
+    attr: Attr = NO_ATTR
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Math:
+    """``$x$`` (inline) or ``$$x$$`` (display); ``label`` is a pandoc-crossref ``{#eq:x}`` id."""
+
+    tex: str
+    display: bool
+    line: int
+    label: str = ""
+    column: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CrossRef:
+    """pandoc-crossref ``@fig:x``, ``[@fig:a; @fig:b]``, ``-@fig:x`` (no prefix), ``@Fig:x``
+    (capitalised): a numbered reference to figures, tables, equations or sections."""
+
+    kind: str
+    """``fig``, ``tbl``, ``eq`` or ``sec``."""
+    ids: tuple[str, ...]
+    suppress_prefix: bool
+    capitalize: bool
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawInline:
+    """Raw inline text for another format (``{=latex}``): never shown. Kept for messages."""
+
+    format: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Element:
+    """An allow-listed HTML element written in the article (``<kbd>``, ``<details>`` ...),
+    parsed at read time: ``tag`` from ``ELEMENTS``, attributes from its allow-list only. Its
+    children are inline nodes, or blocks for block elements."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...]
+    children: tuple[Any, ...]
+    line: int
+
+
+ELEMENTS: dict[str, frozenset[str]] = {
+    tag: frozenset({"class", "title", "lang", "dir"} | extra) for tag, extra in {
+        "kbd": set(), "sup": set(), "sub": set(), "small": set(), "br": set(), "abbr": set(),
+        "mark": set(), "span": set(), "div": set(), "em": set(), "strong": set(), "i": set(),
+        "b": set(), "u": set(), "s": set(), "del": set(), "ins": set(), "q": set(),
+        "cite": set(), "dfn": set(), "var": set(), "samp": set(), "code": set(), "p": set(),
+        "table": set(), "caption": set(), "thead": set(), "tbody": set(), "tfoot": set(),
+        "tr": set(), "th": {"colspan", "rowspan", "scope"}, "td": {"colspan", "rowspan"},
+        "col": {"span"}, "colgroup": {"span"}, "details": {"open"}, "summary": set(),
+        "blockquote": set(), "ul": set(), "ol": {"start"}, "li": set(), "dl": set(),
+        "dt": set(), "dd": set(), "hr": set(), "figure": set(), "figcaption": set(),
+        "center": set(), "pre": set(), "a": {"href"},
+    }.items()}
+"""Raw HTML elements an article may use, each with the attributes it may keep."""
+VOID_ELEMENTS = frozenset({"br", "hr", "col"})
+
+
 Inline = (Text | Emphasis | Strong | Strikeout | Code | Link | Image | Citation | FootnoteRef
-          | SoftBreak | HardBreak | RawHTML)
+          | SoftBreak | HardBreak | RawHTML | Superscript | Subscript | SmallCaps | Underline
+          | Quoted | Span | Math | CrossRef | RawInline | Element)
 
 # --------------------------------------------------------------------------------------------
 # Block nodes
@@ -152,6 +288,8 @@ class Heading:
     id: str
     children: tuple[Inline, ...]
     line: int
+    attr: Attr = NO_ATTR
+    """Its classes (``unnumbered``, ``unlisted``) and pairs; ``id`` above is the one to use."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -187,6 +325,8 @@ class OrderedList:
     start: int
     tight: bool
     line: int
+    style: str = ""
+    """The numbering: ``a``, ``A``, ``i``, ``I`` (an HTML ``type``); empty for decimal."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -204,6 +344,9 @@ class CodeBlock:
     text: str
     language: str
     line: int
+    attr: Attr = NO_ATTR
+    """The classes other than the language (``numberLines``), and the pairs (``startFrom``,
+    ``hl_lines``)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,23 +356,39 @@ class TableCell:
     children: tuple[Inline, ...]
     align: str
     line: int
+    blocks: tuple[Block, ...] = ()
+    """A grid table's cell of several blocks (then ``children`` is empty)."""
+    colspan: int = 1
+    rowspan: int = 1
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Table:
-    """A GFM pipe table: one header row and body rows."""
+    """A table (pipe, grid, simple, multiline or HTML): header rows, body rows, a foot."""
 
     header: tuple[TableCell, ...]
     rows: tuple[tuple[TableCell, ...], ...]
     line: int
+    more_header: tuple[tuple[TableCell, ...], ...] = ()
+    """Header rows after the first."""
+    foot: tuple[tuple[TableCell, ...], ...] = ()
+    caption: tuple[Inline, ...] = ()
+    widths: tuple[float, ...] = ()
+    """Relative column widths (pandoc's, from multiline and grid tables); empty: automatic."""
+    attr: Attr = NO_ATTR
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Figure:
-    """An image alone in its paragraph: shown as a figure with its alt text as caption."""
+    """A figure: an image alone in its paragraph (``![caption](src){#fig:x}``) or pandoc's
+    figure block; ``caption`` holds inline markup and citations; ``image`` is the image, or
+    None when the figure holds other blocks (``content``)."""
 
-    image: Image
+    image: Image | None
     line: int
+    caption: tuple[Inline, ...] = ()
+    content: tuple[Block, ...] = ()
+    attr: Attr = NO_ATTR
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -257,12 +416,65 @@ class FootnoteDef:
     line: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Div:
+    """``::: {.class #id}`` fenced div (or ``<div>``); ``callout`` is a Quarto callout's kind
+    (``note``, ``tip``, ``warning``, ``important``, ``caution``) with its ``title``."""
+
+    children: tuple[Block, ...]
+    line: int
+    attr: Attr = NO_ATTR
+    callout: str = ""
+    title: tuple[Inline, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DefinitionItem:
+    term: tuple[Inline, ...]
+    definitions: tuple[tuple[Block, ...], ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DefinitionList:
+    items: tuple[DefinitionItem, ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LineBlock:
+    """``| line``: lines kept as written (verse, addresses)."""
+
+    lines: tuple[tuple[Inline, ...], ...]
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RawBlock:
+    """A raw block for another format (``{=latex}``): never shown. Kept for messages."""
+
+    format: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class BlockElement:
+    """An allow-listed HTML element holding blocks (``<details>``, ``<table>``)."""
+
+    tag: str
+    attrs: tuple[tuple[str, str], ...]
+    children: tuple[Any, ...]
+    line: int
+
+
 RESERVED_IDS = frozenset({"article-body", "attribution", "attribution-title", "disclaimer-title",
                           "image-credits-title", "toc-title"})
 """Ids the default theme's templates use; heading ids never take them."""
 
 Block = (Heading | Paragraph | BulletList | OrderedList | BlockQuote | CodeBlock | Table | Figure
-         | ThematicBreak | HTMLBlock | FootnoteDef)
+         | ThematicBreak | HTMLBlock | FootnoteDef | Div | DefinitionList | LineBlock | RawBlock
+         | BlockElement)
 
 # --------------------------------------------------------------------------------------------
 # Metadata and the document
@@ -417,7 +629,7 @@ def walk(nodes: Any) -> Iterator[Any]:
         node = stack.pop()
         if isinstance(node, tuple):
             stack.extend(reversed(node))
-        elif is_dataclass(node) and not isinstance(node, (CitationItem, Reference, Metadata)):
+        elif is_dataclass(node) and not isinstance(node, (CitationItem, Reference, Metadata, Attr)):
             yield node
             children = [getattr(node, f.name) for f in fields(node)]
             stack.extend(reversed([c for c in children if isinstance(c, tuple) or is_dataclass(c)]))

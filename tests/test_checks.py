@@ -47,7 +47,7 @@ def test_unknown_citation_key_suggests_the_closest(article):
     unknown = [d for d in diags if d.code == "cite-unknown"]
     assert len(unknown) == 1
     d = unknown[0]
-    assert (d.severity.value, d.line, d.column) == ("error", 7, 10)
+    assert (d.severity.value, d.line, d.column) == ("error", 7, 11)  # its '@'
     assert "'@smith2061'" in d.message and "did you mean '@smith2016'" in d.message
 
 

@@ -1,4 +1,4 @@
-"""Golden fixtures: Markdown in, the body's markup out, side by side (as markdown-it-py does).
+"""Golden fixtures: Markdown in, the body's markup out, side by side (as markdown-it-py's own tests are laid out).
 
 Each file in ``tests/fixtures/markdown/`` holds cases, each made of a title line, a line with a
 single ``.``, the Markdown input, a line ``.``, the expected body markup, and a line ``.``. The

@@ -44,7 +44,7 @@ def test_each_block_type_and_its_line():
     doc, _ = read(text)
     kinds = [type(b).__name__ for b in doc.blocks]
     assert kinds == ["Heading", "Paragraph", "BulletList", "OrderedList", "BlockQuote", "CodeBlock",
-                     "Table", "Figure", "ThematicBreak", "HTMLBlock", "Paragraph", "FootnoteDef"]
+                     "Table", "Figure", "ThematicBreak", "Div", "Paragraph", "FootnoteDef"]
     lines = [b.line for b in doc.blocks]
     assert lines == [4, 6, 8, 11, 13, 15, 19, 23, 25, 27, 29, 31]
     heading = doc.blocks[0]
@@ -66,7 +66,7 @@ def test_citations_pandoc_syntax():
     cites = [i for i in doc.blocks[0].children if isinstance(i, m.Citation)]
     assert len(cites) == 2
     first, second = cites
-    assert not first.in_text and first.line == 4 and first.column == 3
+    assert not first.in_text and first.line == 4 and first.column == 8  # its first '@'
     assert first.items[0] == m.CitationItem(key="smith2016", prefix="see", locator="12", label="page")
     assert first.items[1].key == "white2018" and first.items[1].suppress_author
     assert second.in_text and second.line == 5
@@ -108,4 +108,73 @@ def test_citation_columns_are_file_columns_inside_containers():
     from publisher.citations.engine import citations
 
     found = {c.items[0].key: (c.line, c.column) for c in citations(doc.blocks)}
-    assert found == {"q": (4, 14), "l": (7, 8), "t": (11, 7)}
+    assert found == {"q": (4, 15), "l": (7, 9), "t": (11, 8)}  # each '@' in the file
+
+
+def test_each_citation_is_at_its_own_at_sign_even_in_notes_quotes_and_captions():
+    text = ("---\ntitle: T\n---\n"
+            "A [@a] and [@a] again.[^n] And @b [p. 4].\n\n"     # 4
+            "> In a quote [see @a, p. 2].\n\n"                   # 6
+            "![Caption [@b]](x.png){#fig:x}\n\n"                 # 8
+            "Last [@a].\n\n"                                     # 10
+            "[^n]: In the note [@b].\n")                         # 12
+    doc, _ = read(text)
+    from publisher.citations.engine import citations
+
+    found = [(c.items[0].key, c.line, c.column) for c in citations(doc.blocks)]
+    assert sorted(found, key=lambda f: (f[1], f[2])) == [
+        ("a", 4, 4), ("a", 4, 13), ("b", 4, 32), ("a", 6, 19), ("b", 8, 12), ("a", 10, 7),
+        ("b", 12, 20)]
+
+
+def test_crossrefs_are_not_citations_and_an_unknown_target_is_a_located_error():
+    doc, diags = read("---\ntitle: T\n---\nSee @fig:a, [-@tbl:b; @tbl:c] and @Fig:a.\n\n"
+                      "![A](x.png){#fig:a}\n")
+    refs = [n for n in m.walk(doc.blocks) if isinstance(n, m.CrossRef)]
+    assert [(r.kind, r.ids, r.suppress_prefix, r.capitalize) for r in refs] == [
+        ("fig", ("fig:a",), False, False), ("tbl", ("tbl:b", "tbl:c"), True, False),
+        ("fig", ("Fig:a",), False, True)]
+    assert not [n for n in m.walk(doc.blocks) if isinstance(n, m.Citation)]
+    assert [(d.code, d.line, d.column) for d in diags] == [
+        ("crossref-unknown", 4, 15), ("crossref-unknown", 4, 15)]
+    assert "@tbl:b" in diags[0].message and "@tbl:c" in diags[1].message
+
+
+def test_raw_html_outside_the_allow_list_and_other_formats_are_located_warnings():
+    doc, diags = read("---\ntitle: T\n---\nText <kbd>k</kbd> <font>f</font>\n\n"
+                      "```{=latex}\n\\newpage\n```\n\n<script>x()</script>\n")
+    assert [(d.code, d.line) for d in diags] == [
+        ("html-unsupported", 4), ("markdown-raw-dropped", 6), ("html-unsupported", 10)]
+    kinds = [type(n).__name__ for n in m.walk(doc.blocks)]
+    assert "Element" in kinds and "RawBlock" not in kinds
+    assert "x()" not in repr(doc.blocks) and "font" not in repr(doc.blocks)
+
+
+def test_headings_written_with_one_hash_are_shifted_and_reserved_ids_renamed():
+    doc, diags = read("---\ntitle: T\n---\n# Intro\n\n## Sub {#toc-title}\n\n"
+                      "[back](#toc-title)\n")
+    heads = [b for b in doc.blocks if isinstance(b, m.Heading)]
+    assert [(h.level, h.id) for h in heads] == [(2, "intro"), (3, "toc-title-1")]
+    link = next(n for n in m.walk(doc.blocks) if isinstance(n, m.Link))
+    assert link.url == "#toc-title-1"
+    assert diags == []
+
+
+def test_an_unused_footnote_is_reported_at_its_definition():
+    _, diags = read("---\ntitle: T\n---\nText.\n\n[^x]: Never called.\n")
+    assert [(d.code, d.line) for d in diags] == [("footnote-unused", 6)]
+
+
+def test_math_keeps_its_tex_and_its_label():
+    doc, _ = read("---\ntitle: T\n---\nInline $a_1 + b_2$ here.\n\n$$\nx + y\n$$ {#eq:s}\n")
+    maths = [n for n in m.walk(doc.blocks) if isinstance(n, m.Math)]
+    assert [(x.tex.strip(), x.display, x.label, x.line) for x in maths] == [
+        ("a_1 + b_2", False, "", 4), ("x + y", True, "eq:s", 7)]
+
+
+def test_an_unlisted_heading_stays_out_of_the_contents():
+    from publisher.citations.formatted import Formatted
+    from publisher.render.body import render
+
+    doc, _ = read("---\ntitle: T\n---\n## One\n\n## Extra {.unlisted}\n\n## Two\n")
+    assert [e.title for e in render(doc, Formatted()).toc] == ["One", "Two"]

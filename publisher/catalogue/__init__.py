@@ -230,7 +230,7 @@ def sitemap(items: list[Item], base_url: str = "") -> bytes:
 def write(root: Path, out: Path, *, title: str = "Catalogue", base_url: str = "",
           theme: Path | None = None) -> list[Path]:
     from publisher import __version__
-    from publisher.render.templating import default_theme, render_template
+    from publisher.render.templating import default_theme, render_template, stylesheet
     from publisher.writers.output import write_atomic
 
     theme = theme or default_theme()
@@ -242,7 +242,7 @@ def write(root: Path, out: Path, *, title: str = "Catalogue", base_url: str = ""
             for item in items]
     page = render_template(theme, "collection/catalogue.html.j2", title=title, rows=rows,
                            generator=f"publisher {__version__}")
-    css = ((theme / "web.css").read_text(encoding="utf-8") + "\n"
+    css = (stylesheet(theme, "web.css") + "\n"
            + (theme / "collection" / "web.css").read_text(encoding="utf-8"))
     written += [write_atomic(out / "index.html", page),
                 write_atomic(out / "catalogue" / "style.css", css),

@@ -18,7 +18,7 @@ from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
 from publisher.codes import Severity, lookup
 from publisher.diagnostics import Diagnostic, diagnostic, error, warning
-from publisher.model import Document, Heading, Link, Text, walk
+from publisher.model import Document, Heading, Link, Math, Text, walk
 from publisher.rights import attribution, checks as rights
 
 Check = Callable[[Document], Iterator[Diagnostic]]
@@ -105,7 +105,9 @@ _NOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 def check_structure(doc: Document) -> Iterator[Diagnostic]:
     """What markdown shows wrongly without a word: a footnote reference with no definition
     (printed as text), a link to an anchor that no heading has, a second level-1 heading."""
-    ids = {b.id for b in doc.blocks if isinstance(b, Heading)}
+    ids = {b.id for b in walk(doc.blocks) if isinstance(b, Heading)} | {
+        i for n in walk(doc.blocks) if (i := getattr(getattr(n, "attr", None), "id", ""))} | {
+        n.label for n in walk(doc.blocks) if isinstance(n, Math) and n.label}
     for node in walk(doc.blocks):
         match node:
             case Text(text=t, line=line):

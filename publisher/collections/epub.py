@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from publisher.collections.assemble import article_link, leaves_article
 from publisher.render.links import TITLE_PAGE, outline, where
-from publisher.render.templating import render_template
+from publisher.render.templating import render_template, stylesheet
 
 if TYPE_CHECKING:
     from publisher.collections.assemble import Article, Assembly
@@ -169,7 +169,7 @@ def build_book(assembly: Assembly, theme: Path) -> tuple[Any, list[tuple[str, st
     book = b.book
     _metadata(book, front, assembly)
     css = epub.EpubItem(uid="style", file_name=CSS, media_type="text/css",
-                        content=(theme / "epub.css").read_bytes())
+                        content=stylesheet(theme, "epub.css").encode("utf-8"))
     book.add_item(css)
     # a JPEG cover: stores and converters lose an SVG one
     cover_image = epub.EpubCover(uid="cover-image", file_name="cover.jpg")

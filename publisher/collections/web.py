@@ -70,7 +70,7 @@ def write(assembly: Assembly, theme: Path, out_root: Path, out_dir: Path) -> lis
     from publisher.build import cache
     from publisher.collections.front import front as make_front
     from publisher.render import targets
-    from publisher.render.templating import render_template
+    from publisher.render.templating import render_template, stylesheet
     from publisher.writers import html
     from publisher.writers.output import write_atomic
 
@@ -97,7 +97,7 @@ def write(assembly: Assembly, theme: Path, out_root: Path, out_dir: Path) -> lis
                 for a in front.articles]
     by_slug = {a["slug"]: a for a in articles}
     parts = [{"title": t, "articles": [by_slug[a.slug] for a in arts]} for t, arts in front.parts]
-    css = ((theme / "web.css").read_text(encoding="utf-8") + "\n"
+    css = (stylesheet(theme, "web.css") + "\n"
            + (theme / "collection" / "web.css").read_text(encoding="utf-8"))
     document = render_template(theme, "collection/web.html.j2", front=front, meta=front.meta,
                                parts=parts, downloads=downloads,

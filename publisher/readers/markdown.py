@@ -3,79 +3,34 @@
 In: the bytes of ``article.md`` and, when present, of ``references.yaml``/``.json``.
 Out: a ``Document`` (see ``model``) whose nodes carry file line numbers, front matter included.
 
-Markdown is CommonMark with GFM tables, strikethrough and footnotes (markdown-it-py), plus
-pandoc citations (``citesyntax``). Raw HTML is kept as ``RawHTML``/``HTMLBlock`` nodes, which the
-renderer shows as text. Reading never raises for bad content: it reports a diagnostic. The front
-matter is split off by ``frontmatter`` and typed by ``metadata``; ``limits`` bounds nesting.
+Markdown is pandoc's own (``READER``): pandoc reads the body into its JSON AST, and
+``pandocast`` maps that to model nodes, located in the file by ``locate``. Raw HTML becomes
+``Element`` nodes of allow-listed tags only. Reading never raises for bad content: it reports a
+diagnostic. The front matter is split off by ``frontmatter`` and typed by ``metadata``;
+``limits`` bounds nesting and tables.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-from mdit_py_plugins.footnote import footnote_plugin
-
+from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
-from publisher.model import (
-    RESERVED_IDS,
-    Block,
-    BlockQuote,
-    BulletList,
-    Citation,
-    Code,
-    CodeBlock,
-    Document,
-    Emphasis,
-    Figure,
-    FootnoteDef,
-    FootnoteRef,
-    HardBreak,
-    Heading,
-    HTMLBlock,
-    Image,
-    Inline,
-    Link,
-    ListItem,
-    Metadata,
-    OrderedList,
-    Paragraph,
-    RawHTML,
-    SoftBreak,
-    Strikeout,
-    Strong,
-    Table,
-    TableCell,
-    Text,
-    ThematicBreak,
-)
+from publisher.model import Block, Document, Metadata
 from publisher.readers import bibliography, frontmatter
-from publisher.readers.citesyntax import citation_plugin
-from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS, limit_nesting
+from publisher.readers.limits import guard
 from publisher.readers.metadata import metadata
+from publisher.readers.pandocast import convert, plain_text
 
-_PARSER_NESTING = 2 * MAX_NESTING + 8
-"""markdown-it's own limit (it counts list items and paragraphs as levels too); it skips what
-lies deeper, which our ``MAX_NESTING`` check reports first. Low, because markdown-it's link
-scanning costs grow with it."""
+__all__ = ["decode", "parse", "parse_markdown", "plain_text", "slugify"]
 
-_MD: MarkdownIt | None = None
-
-
-def markdown() -> MarkdownIt:
-    """The one configured parser (built on first use)."""
-    global _MD
-    if _MD is None:
-        _MD = (MarkdownIt("commonmark", {"maxNesting": _PARSER_NESTING})
-               .enable(["table", "strikethrough"])
-               .use(footnote_plugin)
-               .use(citation_plugin))
-    return _MD
+READER = "markdown"
+"""pandoc's Markdown with its default extensions (smart punctuation, footnotes, citations,
+fenced divs, bracketed spans, attributes, pipe/grid/simple/multiline tables, TeX math,
+definition lists, line blocks, example and task lists, raw HTML and raw blocks, implicit
+figures and header references)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,239 +62,69 @@ def slugify(text: str) -> str:
     return text or "section"
 
 
-def plain_text(inlines: Sequence[Inline]) -> str:
-    """The text of inline nodes, without markup (for ids, the table of contents, alt text)."""
-    out: list[str] = []
-    for node in inlines:
-        match node:
-            case Text(text=t) | Code(text=t) | RawHTML(text=t):
-                out.append(t)
-            case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
-                  | Link(children=cs)):
-                out.append(plain_text(cs))
-            case Image(alt=a):
-                out.append(a)
-            case Citation():
-                pass  # a citation is no part of a heading's name (its id, its TOC entry)
-            case SoftBreak() | HardBreak():
-                out.append(" ")
-            case FootnoteRef():
-                pass
-    return "".join(out)
-
-
-class _Converter:
-    """Walks markdown-it's syntax tree once and builds model nodes."""
-
-    def __init__(self, footnote_numbers: dict[int, int], path: Path):
-        self.lines: list[str] = []
-        """The body's lines (file lines: the front matter is blanked, not removed)."""
-        self.ids: set[str] = set(RESERVED_IDS)  # the theme's own ids: a heading never takes one
-        self.next_suffix: dict[str, int] = {}
-        self.footnote_numbers = footnote_numbers
-        self.path = path
-        self.diagnostics: list[Diagnostic] = []
-
-    def unique_id(self, base: str) -> str:
-        n = self.next_suffix.get(base, 0)
-        candidate = base if n == 0 else f"{base}-{n}"
-        while candidate in self.ids:
-            n += 1
-            candidate = f"{base}-{n}"
-        self.next_suffix[base] = n + 1
-        self.ids.add(candidate)
-        return candidate
-
-    # blocks ---------------------------------------------------------------------------------
-    def blocks(self, nodes: Sequence[SyntaxTreeNode]) -> tuple[Block, ...]:
-        out: list[Block] = []
-        for node in nodes:
-            block = self.block(node)
-            if block is not None:
-                out.extend(block if isinstance(block, list) else [block])
-        return tuple(out)
-
-    def block(self, node: SyntaxTreeNode) -> Block | list[Block] | None:
-        line = (node.map[0] + 1) if node.map else 0
-        match node.type:
-            case "heading":
-                children = self.inlines(node.children[0])
-                return Heading(level=int(node.tag[1]),
-                               id=self.unique_id(slugify(plain_text(children))),
-                               children=children, line=line)
-            case "paragraph":
-                children = self.inlines(node.children[0])
-                if len(children) == 1 and isinstance(children[0], Image):
-                    return Figure(image=children[0], line=line)
-                return Paragraph(children=children, line=line)
-            case "bullet_list" | "ordered_list":
-                is_tight = not any(not p.hidden for item in node.children for p in item.children
-                                   if p.type == "paragraph")
-                items = tuple(ListItem(children=self.blocks(item.children),
-                                       line=(item.map[0] + 1) if item.map else line)
-                              for item in node.children)
-                if node.type == "bullet_list":
-                    return BulletList(items=items, tight=is_tight, line=line)
-                start = int(node.attrs.get("start", 1)) if node.attrs else 1
-                return OrderedList(items=items, start=start, tight=is_tight, line=line)
-            case "blockquote":
-                return BlockQuote(children=self.blocks(node.children), line=line)
-            case "fence" | "code_block":
-                language = (node.info or "").split()[0] if node.info else ""
-                return CodeBlock(text=node.content, language=language, line=line)
-            case "table":
-                return self.table(node, line)
-            case "hr":
-                return ThematicBreak(line=line)
-            case "html_block":
-                return HTMLBlock(text=node.content, line=line)
-            case "footnote_block":
-                return [self.footnote(fn) for fn in node.children]
-            case _:
-                return Paragraph(children=(Text(text=node.content, line=line),), line=line)
-
-    def footnote(self, node: SyntaxTreeNode) -> FootnoteDef:
-        fid = node.meta.get("id", 0)
-        first = next((c for c in node.children if c.map), None)
-        line = first.map[0] + 1 if first and first.map else 0
-        return FootnoteDef(label=str(node.meta.get("label", fid + 1)),
-                           number=self.footnote_numbers.get(fid, fid + 1),
-                           children=self.blocks(node.children), line=line)
-
-    def table(self, node: SyntaxTreeNode, line: int) -> Table:
-        def cells(row: SyntaxTreeNode) -> tuple[TableCell, ...]:
-            out = []
-            for cell in row.children:
-                style = str(cell.attrs.get("style", "")) if cell.attrs else ""
-                align = style.removeprefix("text-align:") if style.startswith("text-align:") else ""
-                inlines = self.inlines(cell.children[0]) if cell.children else ()
-                out.append(TableCell(children=inlines, align=align,
-                                     line=(row.map[0] + 1) if row.map else line))
-            return tuple(out)
-
-        columns = max((len(row.children) for section in node.children for row in section.children),
-                      default=0)
-        cells_count = sum(len(row.children) for section in node.children
-                          for row in section.children)
-        if columns > MAX_TABLE_COLUMNS or cells_count > MAX_TABLE_CELLS:
-            self.diagnostics.append(error(
-                self.path, line, 1, "table-limit",
-                f"this table has {columns} columns and {cells_count} cells; the limits are "
-                f"{MAX_TABLE_COLUMNS} columns and {MAX_TABLE_CELLS} cells: split it or link to "
-                "the data instead"))
-            return Table(header=(), rows=(), line=line)
-        header: tuple[TableCell, ...] = ()
-        rows: list[tuple[TableCell, ...]] = []
-        for section in node.children:
-            for row in section.children:
-                if section.type == "thead":
-                    header = cells(row)
-                else:
-                    rows.append(cells(row))
-        return Table(header=header, rows=tuple(rows), line=line)
-
-    # inlines --------------------------------------------------------------------------------
-    def inlines(self, inline: SyntaxTreeNode) -> tuple[Inline, ...]:
-        first_line = (inline.map[0] + 1) if inline.map else 0
-        self.line = first_line
-        self.src = inline.content
-        self.first_line = first_line
-        return self._inlines(inline.children)
-
-    def _inlines(self, nodes: Sequence[SyntaxTreeNode]) -> tuple[Inline, ...]:
-        out: list[Inline] = []
-        for node in nodes:
-            line = self.line
-            match node.type:
-                case "text":
-                    if out and isinstance(out[-1], Text):
-                        out[-1] = Text(text=out[-1].text + node.content, line=out[-1].line)
-                    else:
-                        out.append(Text(text=node.content, line=line))
-                case "softbreak":
-                    out.append(SoftBreak(line=line))
-                    self.line += 1
-                case "hardbreak":
-                    out.append(HardBreak(line=line))
-                    self.line += 1
-                case "em":
-                    out.append(Emphasis(children=self._inlines(node.children), line=line))
-                case "strong":
-                    out.append(Strong(children=self._inlines(node.children), line=line))
-                case "s":
-                    out.append(Strikeout(children=self._inlines(node.children), line=line))
-                case "code_inline":
-                    out.append(Code(text=node.content, line=line))
-                case "link":
-                    out.append(Link(url=str(node.attrs.get("href", "")),
-                                    title=str(node.attrs.get("title", "") or ""),
-                                    children=self._inlines(node.children), line=line))
-                case "image":
-                    alt = plain_text(self._inlines(node.children))
-                    out.append(Image(src=str(node.attrs.get("src", "")), alt=alt,
-                                     title=str(node.attrs.get("title", "") or ""), line=line))
-                case "html_inline":
-                    out.append(RawHTML(text=node.content, line=line))
-                case "footnote_ref":
-                    fid = node.meta.get("id", 0)
-                    out.append(FootnoteRef(label=str(node.meta.get("label", fid + 1)),
-                                           number=self.footnote_numbers.get(fid, fid + 1),
-                                           line=line))
-                case "citation":
-                    offset = node.meta.get("offset", 0)
-                    before = self.src[:offset]
-                    column = offset - (before.rfind("\n") + 1) + 1
-                    # in a quote, list, table or footnote markdown-it strips the line's prefix:
-                    # find the citation in the file's own line for its true column
-                    text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
-                    found = text.find(node.meta["source"], max(0, column - 1))
-                    if found >= 0:
-                        column = found + 1
-                    out.append(Citation(items=node.meta["items"], in_text=node.meta["in_text"],
-                                        source=node.meta["source"], line=line, column=column))
-                case "footnote_anchor":
-                    pass
-                case _:
-                    out.append(Text(text=node.content, line=line))
-        return tuple(out)
-
-
-def _footnote_numbers(tokens: list[Any]) -> dict[int, int]:
-    """Footnote id → its number in order of first reference (pandoc numbers that way)."""
-    numbers: dict[int, int] = {}
-    for token in tokens:
-        for child in token.children or ():
-            if child.type == "footnote_ref":
-                numbers.setdefault(child.meta["id"], len(numbers) + 1)
-    return numbers
-
-
 def parse_markdown(body: str, path: Path = Path("article.md")
                    ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
-    """Markdown text → model blocks (footnote definitions last, in number order) and the
-    limits it broke (``MAX_NESTING``, the table limits)."""
-    env: dict[str, Any] = {}
-    tokens, diags = limit_nesting(markdown().parse(body, env), path)
-    converter = _Converter(_footnote_numbers(tokens), path)
-    converter.lines = body.split("\n")
-    blocks = converter.blocks(SyntaxTreeNode(tokens).children)
-    notes = sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda f: f.number)
-    return (tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(notes),
-            diags + converter.diagnostics + _unused_footnotes(env, converter.lines, path))
+    """Markdown text (front matter blanked, so lines are the file's) → model blocks (footnote
+    definitions last, in number order) and what reading found wrong."""
+    if not body.strip():
+        return (), []
+    body, guarded = guard(body, path)
+    try:
+        ran = pandoc.run(["-f", READER, "-t", "json"], body.encode("utf-8"))
+        ast = ran.json()
+    except pandoc.PandocFailed as exc:
+        return (), guarded + [error(path, 1, 1, "markdown-failed",
+                                    f"pandoc could not read the article: {exc.message}")]
+    except RecursionError:
+        return (), [error(path, 1, 1, "nesting-limit",
+                          "the article nests too deep to read; flatten its quotes and lists")]
+    blocks, diags = convert(body, path, ast)
+    # one nesting error of each kind, at its first place (the guard's or the reader's)
+    firsts: dict[str, Diagnostic] = {}
+    for d in sorted((d for d in guarded + diags if d.code == "nesting-limit"),
+                    key=lambda d: d.line):
+        firsts.setdefault(d.message.split(" nest ")[0], d)
+    rest = [d for d in diags if d.code != "nesting-limit"]
+    return (blocks, list(firsts.values()) + rest + _pandoc_messages(ran.log, path)
+            + _math_problems(blocks, path))
 
 
-def _unused_footnotes(env: dict[str, Any], lines: list[str], path: Path) -> list[Diagnostic]:
-    """Footnote definitions no ``[^label]`` refers to: markdown drops them from the output."""
+def _math_problems(blocks: tuple[Block, ...], path: Path) -> list[Diagnostic]:
+    """A formula pandoc cannot read: shown as its TeX, in code style."""
+    from publisher.model import Math, walk
+
+    formulas = [n for n in walk(blocks) if isinstance(n, Math)]
+    if not formulas:
+        return []
+    from publisher.render import math
+
+    math.prepare((f.tex, f.display) for f in formulas)
     out = []
-    for key, fid in env.get("footnotes", {}).get("refs", {}).items():
-        if fid != -1:
+    for f in formulas:
+        why = math.problem(f.tex, f.display)
+        if why:
+            tex = " ".join(f.tex.split())
+            out.append(warning(path, f.line, f.column or 1, "math-unsupported",
+                               f"formula '{tex[:60]}' cannot be typeset ({why}); it is shown as "
+                               "its TeX: check it or simplify it"))
+    return out
+
+
+def _pandoc_messages(log: list[dict], path: Path) -> list[Diagnostic]:
+    """pandoc's own warnings, located: an unused footnote, and the rest as ``markdown-warning``."""
+    out = []
+    for message in log:
+        if message.get("verbosity") not in ("WARNING", "ERROR"):
             continue
-        label = key[1:]
-        line = next((n for n, text in enumerate(lines, 1)
-                     if text.lstrip().startswith(f"[^{label}]:")), 1)
-        out.append(warning(path, line, 1, "footnote-unused",
-                           f"footnote '[^{label}]' is defined but never referred to, so no output "
-                           f"shows it; refer to it with [^{label}] or remove it"))
+        line, column = int(message.get("line") or 1), int(message.get("column") or 1)
+        if message.get("type") == "NoteDefinedButNotUsed":
+            label = message.get("key", "")
+            out.append(warning(path, line, column, "footnote-unused",
+                               f"footnote '[^{label}]' is defined but never referred to, so no "
+                               f"output shows it; refer to it with [^{label}] or remove it"))
+        else:
+            out.append(warning(path, line, column, "markdown-warning",
+                               f"pandoc: {message.get('pretty') or message.get('type')}"))
     return out
 
 

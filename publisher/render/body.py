@@ -20,13 +20,19 @@ from typing import assert_never
 
 from publisher.citations.formatted import Formatted
 from publisher.model import (
+    Attr,
     Block,
+    BlockElement,
     BlockQuote,
     BulletList,
     Citation,
     Code,
     CodeBlock,
+    CrossRef,
+    DefinitionList,
+    Div,
     Document,
+    Element,
     Emphasis,
     Figure,
     FootnoteDef,
@@ -36,22 +42,33 @@ from publisher.model import (
     HTMLBlock,
     Image,
     Inline,
+    LineBlock,
     Link,
+    Math,
     OrderedList,
     Paragraph,
+    Quoted,
+    RawBlock,
     RawHTML,
+    RawInline,
     Resource,
+    SmallCaps,
     SoftBreak,
+    Span,
     Strikeout,
     Strong,
+    Subscript,
+    Superscript,
     Table,
     TableCell,
     Text,
     ThematicBreak,
+    Underline,
+    walk,
 )
 from publisher.readers.markdown import plain_text
 from publisher.readers.outside import outside_target
-from publisher.render import links
+from publisher.render import links, words
 from publisher.render.links import Part
 from publisher.render.targets import ASIDE_TITLES, PRINT, Target
 from publisher.render.text import (
@@ -110,11 +127,17 @@ class _Renderer:
     """One arm per node type; the target is state, with what the markup has met so far."""
 
     def __init__(self, formatted: Formatted, target: Target, where: dict[str, str],
-                 resources: dict[str, Resource] | None = None):
+                 resources: dict[str, Resource] | None = None, lang: str = "en",
+                 numbers: dict[str, str] | None = None):
         self.formatted = formatted
         self.resources = resources or {}
         """Each image source → what the loading stage resolved it to (a missing or remote
         image shows as its alt text)."""
+        self.lang = lang
+        self.numbers = numbers or {}
+        """Each numbered id (``fig:x``, ``tbl:x``, ``eq:x``, ``sec:x``) → its number."""
+        self.in_link = False
+        """Inside a link's text: no link may nest there (a citation shows unlinked)."""
         self.target = target
         self.where = where
         """Each id → its file (chunked targets; else empty)."""
@@ -220,8 +243,89 @@ class _Renderer:
                 return "<br />\n"
             case RawHTML(text=t):
                 return f'<code class="raw-html">{esc(t)}</code>'
+            case Superscript(children=cs):
+                return f"<sup>{self.inlines(cs)}</sup>"
+            case Subscript(children=cs):
+                return f"<sub>{self.inlines(cs)}</sub>"
+            case SmallCaps(children=cs):
+                return f'<span class="smallcaps">{self.inlines(cs)}</span>'
+            case Underline(children=cs):
+                return f"<u>{self.inlines(cs)}</u>"
+            case Quoted(double=d, children=cs):
+                opening, closing = words.quotes(self.lang, d)
+                return f"{opening}{self.inlines(cs)}{closing}"
+            case Span(children=cs, attr=a):
+                if "mark" in a.classes:
+                    return f"<mark{_attrs(a, drop='mark')}>{self.inlines(cs)}</mark>"
+                return f"<span{_attrs(a)}>{self.inlines(cs)}</span>"
+            case Math():
+                return self.math(node)
+            case CrossRef():
+                return self.crossref(node)
+            case RawInline():
+                return ""  # another format's: the reader warned
+            case Element():
+                return self.element(node)
             case _:
                 assert_never(node)
+
+    def element(self, node: Element | BlockElement) -> str:
+        """An allow-listed HTML element the article wrote (the reader kept only allowed tags
+        and attributes); its children are inline nodes or blocks."""
+        pairs = list(node.attrs)
+        if node.tag == "a":  # a raw link: vetted like a Markdown one, and never nested
+            href = dict(pairs).get("href", "")
+            target = safe_url(href) if href else None
+            pairs = [(k, v) for k, v in pairs if k != "href"]
+            if target is None or self.in_link:
+                inner = "".join(self.inline(c) for c in node.children if _is_inline(c))
+                return f'<span class="link-removed">{inner}</span>' if href else inner
+            pairs.insert(0, ("href", target))
+            self.anchors += 1
+        attrs = "".join(f' {k}="{esc(v)}"' for k, v in pairs)
+        if node.tag in ("br", "hr", "col"):
+            return f"<{node.tag}{attrs} />" + ("\n" if node.tag == "hr" else "")
+        before, self.in_link = self.in_link, self.in_link or node.tag == "a"
+        try:
+            inner = "".join(self.block(c) if not _is_inline(c) else self.inline(c)
+                            for c in node.children)
+        finally:
+            self.in_link = before
+        nl = "\n" if isinstance(node, BlockElement) else ""
+        return f"<{node.tag}{attrs}>{inner}</{node.tag}>{nl}"
+
+    def math(self, node: Math) -> str:
+        """A formula: MathML on the web page and in the EPUB, an SVG image in print; its TeX in
+        code style when it cannot be converted (the reader warned). A display formula is a
+        centred ``equation``; a labelled one carries its number, ``(n)``."""
+        markup = _math_markup(node.tex, node.display, self.target.name)
+        if markup is None:
+            tex = node.tex.strip()
+            markup = (f'<code class="math-tex">'
+                      f'{esc(f"$${tex}$$" if node.display else f"${tex}$")}</code>')
+        if not node.display:
+            return markup
+        ident = f' id="{esc(node.label)}"' if node.label else ""
+        number = (f'<span class="eqno">({esc(self.numbers.get(node.label, "?"))})</span>'
+                  if node.label else "")
+        return f'<span class="equation"{ident}>{markup}{number}</span>'
+
+    def crossref(self, node: CrossRef) -> str:
+        """``@fig:x``: "Figure 1", linked to the figure; several: "Figures 1 and 2"."""
+        numbers = [(i, self.numbers.get(i)) for i in node.ids]
+        links_ = []
+        for ident, number in numbers:
+            text = esc(f"({number})" if node.kind == "eq" and number else number or "??")
+            if number is None or self.in_link:
+                links_.append(text)
+                continue
+            self.anchors += 1
+            links_.append(f'<a href="{self.href(ident)}" class="crossref">{text}</a>')
+        joined = words.join(links_, self.lang)
+        if node.suppress_prefix:
+            return f'<span class="crossref">{joined}</span>'
+        prefix = words.crossref_prefix(node.kind, len(node.ids), self.lang, node.capitalize)
+        return f'<span class="crossref">{esc(prefix)}\u00a0{joined}</span>'
 
     def link(self, node: Link) -> str:
         target = safe_url(node.url)
@@ -230,7 +334,7 @@ class _Renderer:
         if outside and target is not None and self.target.relink is not None:
             relinked = self.target.relink(target) != target
             target = self.target.relink(target)  # its final address: not one of this body's ids
-        if target is None:
+        if target is None or self.in_link:
             return f'<span class="link-removed">{self.inlines(node.children)}</span>'
         if self.target.name == "epub" and not relinked and outside_target(target):
             # it would dangle in a book
@@ -243,7 +347,12 @@ class _Renderer:
         # print does not repeat the address after it
         bare = [c.text for c in node.children if isinstance(c, Text)] == [node.url]
         uri = ' class="uri"' if bare and len(node.children) == 1 else ""
-        return f'<a href="{href}"{uri}{title}>{self.inlines(node.children)}</a>'
+        self.in_link = True
+        try:
+            inner = self.inlines(node.children)
+        finally:
+            self.in_link = False
+        return f'<a href="{href}"{uri}{title}>{inner}</a>'
 
     def image(self, node: Image, alt: str | None = None) -> str:
         """An image; ``alt`` replaces its own text alternative (a figure's, captioned)."""
@@ -265,7 +374,10 @@ class _Renderer:
         title = f' title="{esc(node.title)}"' if node.title else ""
         src = self.target.image_src.get(node.src, node.src)
         text = node.alt if alt is None else alt
-        return f'<img src="{esc(src)}" alt="{esc(text)}"{title} />'
+        size = "".join(f"{k}: {v}; " for k in ("width", "height")
+                       if (v := _length(node.attr.get(k))))
+        style = f' style="{esc(size.strip())}"' if size else ""
+        return f'<img src="{esc(src)}" alt="{esc(text)}"{title}{style} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),
@@ -279,6 +391,9 @@ class _Renderer:
                                 if i.key not in listed)
             shown = (unknown if node.in_text else f"({unknown})") if unknown else esc(node.source)
             return f'<span class="citation unresolved" data-cites="{esc(keys)}">{shown}</span>'
+        if self.in_link:  # links may not nest: the citation's text only
+            return (f'<span class="citation" data-cites="{esc(keys)}">'
+                    f'{"".join(p.html for p in parts)}</span>')
         inner = "".join(f'<a href="{self.href(f"ref-{p.key}")}"{self.epub_type("biblioref")} '
                         f'role="doc-biblioref">{p.html}</a>' if p.key else p.html for p in parts)
         self.anchors += sum(bool(p.key) + ("<a " in p.html) for p in parts)
@@ -323,23 +438,34 @@ class _Renderer:
             case BulletList(items=items, tight=t):
                 lis = "".join(f"<li>{self.trimmed(i.children, t)}</li>\n" for i in items)
                 return f"<ul>\n{lis}</ul>\n"
-            case OrderedList(items=items, start=s, tight=t):
+            case OrderedList(items=items, start=s, tight=t, style=style):
                 start = f' start="{s}"' if s != 1 else ""
+                kind = f' type="{esc(style)}"' if style else ""
                 lis = "".join(f"<li>{self.trimmed(i.children, t)}</li>\n" for i in items)
-                return f"<ol{start}>\n{lis}</ol>\n"
+                return f"<ol{start}{kind}>\n{lis}</ol>\n"
             case BlockQuote(children=cs):
                 return f"<blockquote>\n{self.blocks(cs)}</blockquote>\n"
-            case CodeBlock(text=t, language=lang):
-                cls = f' class="language-{esc(lang)}"' if lang else ""
-                return f"<pre><code{cls}>{esc(t)}</code></pre>\n"
+            case CodeBlock():
+                return self.code_block(node)
             case Table():
                 return self.table(node)
-            case Figure(image=img):
-                # The caption is the alt text: said once, by the caption (which names the
-                # figure), not twice word for word; the image's own alt is left empty
-                caption = f"<figcaption>{esc(img.alt)}</figcaption>" if img.alt else ""
-                shown = self.image(img, alt="" if img.alt else None)
-                return f"<figure>\n{shown}\n{caption}</figure>\n"
+            case Figure():
+                return self.figure(node)
+            case Div():
+                return self.div(node)
+            case DefinitionList(items=items):
+                inner = "".join(
+                    f"<dt>{self.inlines(i.term)}</dt>\n" + "".join(
+                        f"<dd>{self.trimmed(d, _tight_blocks(d))}</dd>\n" for d in i.definitions)
+                    for i in items)
+                return f"<dl>\n{inner}</dl>\n"
+            case LineBlock(lines=lines):
+                inner = "<br />\n".join(self.inlines(ln) for ln in lines)
+                return f'<div class="line-block">{inner}</div>\n'
+            case RawBlock():
+                return ""  # another format's: the reader warned
+            case BlockElement():
+                return self.element(node)
             case ThematicBreak():
                 return "<hr />\n"
             case HTMLBlock(text=t):
@@ -356,6 +482,49 @@ class _Renderer:
                 return f'<li id="{self.ident(f"fn{n}")}">{inner}</li>\n'
             case _:
                 assert_never(node)
+
+    def code_block(self, node: CodeBlock) -> str:
+        """Code, highlighted by Pygments when a lexer knows its language; line numbers and
+        emphasised lines when its attributes ask (``.numberLines startFrom=3 hl_lines="2"``)."""
+        lang, a = node.language, node.attr
+        cls = f' class="language-{esc(lang)}"' if lang else ""
+        numbered = "numberLines" in a.classes or "number-lines" in a.classes
+        start = int(a.get("startFrom")) if a.get("startFrom").isdigit() else 1
+        marked = frozenset(_line_numbers(a.get("hl_lines") or a.get("emphasize")))
+        inner = _highlight(node.text, lang, numbered, start, marked) if lang else None
+        ident = f' id="{esc(a.id)}"' if a.id else ""
+        if inner is None:
+            return f"<pre{ident}><code{cls}>{esc(node.text)}</code></pre>\n"
+        return f'<pre{ident} class="highlight"><code{cls}>{inner}</code></pre>\n'
+
+    def figure(self, node: Figure) -> str:
+        """A figure: its image (or blocks) and its caption, "Figure n: " before a numbered
+        one's (``{#fig:x}``)."""
+        ident = f' id="{esc(node.attr.id)}"' if node.attr.id else ""
+        number = self.numbers.get(node.attr.id) if node.attr.id else None
+        label = (f'<span class="figure-label">{esc(words.label("fig", self.lang))}\u00a0'
+                 f'{esc(number)}:</span> ' if number else "")
+        caption = (f"<figcaption>{label}{self.inlines(node.caption)}</figcaption>\n"
+                   if node.caption or label else "")
+        # the caption names the figure: the image's own alt is left empty, not said twice
+        inner = (self.image(node.image, alt="" if node.caption else None) + "\n") \
+            if node.image else self.blocks(node.content)
+        return f"<figure{ident}>\n{inner}{caption}</figure>\n"
+
+    def div(self, node: Div) -> str:
+        """A fenced div: its classes and id kept; a Quarto callout is an aside with a title."""
+        if node.callout:
+            title_id = f"{node.attr.id or 'callout'}-title-{node.line}"
+            title = (self.inlines(node.title) if node.title
+                     else esc(words.callout(node.callout, self.lang)))
+            role = ' role="note"'
+            return (f'<aside class="callout callout-{node.callout}"{_id(node.attr.id)}{role} '
+                    f'aria-labelledby="{esc(title_id)}">\n'
+                    f'<p class="callout-title" id="{esc(title_id)}">{title}</p>\n'
+                    f'{self.blocks(node.children)}</aside>\n')
+        if node.attr.id == "refs" and not node.children:
+            return ""
+        return f"<div{_attrs(node.attr)}>\n{self.blocks(node.children)}</div>\n"
 
     def paragraph(self, node: Paragraph, back: str = "", back_text: str = "") -> str:
         if self.summary is None:
@@ -380,15 +549,33 @@ class _Renderer:
         the screen, a named region the keyboard can reach, so it scrolls without a mouse."""
         def cell(tag: str, c: TableCell) -> str:
             style = f' style="text-align: {c.align}"' if c.align else ""
-            inner = "".join(_compounds_whole(x.text) if isinstance(x, Text) else self.inline(x)
-                            for x in c.children)
-            return f"<{tag}{style}>{inner}</{tag}>"
+            span = (f' colspan="{c.colspan}"' if c.colspan > 1 else "") + (
+                f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "")
+            inner = "".join(_compounds_whole(x.text) if isinstance(x, Text)
+                            else self.inline(x) for x in c.children) \
+                if not c.blocks else self.trimmed(c.blocks)
+            return f"<{tag}{span}{style}>{inner}</{tag}>"
 
-        head = "".join(cell("th", c) for c in node.header)
-        rows = "".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>\n"
-                       for row in node.rows)
+        def rows_of(rows: tuple[tuple[TableCell, ...], ...], tag: str) -> str:
+            return "".join("<tr>" + "".join(cell(tag, c) for c in row) + "</tr>\n"
+                           for row in rows)
+
+        head_rows = ((node.header,) if node.header else ()) + node.more_header
+        head = f"<thead>\n{rows_of(head_rows, 'th')}</thead>\n" if head_rows else ""
+        rows = rows_of(node.rows, "td")
         body = f"<tbody>\n{rows}</tbody>\n" if rows else ""
-        table = f"<table>\n<thead>\n<tr>{head}</tr>\n</thead>\n{body}</table>"
+        foot = f"<tfoot>\n{rows_of(node.foot, 'td')}</tfoot>\n" if node.foot else ""
+        number = self.numbers.get(node.attr.id) if node.attr.id else None
+        label = (f'<span class="table-label">{esc(words.label("tbl", self.lang))}\u00a0'
+                 f'{esc(number)}:</span> ' if number else "")
+        caption = (f"<caption>{label}{self.inlines(node.caption)}</caption>\n"
+                   if node.caption or label else "")
+        total = sum(node.widths)
+        cols = ("<colgroup>\n" + "".join(f'<col style="width: {100 * w / total:.0f}%" />\n'
+                                        for w in node.widths) + "</colgroup>\n"
+                if node.widths and total > 0 else "")
+        ident = _id(node.attr.id)
+        table = f"<table{ident}>\n{caption}{cols}{head}{body}{foot}</table>"
         if not self.target.scroll_tables:
             return table + ("" if trimmed else "\n")
         self.tables += 1
@@ -413,10 +600,12 @@ class _Renderer:
                         f'{self.blocks(part.blocks)}</section>\n')
             case "references":
                 entries = "".join(self.entry(key, entry) for key, entry in self.formatted.entries)
-                title = self.formatted.title or "References"
+                heading = (Heading(level=top, id=part.id, children=part.heading.children,
+                                   line=part.heading.line) if part.heading
+                           else _made_heading(top, part.id, self.formatted.title or "References"))
                 return (f'<section class="references level{top}"{self.epub_type("bibliography")} '
                         f'role="doc-bibliography" aria-labelledby="{self.ident(part.id)}">\n'
-                        f'{self.heading(_made_heading(top, part.id, title))}'
+                        f'{self.heading(heading)}'
                         f'<div class="csl-bib-body">\n{entries}</div>\n</section>\n')
             case "notes":
                 return (f'<section class="footnotes level{top}"{self.epub_type("endnotes")} '
@@ -468,6 +657,8 @@ def _toc(headings: list[Heading], top: int) -> tuple[TocEntry, ...]:
     """Headings of the top two levels as a nested table of contents."""
     entries: list[TocEntry] = []
     for h in headings:
+        if "unlisted" in h.attr.classes:  # `{.unlisted}`: not in the table of contents
+            continue
         entry = TocEntry(id=h.id, title=plain_text(h.children), level=h.level)
         if h.level == top or not entries:
             entries.append(entry)
@@ -480,21 +671,26 @@ def _toc(headings: list[Heading], top: int) -> tuple[TocEntry, ...]:
 
 def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
     """The document → its body for ``target``: the top-level parts, references and notes."""
-    out = links.outline(doc, bool(formatted.entries), has_notes=bool(formatted.notes))
+    out = links.outline(doc, bool(formatted.entries), has_notes=bool(formatted.notes),
+                        chunked=target.chunked)
     where = links.where(out, [key for key, _ in formatted.entries]) if target.chunked else {}
-    r = _Renderer(formatted, target, where, doc.resources)
+    _prepare_math(doc)
+    r = _Renderer(formatted, target, where, doc.resources, doc.meta.lang,
+                  links.numbers(doc.blocks))
     r.notes_file = next((p.file for p in out.parts if p.kind == "notes"), "") \
         if target.chunked else ""
     html = [""] * len(out.parts)
     # The references last: on the web page they link back to every citation, the notes' too.
     for i in sorted(range(len(out.parts)), key=lambda i: out.parts[i].kind == "references"):
         html[i] = r.part(out.parts[i], out.top)
-    titles = {"lead": "", "references": formatted.title or "References", "notes": "Notes"}
+    titles = {"lead": "", "references": formatted.title or "References", "notes": "Notes",
+              "section": ""}
     sections = tuple(Section(id=p.id, kind=p.kind, html=h, file=p.file if target.chunked else "",
                              title=plain_text(p.heading.children) if p.heading else titles[p.kind])
                      for p, h in zip(out.parts, html, strict=True))
-    headings = list(out.headings) + [_made_heading(out.top, p.id, titles[p.kind])
-                                     for p in out.parts if p.kind in ("references", "notes")]
+    headings = list(out.headings) + [
+        p.heading if p.heading else _made_heading(out.top, p.id, titles[p.kind])
+        for p in out.parts if p.kind in ("references", "notes")]
     return Body(sections=sections, toc=_toc(headings, out.top), images=tuple(r.images),
                 summary=r.summary, formatted=formatted)
 
@@ -505,3 +701,80 @@ def _compounds_whole(text: str) -> str:
     return "".join(f'<span class="nowrap">{esc(part)}</span>'
                    if re.search(r"\w-\w", part) else esc(part)
                    for part in re.split(r"(\s+)", text))
+
+
+def _is_inline(node: object) -> bool:
+    return isinstance(node, Inline.__args__)
+
+
+def _tight_blocks(blocks: tuple[Block, ...]) -> bool:
+    return len(blocks) == 1 and isinstance(blocks[0], Paragraph)
+
+
+def _id(ident: str) -> str:
+    return f' id="{esc(ident)}"' if ident else ""
+
+
+def _attrs(a: Attr, drop: str = "") -> str:
+    """A span's or div's id and classes (its key/value pairs are not markup: left out)."""
+    classes = " ".join(c for c in a.classes if c != drop)
+    return _id(a.id) + (f' class="{esc(classes)}"' if classes else "")
+
+
+_LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:%|px|em|rem|cm|mm|in|pt)?$")
+
+
+def _length(value: str) -> str:
+    """A width or height from ``{width=50%}``, when it is a plain CSS length ("" if not)."""
+    value = value.strip()
+    if not _LENGTH.match(value):
+        return ""
+    return value + ("px" if value[-1].isdigit() else "")
+
+
+def _line_numbers(spec: str) -> list[int]:
+    """``"1,3-5"`` → ``[1, 3, 4, 5]`` (pandoc's and Quarto's highlighted-lines syntax)."""
+    out: list[int] = []
+    for part in spec.replace(" ", "").split(","):
+        a, _, b = part.partition("-")
+        if a.isdigit() and (not b or b.isdigit()):
+            out.extend(range(int(a), int(b or a) + 1))
+    return out[:10_000]
+
+
+def _highlight(text: str, language: str, numbered: bool, start: int,
+               marked: frozenset[int]) -> str | None:
+    """Pygments' token spans for ``text`` (``render.highlight``), None when no lexer knows
+    the language."""
+    from publisher.render import highlight
+
+    # pandoc's code has no last newline; some lexers (console) need one to end their last line
+    return highlight.code_html(text + "\n", language, numbered=numbered, start=start,
+                               emphasised=marked)
+
+
+def _math_markup(tex: str, display: bool, target: str) -> str | None:
+    """MathML (web, EPUB) or an SVG image (print) for a formula (``render.math``); None when it
+    cannot be converted."""
+    from publisher.render import math
+
+    if target != "print":
+        return math.mathml(tex, display)
+    drawn = math.svg(tex, display)
+    if drawn is None:
+        return None
+    # inline, not an <img> of a data: URI (the PDF's fetcher refuses those); sized in em and
+    # set on the baseline, the TeX as its <title>
+    kind = "display" if display else "inline"
+    style = (f"width:{drawn.width_em:.3f}em;height:{drawn.height_em:.3f}em;"
+             f"vertical-align:{-drawn.baseline_em:.3f}em")
+    return drawn.markup.replace("<svg ", f'<svg class="math {kind}" style="{style}" ', 1)
+
+
+def _prepare_math(doc: Document) -> None:
+    """Convert every formula of the document in one batch (``render.math.prepare``)."""
+    formulas = [(n.tex, n.display) for n in walk(doc.blocks) if isinstance(n, Math)]
+    if formulas:
+        from publisher.render import math
+
+        math.prepare(formulas)

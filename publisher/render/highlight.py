@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.render.templating import default_theme
 from publisher.render.text import esc
 
 if TYPE_CHECKING:
@@ -59,7 +59,13 @@ def code_html(text: str, language: str, *, numbered: bool = False, start: int = 
 def stylesheet() -> str:
     """The default theme's ``code.css``: token colours (light, dark, print) and the numbered
     and emphasised lines."""
-    return (default_theme() / STYLESHEET).read_text(encoding="utf-8")
+    # templating.default_theme()'s rule, not its import: templating names body.py, which
+    # imports this module
+    package = Path(__file__).resolve().parents[1]
+    theme = package / "templates"
+    if not theme.is_dir():
+        theme = package.parent / "templates"
+    return (theme / STYLESHEET).read_text(encoding="utf-8")
 
 
 def known(language: str) -> bool:

@@ -93,3 +93,12 @@ def page(doc: Document, body: Body) -> Page:
 
 def render_template(theme: Path, name: str, **values: object) -> str:
     return environment(theme).get_template(name).render(**values)
+
+
+SHARED_CSS = ("code.css", "math.css")
+"""The theme's stylesheets every target adds to its own: highlighted code, formulas."""
+
+
+def stylesheet(theme: Path, base: str) -> str:
+    """A target's whole stylesheet: its own (``web.css``, ``epub.css``) and ``SHARED_CSS``."""
+    return "\n".join((theme / name).read_text(encoding="utf-8") for name in (base, *SHARED_CSS))

@@ -16,19 +16,30 @@ from typing import assert_never
 
 from publisher.citations.formatted import Formatted
 from publisher.model import (
+    BlockElement,
     Citation,
     Code,
+    CrossRef,
+    Element,
     Emphasis,
     FootnoteRef,
     HardBreak,
     Image,
     Inline,
     Link,
+    Math,
+    Quoted,
     RawHTML,
+    RawInline,
+    SmallCaps,
     SoftBreak,
+    Span,
     Strikeout,
     Strong,
+    Subscript,
+    Superscript,
     Text,
+    Underline,
 )
 from publisher.resources import local_path
 
@@ -95,8 +106,18 @@ def _text(node: Inline, formatted: Formatted) -> str:
         case Text(text=t) | Code(text=t) | RawHTML(text=t):
             return xml_chars(t)
         case (Emphasis(children=cs) | Strong(children=cs) | Strikeout(children=cs)
-              | Link(children=cs)):
+              | Link(children=cs) | Superscript(children=cs) | Subscript(children=cs)
+              | SmallCaps(children=cs) | Underline(children=cs) | Span(children=cs)):
             return inline_text(cs, formatted)
+        case Quoted(double=d, children=cs):
+            marks = "\u201c\u201d" if d else "\u2018\u2019"
+            return marks[0] + inline_text(cs, formatted) + marks[1]
+        case Math(tex=t):
+            return xml_chars(t)
+        case Element(children=cs):
+            return inline_text([c for c in cs if not isinstance(c, BlockElement)], formatted)
+        case CrossRef() | RawInline():
+            return ""
         case Image(src=src, alt=alt):
             return xml_chars(alt) if isinstance(local_path(src), str) else ""  # removed: its alt
         case Citation(line=line, column=column, source=source):

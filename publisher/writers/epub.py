@@ -40,7 +40,7 @@ from publisher.render import targets
 from publisher.render.body import Section, render
 from publisher.render.links import TITLE_PAGE
 from publisher.render.targets import Target
-from publisher.render.templating import Page, render_template
+from publisher.render.templating import Page, render_template, stylesheet
 from publisher.render.text import xml_chars
 from publisher.writers.accessibility import XHTML, Accessibility, accessibility
 from publisher.writers.cover import cover_jpeg
@@ -215,6 +215,8 @@ class _Pages:
                                   **values).encode("utf-8")
         item = XhtmlDocument(uid=uid, file_name=file_name, title=title, lang=self.page.meta.lang,
                              content=content)
+        if b"<math " in content:  # MathML in the chapter: the manifest says so (EPUB 3)
+            item.properties.append("mathml")
         self.book.add_item(item)
         if uid != "cover":
             self.documents.append((file_name, content))
@@ -272,7 +274,7 @@ def build_book(page: Page, theme: Path, assets: dict[str, Path], epoch: int = 0)
     book = epub.EpubBook()
     _metadata(book, page, epoch)
     css = epub.EpubItem(uid="style", file_name=CSS, media_type="text/css",
-                        content=(theme / "epub.css").read_bytes())
+                        content=stylesheet(theme, "epub.css").encode("utf-8"))
     book.add_item(css)
     names = asset_names(assets)  # images get safe names inside the book; the pages use them
     _add_images(book, assets, names)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from publisher.render import targets
 from publisher.render.body import Body, render
-from publisher.render.templating import Page, render_template
+from publisher.render.templating import Page, render_template, stylesheet
 from publisher.render.text import xml_chars
 from publisher.writers.output import write_atomic
 
@@ -34,7 +34,7 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     """``extra``: more values for the template (a collection's navigation, ``collections.web``)."""
     from markupsafe import Markup
 
-    css = (theme / "web.css").read_text(encoding="utf-8")
+    css = stylesheet(theme, "web.css")
     body = web_body(page, assets if self_contained else None)
     # The theme's CSS is trusted; inlined, it only must not end its <style> element early.
     inline_css = Markup(css.replace("</", "<\\/")) if self_contained else ""

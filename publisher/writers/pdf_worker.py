@@ -34,6 +34,9 @@ PDF_TIMEOUT = float(os.environ.get("PUBLISHER_PDF_TIMEOUT", "300"))
 """Seconds one PDF may take to render before it is stopped."""
 PDF_MEMORY_MB = int(os.environ.get("PUBLISHER_PDF_MEMORY_MB", "2048"))
 """Mebibytes of address space one PDF rendering may add to what its process already holds."""
+PRINT_CSS = ("print.css", "code.css", "math.css")
+"""The theme's print stylesheets: its own and those every target shares
+(``render.templating.SHARED_CSS``; not imported here: the child does without the templates)."""
 WARM_LANG = "en"
 """The language of the warm-up page, whose hyphenation dictionary every zygote's child holds."""
 
@@ -117,7 +120,8 @@ def render_html(html: str, size: str, info: dict[str, Any], theme: Path, article
 
     article = article_dir / "article.md"
     fetcher = fetchers.weasyprint_fetcher([article_dir, theme])
-    stylesheets = [_stylesheet(theme / "print.css", fetcher), _page_size(size)]
+    stylesheets = [*(_stylesheet(theme / name, fetcher) for name in PRINT_CSS),
+                   _page_size(size)]
     pdf_options = {"pdf_variant": variant, "pdf_tags": True, "pdf_identifier": True}
     try:  # a refused URL stops the rendering (FatalURLFetchingError): report it instead
         page = weasyprint.HTML(string=html, base_url=article_dir.resolve().as_uri() + "/",
