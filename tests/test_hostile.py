@@ -271,7 +271,9 @@ def test_hostile_markup_is_inert_in_html_and_epub(tmp_path):
     assert [(d.line, d.code) for d in diags] == [  # raw HTML off the allow-list is reported
         (4, "front-matter-lang"), (10, "html-unsupported"), (12, "html-unsupported"),
         (12, "html-unsupported"), (14, "html-unsupported"), (16, "html-unsupported"),
-        (27, "link-outside"), (28, "link-anchor")]  # #one names no heading; other/page.html is outside
+        # #one names no heading (reported at its paragraph's first line); other/page.html is
+        # a file outside the article
+        (27, "link-anchor"), (27, "link-outside")]
     prepared, _ = build_mod.prepare(doc)  # build the outputs despite the error, to look at them
     out = tmp_path / "out" / "demo"
     for fmt in ("html", "epub"):
