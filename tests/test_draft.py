@@ -53,7 +53,7 @@ def test_final_unknown_key_is_an_error_with_the_closest_key(tmp_path: Path) -> N
     _, diags = check(make(tmp_path))
     found = [(d.code, d.severity.value, d.line, d.column) for d in diags
              if d.code.startswith("cite-unknown")]
-    assert found == [("cite-unknown", "error", 8, 30), ("cite-unknown", "error", 8, 49),
+    assert found == [("cite-unknown", "error", 8, 30), ("cite-unknown", "error", 8, 50),
                      ("cite-unknown", "error", 8, 75)]
     first = next(d for d in diags if d.code == "cite-unknown")
     assert "'@smith2061'" in first.message and "did you mean '@smith2016'?" in first.message
