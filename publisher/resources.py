@@ -297,6 +297,14 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
 
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+    class Copy(URLFetcherResponse):
+        """Bytes that are not the file's (a downscaled image): WeasyPrint must embed these,
+        not read the file again by its path."""
+
+        @property
+        def path(self) -> None:
+            return None
+
     class ConfinedFetcher(URLFetcher):
         """Serves files under the allowed folders (symlinks resolved), nothing else."""
 
@@ -307,8 +315,11 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
 
         def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
             reason = self.check(url)
-            if isinstance(reason, Path):
-                return URLFetcherResponse(url, body=reason.read_bytes())
+            if isinstance(reason, Path):  # a very large image: its downscaled copy
+                from publisher.images import output
+
+                data, smaller = output(reason)
+                return (Copy if smaller else URLFetcherResponse)(url, body=data)
             self.refused.append((url, reason))
             raise FatalURLFetchingError(f"refused to fetch {url}: {reason}")
 

@@ -50,7 +50,7 @@ from publisher.model import (
 from publisher.readers.markdown import plain_text
 from publisher.render import links
 from publisher.render.links import Part
-from publisher.render.targets import ASIDE_TITLES, PRINT, Target
+from publisher.render.targets import ASIDE_TITLES, PRINT, Target, image_attributes
 from publisher.render.text import esc, inline_text, plain, squeeze, superscript, xml_chars
 from publisher.resources import local_path, safe_url
 
@@ -180,7 +180,8 @@ class _Renderer:
             return f'<span class="image-removed">{esc(node.alt)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         src = self.target.image_src.get(node.src, node.src)
-        return f'<img src="{esc(src)}" alt="{esc(node.alt)}"{title} />'
+        size = image_attributes(self.target, node.src)  # the web page's width, height, srcset
+        return f'<img src="{esc(src)}"{size} alt="{esc(node.alt)}"{title} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),
