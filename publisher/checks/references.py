@@ -306,12 +306,12 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
     Its bytes were read when the article was loaded (``Document.style``)."""
     if not doc.meta.csl.endswith(".csl") or doc.style is None or doc.style.path is None:
         return  # check_style reports a missing file
+    if doc.style.data is None:
+        return  # not read (too large, unreadable): the loading stage reported it (biblimits)
     path = doc.style.path
     from lxml import etree
 
     try:
-        if doc.style.data is None:
-            raise OSError(f"cannot read {path.name}")
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
         root = etree.fromstring(doc.style.data, parser)
     except (etree.XMLSyntaxError, OSError) as exc:
