@@ -47,6 +47,12 @@ _SWAPPED = {5, 6, 7, 8}
 """EXIF orientations that turn the image a quarter: its displayed width is its height."""
 
 
+UNDECODABLE = (OSError, ValueError, EOFError, SyntaxError, IndexError, KeyError, TypeError,
+               MemoryError, ZeroDivisionError)
+"""What Pillow raises for an image it cannot decode (a truncated file is an ``OSError``; odd
+headers give the others); ``Image.DecompressionBombError`` is a ``ValueError``."""
+
+
 @dataclass(frozen=True, slots=True)
 class Info:
     """What the outputs need to know about one image file."""
@@ -85,7 +91,7 @@ def info(path: Path) -> Info | None:
             orientation = img.getexif().get(0x0112, 1) if img.format in ("JPEG", "WEBP",
                                                                           "PNG") else 1
             animated = bool(getattr(img, "is_animated", False))
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+    except (UnidentifiedImageError, *UNDECODABLE):
         return None
     if orientation in _SWAPPED:
         width, height = height, width
@@ -170,8 +176,11 @@ def output(path: Path, cache: Path | None = None) -> tuple[bytes, bool]:
     found = info(path)
     if found is None or not found.downscaled:
         return path.read_bytes(), False
-    return _cached(cache, f"{_digest(path)}-{DOWNSCALE_SIDE}{path.suffix.lower()}",
-                   lambda: _resized(path, DOWNSCALE_SIDE, None)), True
+    try:
+        return _cached(cache, f"{_digest(path)}-{DOWNSCALE_SIDE}{path.suffix.lower()}",
+                       lambda: _resized(path, DOWNSCALE_SIDE, None)), True
+    except UNDECODABLE:  # cut short or corrupt past its header: the file as it is
+        return path.read_bytes(), False
 
 
 def for_output(path: Path, cache: Path | None = None) -> bytes:
@@ -199,7 +208,10 @@ def variants(path: Path, cache: Path | None = None) -> list[tuple[int, bytes]]:
             break
         digest = digest or _digest(path)
         start = start or (output(path, cache)[0] if found.downscaled else b"")
-        data = _cached(cache, f"{digest}-{width}w{path.suffix.lower()}",
-                       lambda w=width, s=start: _resized(path, None, w, s))
+        try:
+            data = _cached(cache, f"{digest}-{width}w{path.suffix.lower()}",
+                           lambda w=width, s=start: _resized(path, None, w, s))
+        except UNDECODABLE:  # cut short or corrupt past its header: no copies
+            return []
         out.append((width, data))
     return out

@@ -179,3 +179,16 @@ def test_a_rebuilt_page_takes_its_copies_from_the_cache(built, source, monkeypat
     result = build(source, BuildOptions(out_root=built.parent, formats=("html",)))
     assert not result.failed, [str(d) for d in result.diagnostics]
     assert "More text." in (built / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind", ["jpg", "png"])
+def test_an_image_cut_short_past_its_header_is_copied_as_it_is(tmp_path, kind):
+    from PIL import ImageFile
+
+    path = tmp_path / f"cut.{kind}"
+    big = Image.effect_noise((3300, 200), 64).convert("RGB")  # over 3200 px wide
+    big.save(path, quality=95) if kind == "jpg" else big.save(path)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    assert not ImageFile.LOAD_TRUNCATED_IMAGES  # as in a build without the PDF
+    assert images.output(path) == (path.read_bytes(), False)
+    assert images.variants(path) == []

@@ -211,10 +211,12 @@ def check_keys(doc: Document) -> Iterator[Diagnostic]:
         else:
             seen[ref.key.casefold()] = ref
     keys = [r.key for r in doc.references]
+    known, guesses = set(keys), 0
     for key in doc.meta.nocite:
-        if key == "*" or key in keys:
+        if key == "*" or key in known:
             continue
-        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        guesses += 1  # each guess compares with every key: the first few get one
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) if guesses <= 20 else []
         hint = f"did you mean '@{close[0]}'?" if close else "remove it or add the entry"
         yield error(doc.path, doc.meta.lines.get("nocite", 1), 1, "cite-unknown",
                     f"nocite names '@{key}', which is not in the bibliography; {hint}")
