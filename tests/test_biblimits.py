@@ -38,6 +38,8 @@ def test_too_many_references_is_one_located_error(tmp_path, monkeypatch):
     path = folder / "references.json"
     assert found[0].startswith(f"{path}:{line_of(path, 'r3')}:")
     assert "holds 5 entries, over the limit of 3 (this is entry 4)" in found[0]
+    doc, _ = load(folder)
+    assert [r.key for r in doc.references] == ["r0", "r1", "r2"]  # the checks see no more
 
 
 def test_too_many_names_points_at_the_list(tmp_path):

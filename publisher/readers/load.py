@@ -45,7 +45,10 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     doc, diags = reader.parse(data, path, bib_data=bib_data, bib_path=bib_path)
     doc = resolved(doc)
     found = invisible_characters(data, path, bib_data, bib_path) + folder_diagnostics(doc)
-    return doc, diags + found + biblimits.check(doc, style_size(doc))
+    found += biblimits.check(doc, style_size(doc))
+    if len(doc.references) > biblimits.MAX_REFERENCES:  # the checks look at no more than that
+        doc = replace(doc, references=doc.references[:biblimits.MAX_REFERENCES])
+    return doc, diags + found
 
 
 def style_size(doc: Document) -> int | None:
