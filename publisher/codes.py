@@ -86,6 +86,13 @@ CODES: tuple[Code, ...] = (
                                   "pandoc reads, nests deeper than 32 levels, or is not a list "
                                   "of CSL items"),
     Code("read", "bib-entry", _E, "a bibliography entry without an `id`"),
+    Code("read", "bib-too-many", _E, "a bibliography over 10 000 entries"),
+    Code("read", "ref-too-many-names", _E, "a reference naming over 20 000 people (authors, "
+                                           "editors, ... together)"),
+    Code("read", "field-too-long", _E, "a front-matter or bibliography value over 10 000 "
+                                       "characters (an abstract, note, description, changes "
+                                       "or disclaimer: 100 000)"),
+    Code("read", "csl-too-large", _E, "a `.csl` style file over 1 MiB: it is not read"),
     Code("read", "folder-limit", _E, "the article's folder nests folders deeper than 32 levels or "
                                      "holds over 10 000 entries"),
     Code("read", "symlink-outside", _W, "a symlink in the article's folder leads outside it (or "

@@ -622,14 +622,31 @@ class Document:
 
 def walk(nodes: Any) -> Iterator[Any]:
     """Every node under ``nodes`` (a node or a tuple of them), at any depth, in document order."""
-    from dataclasses import fields, is_dataclass
-
     stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
     while stack:
         node = stack.pop()
         if isinstance(node, tuple):
             stack.extend(reversed(node))
-        elif is_dataclass(node) and not isinstance(node, (CitationItem, Reference, Metadata, Attr)):
+        elif (names := _child_fields(type(node))) is not None:
             yield node
-            children = [getattr(node, f.name) for f in fields(node)]
-            stack.extend(reversed([c for c in children if isinstance(c, tuple) or is_dataclass(c)]))
+            children = [getattr(node, name) for name in names]
+            stack.extend(reversed([c for c in children
+                                   if isinstance(c, tuple) or _child_fields(type(c)) is not None]))
+
+
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _child_fields(cls: type) -> tuple[str, ...] | None:
+    """The field names of a node class ``walk`` goes into; None for anything else (looked up
+    once per class: ``walk`` runs over every node in each of the checks)."""
+    try:
+        return _FIELDS[cls]
+    except KeyError:
+        from dataclasses import fields, is_dataclass
+
+        found = (None if not is_dataclass(cls)
+                 or issubclass(cls, (CitationItem, Reference, Metadata, Attr))
+                 else tuple(f.name for f in fields(cls)))
+        _FIELDS[cls] = found
+        return found

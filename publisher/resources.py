@@ -331,6 +331,14 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
 
     from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+    class Copy(URLFetcherResponse):
+        """Bytes that are not the file's (a downscaled image): WeasyPrint must embed these,
+        not read the file again by its path."""
+
+        @property
+        def path(self) -> None:
+            return None
+
     class ConfinedFetcher(URLFetcher):
         """Serves files under the allowed folders (symlinks resolved), nothing else."""
 
@@ -360,8 +368,11 @@ def weasyprint_fetcher(roots: list[Path]) -> URLFetcher:
                     else:
                         return URLFetcherResponse(url, body=cleaned.data,
                                                   headers={"Content-Type": "image/svg+xml"})
-                else:
-                    return URLFetcherResponse(url, body=reason.read_bytes())
+                else:  # a very large image: its downscaled copy
+                    from publisher.images import output
+
+                    data, smaller = output(reason)
+                    return (Copy if smaller else URLFetcherResponse)(url, body=data)
             self.refused.append((_cut(url), reason))
             raise FatalURLFetchingError(f"refused to fetch {_cut(url)}: {reason}")
 

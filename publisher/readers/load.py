@@ -20,12 +20,11 @@ from publisher import remote, resources as fetcher
 from publisher.citations import styles
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Document, Image, Metadata, Resource, Style, walk
-from publisher.readers import bibliography, markdown as reader, outside
+from publisher.readers import biblimits, bibliography, markdown as reader, outside
+from publisher.readers.biblimits import MAX_STYLE_BYTES
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 
 ARTICLE = "article.md"
-MAX_STYLE_BYTES = 1024 * 1024
-"""The largest ``.csl`` style read (1 MiB; the CSL repository's largest is 246 KB)."""
 
 
 def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
@@ -46,7 +45,18 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     found = invisible_characters(data, path, None, None) + folder_diagnostics(doc)
     for read_path, read_data in reads:
         found += invisible_characters(b"", path, read_data, read_path)
+    found += biblimits.check(doc, style_size(doc))
+    if len(doc.references) > biblimits.MAX_REFERENCES:  # the checks look at no more than that
+        doc = replace(doc, references=doc.references[:biblimits.MAX_REFERENCES])
     return doc, diags + bib_diags + outside_diags + found
+
+
+def style_size(doc: Document) -> int | None:
+    """The size of the style's file (None when there is none or it cannot be looked at)."""
+    try:
+        return doc.style.path.stat().st_size if doc.style and doc.style.path else None
+    except OSError:
+        return None
 
 
 def invisible_characters(data: bytes, path: Path, bib_data: bytes | None,
@@ -142,7 +152,7 @@ def style_of(doc: Document) -> Style:
             with open(path, "rb") as f:
                 data = f.read(MAX_STYLE_BYTES + 1)
         except OSError:
-            data = None  # check_style_file reports it
+            data = None  # biblimits reports it
         if data is not None and len(data) > MAX_STYLE_BYTES:
-            data = None  # not read whole: check_style_file reports it cannot be read
+            data = None  # not read whole: biblimits reports its size (csl-too-large)
     return Style(name=name, path=path, data=data)

@@ -70,7 +70,7 @@ from publisher.readers.markdown import plain_text
 from publisher.readers.outside import outside_target
 from publisher.render import links, words
 from publisher.render.links import Part
-from publisher.render.targets import ASIDE_TITLES, PRINT, Target
+from publisher.render.targets import ASIDE_TITLES, PRINT, Target, image_attributes
 from publisher.render.text import (
     esc,
     fragment_text,
@@ -377,7 +377,8 @@ class _Renderer:
         size = "".join(f"{k}: {v}; " for k in ("width", "height")
                        if (v := _length(node.attr.get(k))))
         style = f' style="{esc(size.strip())}"' if size else ""
-        return f'<img src="{esc(src)}" alt="{esc(text)}"{title}{style} />'
+        dims = image_attributes(self.target, node.src)  # the web page's width, height, srcset
+        return f'<img src="{esc(src)}"{dims} alt="{esc(text)}"{title}{style} />'
 
     def citation(self, node: Citation) -> str:
         """The style's rendering, each cited item linked to its own entry (``#ref-key``),

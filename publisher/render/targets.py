@@ -41,15 +41,43 @@ class Target:
     """A link's address (not a ``#`` one) → its address in this format, or None to drop the
     link and keep its text: a collection points links between its articles (``../other/``)
     inside its book."""
+    image_size: Mapping[str, ImageSize] = field(default_factory=dict)
+    """An image's source as written → its size and narrower copies (the web page's
+    ``width``/``height``/``srcset``, from ``publisher.images``); a source not listed gets none."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImageSize:
+    width: int
+    height: int
+    srcset: tuple[tuple[str, int], ...] = ()
+    """(URL, width in pixels) of each copy, the full-size one included; empty: no srcset."""
+    sizes: str = ""
+
+
+def image_attributes(target: Target, src: str) -> str:
+    """The ``width``, ``height``, ``srcset`` and ``sizes`` attributes (escaped, each with its
+    leading space) of the image written as ``src``; empty when the target knows none."""
+    from publisher.render.text import esc
+
+    size = target.image_size.get(src)
+    if size is None:
+        return ""
+    out = f' width="{size.width}" height="{size.height}"'
+    if size.srcset:
+        out += f' srcset="{esc(", ".join(f"{u} {w}w" for u, w in size.srcset))}"'
+        out += f' sizes="{esc(size.sizes)}"' if size.sizes else ""
+    return out
 
 
 PRINT = Target(name="print")
 
 
-def web(image_src: Mapping[str, str] | None = None) -> Target:
-    """The web page: self-links, asides, scrolling tables, citation back-links."""
+def web(image_src: Mapping[str, str] | None = None,
+        image_size: Mapping[str, ImageSize] | None = None) -> Target:
+    """The web page: self-links, asides, scrolling tables, citation back-links, image sizes."""
     return Target(name="web", self_links=True, asides=True, scroll_tables=True, cite_backlinks=True,
-                  image_src=image_src or {})
+                  image_src=image_src or {}, image_size=image_size or {})
 
 
 def epub(image_src: Mapping[str, str] | None = None) -> Target:

@@ -36,7 +36,9 @@ def default_theme() -> Path:
 def environment(theme: Path) -> jinja2.Environment:
     import jinja2
 
-    return jinja2.Environment(
+    from publisher.render import bidi
+
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(theme)),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -44,6 +46,9 @@ def environment(theme: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    # User text in a template: ``|bdi`` in markup, ``|isolate`` in plain text (render.bidi).
+    env.filters.update(bdi=bidi.bdi, isolate=bidi.isolate, isolate_join=bidi.isolate_join)
+    return env
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -71,6 +71,15 @@ class Segment:
     href: str = ""
     rel: str = ""
     """``license`` on the link to the publication's licence deed."""
+    user: bool = False
+    """The text is a user-supplied field (a title, a name, words): every output isolates it
+    (``<bdi>``, or U+2068 … U+2069 in plain text; see ``render.bidi``) so it cannot reorder
+    the statement around it."""
+
+
+def _u(text: str, href: str = "") -> Segment:
+    """A user-supplied field as a segment of its own."""
+    return Segment(text=text, href=href, user=True)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -92,10 +101,13 @@ class Attribution:
     disclaimer: str
 
 
-def plain(segments: Iterable[Segment], *, urls: bool = False) -> str:
-    """Segments → text; with ``urls``, a licence link's URL follows its name."""
-    return "".join(s.text + (f" ({s.href})" if urls and s.rel == "license" else "")
-                   for s in segments)
+def plain(segments: Iterable[Segment], *, urls: bool = False, isolated: bool = False) -> str:
+    """Segments → text; with ``urls``, a licence link's URL follows its name; with
+    ``isolated``, each user field between U+2068 and U+2069 (for plain-text metadata)."""
+    from publisher.render.bidi import isolate
+
+    return "".join((isolate(s.text) if isolated and s.user else s.text)
+                   + (f" ({s.href})" if urls and s.rel == "license" else "") for s in segments)
 
 
 def _sentence(text: str) -> str:
@@ -110,7 +122,7 @@ def _license_segments(parsed: Parsed, *, rel: str = "") -> list[Segment]:
         return [Segment(text=parsed.license.name, href=parsed.license.url, rel=rel)]
     if parsed.expression is not None and not parsed.hedged:
         return _expression_segments(parsed.expression, rel)
-    return [Segment(text=f"“{parsed.words}”")]
+    return [Segment(text="“"), _u(parsed.words), Segment(text="”")]
 
 
 def _expression_segments(term: Term, rel: str) -> list[Segment]:
@@ -134,28 +146,39 @@ def _own_license(meta: Metadata) -> tuple[str, str]:
     return spdx.render(parsed.expression), spdx.leaves(parsed.expression)[0].url
 
 
-def _names(names: Iterable[str]) -> str:
-    return "; ".join(names)
+def _names(names: Iterable[str]) -> list[Segment]:
+    """Names separated by "; ", each a user field."""
+    out: list[Segment] = []
+    for i, name in enumerate(names):
+        out += [Segment(text="; ")] if i else []
+        out.append(_u(name))
+    return out
 
 
 def statement(meta: Metadata) -> tuple[Segment, ...]:
     """The TASL statement as segments (see the README's "Attribution" section for its form)."""
     own = licenses.parse(meta.license) if meta.license else None
     seg: list[Segment] = []
-    title = f"“{meta.title}”" if meta.title else "This article"
+    title = ([Segment(text="“"), _u(meta.title), Segment(text="”")] if meta.title
+             else [Segment(text="This article")])
     src = meta.source
     if adapted(meta):
-        seg.append(Segment(text=f"{title} is adapted from "))
-        work = f"“{src.title}”" if src.title else (src.publisher or "another work")
-        seg.append(Segment(text=work, href=web_url(src.url)))
+        seg += [*title, Segment(text=" is adapted from ")]
+        href = web_url(src.url)
+        if src.title:
+            seg += [Segment(text="“"), _u(src.title, href), Segment(text="”")]
+        elif src.publisher:
+            seg.append(_u(src.publisher, href))
+        else:
+            seg.append(Segment(text="another work", href=href))
         if src.author:
-            seg.append(Segment(text=f" by {src.author}"))
+            seg += [Segment(text=" by "), _u(src.author)]
         if src.title and src.publisher:
-            seg.append(Segment(text=f", {src.publisher}"))
+            seg += [Segment(text=", "), _u(src.publisher)]
         if meta.contributors:
-            seg.append(Segment(text=f" (contributors: {_names(meta.contributors)})"))
+            seg += [Segment(text=" (contributors: "), *_names(meta.contributors), Segment(text=")")]
         if src.retrieved:
-            seg.append(Segment(text=f", retrieved {src.retrieved}"))
+            seg += [Segment(text=", retrieved "), _u(src.retrieved)]
         if src.license:
             parsed = licenses.parse(src.license)
             vague = parsed.expression is None or parsed.hedged
@@ -163,14 +186,14 @@ def statement(meta: Metadata) -> tuple[Segment, ...]:
             seg += _license_segments(parsed)
         seg.append(Segment(text=". "))
         if meta.changes:
-            seg.append(Segment(text=f"Changes: {_sentence(meta.changes)} "))
+            seg += [Segment(text="Changes: "), _u(_sentence(meta.changes)), Segment(text=" ")]
         seg.append(Segment(text="This adaptation"))
         if meta.authors:
-            seg.append(Segment(text=f" by {_names(meta.authors)}"))
+            seg += [Segment(text=" by "), *_names(meta.authors)]
     else:
-        seg.append(Segment(text=title))
+        seg += title
         if meta.authors:
-            seg.append(Segment(text=f" by {_names(meta.authors)}"))
+            seg += [Segment(text=" by "), *_names(meta.authors)]
     if own is not None:
         seg.append(Segment(text=" is licensed under "))
         seg += _license_segments(own, rel="license")
@@ -182,7 +205,9 @@ def statement(meta: Metadata) -> tuple[Segment, ...]:
 
 def image_credit(entry: ImageCredit, alt: str) -> tuple[Segment, ...]:
     """“alt”: credit, licence (linked), source link."""
-    seg = [Segment(text=f"“{alt}”: " if alt else f"{entry.src}: "), Segment(text=entry.credit)]
+    seg = ([Segment(text="“"), _u(alt), Segment(text="”: ")] if alt
+           else [_u(entry.src), Segment(text=": ")])
+    seg.append(_u(entry.credit))
     if entry.license:
         seg += [Segment(text=", "), *_license_segments(licenses.parse(entry.license))]
     if web_url(entry.url):
@@ -193,6 +218,8 @@ def image_credit(entry: ImageCredit, alt: str) -> tuple[Segment, ...]:
 
 def attribution(meta: Metadata, shown: Iterable[Image] = ()) -> Attribution:
     """The attribution of an article whose body shows the images ``shown``."""
+    from publisher.render.bidi import isolate
+
     license_name, license_url = _own_license(meta)
     segments = statement(meta)
     credits: list[tuple[Segment, ...]] = []
@@ -206,9 +233,10 @@ def attribution(meta: Metadata, shown: Iterable[Image] = ()) -> Attribution:
     return Attribution(
         statement=segments, text=plain(segments),
         license_name=license_name, license_url=license_url,
-        image_credits=tuple(credits), rights=plain(segments, urls=True),
-        source=", ".join(p for p in (f"“{src.title}”" if src.title else "", src.publisher,
-                                     web_url(src.url)) if p) if adapted(meta) else "",
+        image_credits=tuple(credits), rights=plain(segments, urls=True, isolated=True),
+        source=", ".join(p for p in (f"“{isolate(src.title)}”" if src.title else "",
+                                     isolate(src.publisher), web_url(src.url))
+                         if p) if adapted(meta) else "",
         disclaimer=meta.disclaimer)
 
 

@@ -193,11 +193,13 @@ def _metadata(book: Any, page: Page, epoch: int) -> None:
 def _add_images(book: Any, assets: dict[str, Path], names: dict[str, str]) -> None:
     from ebooklib import epub
 
+    from publisher.images import for_output
+
     for n, (rel, name) in enumerate(names.items(), 1):
         book.add_item(epub.EpubItem(uid=f"img-{n}", file_name=name,
                                     media_type=MEDIA_TYPES.get(posixpath.splitext(name)[1],
                                                                "application/octet-stream"),
-                                    content=assets[rel].read_bytes()))
+                                    content=for_output(assets[rel])))  # large: downscaled
 
 
 class _Pages:

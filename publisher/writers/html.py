@@ -18,6 +18,7 @@ import mimetypes
 from collections.abc import Mapping
 from pathlib import Path
 
+from publisher import images
 from publisher.render import targets
 from publisher.render.body import Body, render
 from publisher.render.templating import Page, render_template, stylesheet
@@ -35,7 +36,10 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     from markupsafe import Markup
 
     css = stylesheet(theme, "web.css")
-    body = web_body(page, assets if self_contained else None)
+    cache = images.cache_for(out_dir)
+    copies = {} if self_contained else srcset_copies(assets, cache)
+    body = web_body(page, assets if self_contained else None, image_sizes(page, assets, copies),
+                    cache=cache)
     # The theme's CSS is trusted; inlined, it only must not end its <style> element early.
     inline_css = Markup(css.replace("</", "<\\/")) if self_contained else ""
     icon = (theme / ICON).read_bytes() if (theme / ICON).is_file() else None
@@ -51,31 +55,77 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
                write_atomic(out_dir / "style.css", css)]
     if icon is not None:  # the page declares it: no browser asks for a missing /favicon.ico
         written.append(write_atomic(out_dir / ICON, icon))
-    for rel, src in sorted(assets.items()):
-        written.append(write_atomic(out_dir / rel, src.read_bytes()))
+    for rel, src in sorted(assets.items()):  # a very large image as its downscaled copy
+        written.append(write_atomic(out_dir / rel, images.for_output(src, cache)))
+    for name, data in sorted(copies.items()):
+        written.append(write_atomic(out_dir / name, data))
     return written
 
 
-def web_body(page: Page, inline_images: dict[str, Path] | None = None) -> Body:
+def web_body(page: Page, inline_images: dict[str, Path] | None = None,
+             sizes: dict[str, targets.ImageSize] | None = None, *,
+             cache: Path | None = None) -> Body:
     """The body rendered for the web page; with ``inline_images`` (the article's assets), each
-    image that names one of its files shows it as a ``data:`` URI."""
-    sources = data_uris(page, inline_images) if inline_images is not None else {}
-    return render(page.document, page.formatted, targets.web(sources))
+    image that names one of its files shows it as a ``data:`` URI; ``sizes`` gives each image
+    its ``width``/``height``/``srcset`` (``image_sizes``)."""
+    sources = data_uris(page, inline_images, cache) if inline_images is not None else {}
+    return render(page.document, page.formatted, targets.web(sources, sizes))
 
 
-def data_uris(page: Page, assets: dict[str, Path]) -> dict[str, str]:
-    """Each image's source as written → a ``data:`` URI of the file it names, if it names one."""
+def _asset(src: str, assets: dict[str, Path]) -> tuple[str, Path] | None:
+    """The article file an image's source names: (its key among the assets, its path)."""
     from publisher.resources import local_path
 
+    rel = local_path(xml_chars(src))  # the key the build filed it under
+    path = None if isinstance(rel, str) else assets.get(rel.as_posix())
+    return None if path is None or isinstance(rel, str) else (rel.as_posix(), path)
+
+
+def data_uris(page: Page, assets: dict[str, Path], cache: Path | None = None) -> dict[str, str]:
+    """Each image's source as written → a ``data:`` URI of the file it names, if it names one
+    (a very large image: of its downscaled copy)."""
     uris: dict[str, str] = {}
     for image in page.images:
-        rel = local_path(xml_chars(image.src))  # the key the build filed it under
-        path = None if isinstance(rel, str) else assets.get(rel.as_posix())
-        if path is not None:
-            kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            encoded = base64.b64encode(path.read_bytes()).decode("ascii")
-            uris[image.src] = f"data:{kind};base64,{encoded}"
+        found = _asset(image.src, assets)
+        if found is not None:
+            kind = mimetypes.guess_type(found[1].name)[0] or "application/octet-stream"
+            data = images.for_output(found[1], cache)
+            uris[image.src] = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
     return uris
+
+
+def srcset_copies(assets: dict[str, Path], cache: Path | None) -> dict[str, bytes]:
+    """The narrower copies of each image (``images.variants``): name beside it → bytes; a
+    name an article file already has is left out."""
+    copies: dict[str, bytes] = {}
+    for rel, path in sorted(assets.items()):
+        for width, data in images.variants(path, cache):
+            name = images.variant_name(rel, width)
+            if name not in assets:
+                copies[name] = data
+    return copies
+
+
+def image_sizes(page: Page, assets: dict[str, Path],
+                copies: dict[str, bytes]) -> dict[str, targets.ImageSize]:
+    """Each image's source as written → its displayed size and (when there are copies) its
+    ``srcset``: the copies, then the image itself at its own width."""
+    from urllib.parse import quote
+
+    sizes: dict[str, targets.ImageSize] = {}
+    for image in page.images:
+        found = _asset(image.src, assets)
+        got = images.info(found[1]) if found is not None else None
+        if found is None or got is None:
+            continue
+        rel = found[0]
+        srcset = tuple((quote(images.variant_name(rel, w)), w) for w in images.WIDTHS
+                       if images.variant_name(rel, w) in copies)
+        if srcset:
+            srcset += ((quote(rel), got.width),)
+        sizes[image.src] = targets.ImageSize(width=got.width, height=got.height, srcset=srcset,
+                                             sizes=images.SIZES if srcset else "")
+    return sizes
 
 
 def description(page: Page, body: Body) -> str:
