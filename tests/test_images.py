@@ -182,13 +182,15 @@ def test_a_rebuilt_page_takes_its_copies_from_the_cache(built, source, monkeypat
 
 
 @pytest.mark.parametrize("kind", ["jpg", "png"])
-def test_an_image_cut_short_past_its_header_is_copied_as_it_is(tmp_path, kind):
+def test_an_image_cut_short_past_its_header_is_copied_as_it_is(tmp_path, kind, monkeypatch):
     from PIL import ImageFile
+
+    # as in a build's own process (WeasyPrint, imported by an earlier test, turns it on)
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", False)
 
     path = tmp_path / f"cut.{kind}"
     big = Image.effect_noise((3300, 200), 64).convert("RGB")  # over 3200 px wide
     big.save(path, quality=95) if kind == "jpg" else big.save(path)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    assert not ImageFile.LOAD_TRUNCATED_IMAGES  # as in a build without the PDF
     assert images.output(path) == (path.read_bytes(), False)
     assert images.variants(path) == []

@@ -176,7 +176,7 @@ def test_a_failed_format_is_not_retried_until_its_inputs_change(tmp_path, monkey
     options = BuildOptions(out_root=tmp_path / "out", formats=("html", "epub"))
     first = build(folder, options)
     assert calls == ["epub"] and [d.code for d in first.diagnostics if d.code == "pdf-crash"]
-    assert [p.name for p in first.written] == ["index.html", "style.css"]
+    assert [p.name for p in first.written] == ["index.html", "style.css", "icon.svg"]
     again = build(folder, options)
     assert calls == ["epub"]  # not retried
     assert [d.code for d in again.diagnostics if d.severity.value == "error"] == ["pdf-crash"]
