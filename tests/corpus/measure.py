@@ -67,10 +67,12 @@ LEFTOVERS: dict[str, str] = {
     "[@": r"\[-?@",
     "{=": r"\{=",
     "--- ---": r"(?m)^[ \t]*-{3,}(?:[ \t]+-{3,})+[ \t]*$",
+    "<tag>": r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>",
 }
 """Markup that must not show in a page's visible text: name → pattern (on each block's text).
 The issue's list, with ``Table:`` captions counted as ``: Caption`` and one more: the dashed
-rule of a simple or multiline table (``--- ---``)."""
+rule of a simple or multiline table (``--- ---``), and raw HTML tags shown as text
+(``<tag>``)."""
 
 TOKEN = re.compile(r"\w+")
 CODE_TAGS = ("pre", "code", "kbd", "samp", "var", "math", "script", "style", "svg")
@@ -184,7 +186,10 @@ def visible_blocks(body: Any, *, code_classes: tuple[str, ...] = ()) -> list[str
         if isinstance(el.tag, str) and el.tag in BLOCK_TAGS:
             own = [el.text or ""]
             for child in el:
-                if not (isinstance(child.tag, str) and child.tag in BLOCK_TAGS):
+                if not isinstance(child.tag, str):  # a comment or processing instruction
+                    own.append(child.tail or "")
+                    continue
+                if child.tag not in BLOCK_TAGS:
                     own.append(child.text_content())
                 own.append(child.tail or "")
             texts.append("".join(own))
