@@ -56,7 +56,7 @@ CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 FORMATS = ("html", "pdf", "epub")
 
 LEFTOVERS: dict[str, str] = {
-    ":::": r":::",
+    ":::": r":{3,}",
     "{#": r"\{#",
     "$$": r"\$\$",
     "\\frac": r"\\frac",
@@ -78,6 +78,7 @@ TOKEN = re.compile(r"\w+")
 CODE_TAGS = ("pre", "code", "kbd", "samp", "var", "math", "script", "style", "svg")
 BLOCK_TAGS = ("p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
               "figcaption", "caption", "blockquote", "div", "pre", "summary")
+SEPARATE_TAGS = ("tr", "table", "br", "section", "figure", "aside", "ul", "ol", "dl", "img")
 
 
 @dataclass
@@ -165,6 +166,9 @@ def our_text(body: Any) -> str:
     import copy
 
     body = copy.deepcopy(body)
+    for el in body.iter():  # table cells, list items, paragraphs: words never run together
+        if isinstance(el.tag, str) and el.tag in (*BLOCK_TAGS, *SEPARATE_TAGS):
+            el.tail = "\n" + (el.tail or "")
     _drop(body, f".//section[{_classes('references')}]")
     _drop(body, f".//*[{_classes('citation', 'cite-backlinks', 'footnote-back', 'cite-back')}]")
     alts = [img.get("alt", "") for img in body.iter("img")]
