@@ -246,9 +246,10 @@ def forced_page(folder: Path) -> str | None:
 
     doc, _ = pipeline.check(folder)
     formatted = Formatted()
-    if doc.style and doc.references:
+    style = doc.style.path if doc.style else None
+    if style and doc.references:
         try:
-            formatted, _ = format_document(doc, doc.style.path)
+            formatted, _ = format_document(doc, style)
         except Exception:  # noqa: BLE001 - measured anyway, without the citations
             formatted = Formatted()
     body = render(doc, formatted, web())
