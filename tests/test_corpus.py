@@ -112,6 +112,7 @@ def test_coverage_counts_words_with_multiplicity():
     share, missed = measure.coverage(measure.tokens("the cat saw the another"), theirs)
     assert share == 4 / 6  # 'the' ×2, 'cat' ×1 of 2, 'saw': 'other' and one 'cat' are missing
     assert missed == ["cat×1", "other×1"]
+    assert measure.tokens("H₂O is 2¹⁰") == measure.tokens("H2O IS 210")
     assert measure.coverage(measure.tokens("“Quoted” – text…"),
                             measure.tokens('"quoted" -- text...'))[0] == 1.0
 
@@ -120,9 +121,10 @@ def test_our_text_keeps_cells_apart_and_drops_citations_and_references():
     body = _body('<table><tr><td>12</td><td>123</td></tr></table>'
                  '<p>As shown <span class="citation" data-cites="a">(Smith 2020)</span>.</p>'
                  '<img src="x.png" alt="a cat">'
-                 '<section class="references"><p>Smith J. A book. 2020.</p></section>')
+                 '<section class="references"><h2>References</h2>'
+                 '<div class="csl-bib-body"><p>Smith J. A book. 2020.</p></div></section>')
     words = measure.tokens(measure.our_text(body))
-    assert words == measure.tokens("12 123 As shown a cat")
+    assert words == measure.tokens("12 123 As shown References a cat")
 
 
 def test_leftovers_skip_code_and_math_but_count_raw_html_printed_as_code():

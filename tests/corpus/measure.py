@@ -16,14 +16,15 @@ is copied to a temporary ``source/<name>/`` and built in this process, serially,
   Every one is ours: the EPUB is our output, whatever the source said.
 - **coverage**: body words against pandoc 3 (the bundled one, ``publisher.pandoc``). pandoc
   reads the same ``article.md`` (``-f markdown``), its citations are removed from the AST (they
-  are formatted differently on each side) and the rest is written with ``-t plain``. Our side is
-  the visible text of the web page's ``#article-body`` (the HTML we built; when the build
-  failed, the page rendered anyway from the checked document, so a failing article is still
-  measured) plus images' alt text, without the citations, the bibliography and the back-links.
-  Both are cut into word tokens (``\\w+``, case-folded); coverage is the share of pandoc's
-  tokens, counted with multiplicity, that our text holds: sum over t of min(ours[t],
-  pandoc[t]) / sum of pandoc[t]. Words we add (numbers, "Figure") do not count against us;
-  punctuation (smart quotes, dashes) is not compared.
+  are formatted differently on each side), the rest is written with ``-t plain`` and the
+  attribute blocks it prints as text (``{#eq:x}``) are taken out. Our side is the visible text
+  of the web page's ``#article-body`` (the HTML we built; when the build failed, the page
+  rendered anyway from the checked document, so a failing article is still measured) plus
+  images' alt text, without the citations, the bibliography's entries and the back-links.
+  Both are cut into word tokens (``\\w+``, NFKC, case-folded); coverage is the share of
+  pandoc's tokens, counted with multiplicity, that our text holds: sum over t of
+  min(ours[t], pandoc[t]) / sum of pandoc[t]. Words we add (numbers, "Figure") do not count
+  against us; punctuation (smart quotes, dashes) is not compared.
 - **leftovers**: markup left showing in the web page's visible text outside code (``pre``,
   ``code``, ``kbd``, ``samp`` and math left out, but raw HTML we print as code counted): the
   patterns of ``LEFTOVERS``. The same count is made on pandoc's own HTML of the same body
@@ -45,6 +46,7 @@ import sys
 import tempfile
 import time
 import traceback
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -75,6 +77,9 @@ rule of a simple or multiline table (``--- ---``), and raw HTML tags shown as te
 (``<tag>``)."""
 
 TOKEN = re.compile(r"\w+")
+ATTRIBUTES = re.compile(r"\{#[^\s{}]+[^{}\n]*\}")
+"""An attribute block with an id that pandoc's plain text shows as written (pandoc-crossref's
+``$$ ... $$ {#eq:x}``, a table caption's ``{#tbl:x}``): markup, not words, so not counted."""
 CODE_TAGS = ("pre", "code", "kbd", "samp", "var", "math", "script", "style", "svg")
 BLOCK_TAGS = ("p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
               "figcaption", "caption", "blockquote", "div", "pre", "summary")
@@ -118,7 +123,9 @@ class Measure:
 
 
 def tokens(text: str) -> Counter[str]:
-    return Counter(TOKEN.findall(text.casefold()))
+    """Word tokens, case-folded and NFKC-normalised (pandoc's plain text writes H~2~O and
+    $W_0$ as ``H₂O`` and ``W₀``, a page as ``H<sub>2</sub>O``: both become ``h2o``)."""
+    return Counter(TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
 
 
 def coverage(ours: Counter[str], theirs: Counter[str]) -> tuple[float, list[str]]:
@@ -169,7 +176,7 @@ def our_text(body: Any) -> str:
     for el in body.iter():  # table cells, list items, paragraphs: words never run together
         if isinstance(el.tag, str) and el.tag in (*BLOCK_TAGS, *SEPARATE_TAGS):
             el.tail = "\n" + (el.tail or "")
-    _drop(body, f".//section[{_classes('references')}]")
+    _drop(body, f".//section[{_classes('references')}]//*[{_classes('csl-bib-body')}]")
     _drop(body, f".//*[{_classes('citation', 'cite-backlinks', 'footnote-back', 'cite-back')}]")
     alts = [img.get("alt", "") for img in body.iter("img")]
     return "\n".join([body.text_content(), *alts])
@@ -228,6 +235,7 @@ def pandoc_side(article: Path) -> tuple[str, list[str]]:
     ast["blocks"] = _strip_cites(ast["blocks"])
     data = json.dumps(ast).encode()
     plain = pandoc.run(["-f", "json", "-t", "plain", "--wrap=none"], data).stdout.decode()
+    plain = ATTRIBUTES.sub(" ", plain)
     html = pandoc.run(["-f", "json", "-t", "html"], data).stdout.decode()
     return plain, visible_blocks(body_element(f"<html><body>{html}</body></html>", "//body"))
 
