@@ -83,7 +83,9 @@ ATTRIBUTES = re.compile(r"\{#[^\s{}]+[^{}\n]*\}")
 CODE_TAGS = ("pre", "code", "kbd", "samp", "var", "math", "script", "style", "svg")
 BLOCK_TAGS = ("p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6",
               "figcaption", "caption", "blockquote", "div", "pre", "summary")
-SEPARATE_TAGS = ("tr", "table", "br", "section", "figure", "aside", "ul", "ol", "dl", "img")
+SEPARATE_TAGS = ("tr", "table", "br", "section", "figure", "aside", "ul", "ol", "dl", "img",
+                 "details", "nav", "header", "footer", "main", "article", "body", "thead",
+                 "tbody", "tfoot")
 
 
 @dataclass
@@ -192,20 +194,18 @@ def visible_blocks(body: Any, *, code_classes: tuple[str, ...] = ()) -> list[str
     for tag in CODE_TAGS:
         _drop(body, f".//*[local-name()='{tag}'][{keep}]")
     _drop(body, f".//*[{_classes('math')}]")  # pandoc's span.math
-    texts = []
-    for el in body.iter():
-        if isinstance(el.tag, str) and el.tag in BLOCK_TAGS:
-            own = [el.text or ""]
-            for child in el:
-                if not isinstance(child.tag, str):  # a comment or processing instruction
-                    own.append(child.tail or "")
-                    continue
-                if child.tag not in BLOCK_TAGS:
-                    own.append(child.text_content())
-                own.append(child.tail or "")
-            texts.append("".join(own))
-    texts.append(body.text or "")
-    return texts
+    return [_own_text(el) for el in body.iter()
+            if isinstance(el.tag, str) and el.tag in (*BLOCK_TAGS, *SEPARATE_TAGS)]
+
+
+def _own_text(el: Any) -> str:
+    """An element's text without that of the blocks inside it (each is counted on its own)."""
+    parts = [el.text or ""]
+    for child in el:
+        if isinstance(child.tag, str) and child.tag not in (*BLOCK_TAGS, *SEPARATE_TAGS):
+            parts.append(_own_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def leftovers(blocks: Iterable[str]) -> dict[str, int]:
