@@ -88,7 +88,7 @@ NOTE_TEXTS = [
     "Gary Westfahl, “The True Frontier: Confronting and Avoiding the Realities of Space in "
     "American Science Fiction Films,” in Space and Beyond: The Frontier Theme in Science "
     "Fiction, ed. Gary Westfahl (Greenwood, 2000), 57.",
-    "A note of the author's, which also cites (Steven A. Rosenberg, “IL-2: The First Effective "
+    "A note of the author’s, which also cites (Steven A. Rosenberg, “IL-2: The First Effective "
     "Immunotherapy for Human Cancer,” The Journal of Immunology 192, no. 12 (2014): 5452, "
     "https://doi.org/10.4049/jimmunol.1490019).",
     "See Rosenberg, “IL-2: The First Effective Immunotherapy for Human Cancer.”",
@@ -105,7 +105,7 @@ def test_a_note_style_makes_footnotes_in_every_format(tmp_path):
     root = page(out)
     para = text(root.xpath("//main//p[span[contains(@class,'citation')]]")[0])
     # as pandoc: the note after the punctuation, no space before it; the author's note is 2
-    assert para == ("Science fiction films avoid the realities of space.1 An author's own remark "
+    assert para == ("Science fiction films avoid the realities of space.1 An author’s own remark "
                     "comes next.2 Interleukin-2 was the first effective immunotherapy.3 Westfahl4 "
                     "returns to the point.")
     notes = [text(li).removesuffix("↩︎").strip()

@@ -138,7 +138,8 @@ def built(source: Path) -> Path:
 @pytest.mark.slow
 def test_the_web_page_gets_sizes_srcset_and_the_downscaled_copy(built, source):
     root = lxml_html.parse(str(built / "index.html")).getroot()
-    imgs = {i.get("alt"): i for i in root.iter("img")}
+    # each is a captioned figure (its alt left empty: the caption names it): keyed by caption
+    imgs = {i.getparent().findtext("figcaption"): i for i in root.iter("img")}
     big = imgs["Big"]
     assert (big.get("width"), big.get("height")) == ("3200", "2182")
     assert big.get("srcset") == ("assets/big.480w.png 480w, assets/big.960w.png 960w, "
