@@ -325,6 +325,16 @@ def test_valid_identifiers_pass(article):
     assert diags == []
 
 
+def test_a_short_doi_is_a_doi(article):
+    """doi.org resolves the shortDOI service's aliases (``10/bqhp9z``) as it resolves DOIs."""
+    refs = GOOD.replace("    DOI: 10.1000/abc.1\n", "    DOI: 10/bqhp9z\n")
+    assert found(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\n[@a]\n", refs),
+                 "ref-bad-doi") == []
+    refs = GOOD.replace("    DOI: 10.1000/abc.1\n", "    DOI: 10/bq hp\n")
+    assert len(found(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\n[@a]\n", refs),
+                     "ref-bad-doi")) == 1
+
+
 @pytest.mark.parametrize("kind, fields, missing", [
     ("article-journal", "author: [{family: A}]\n    title: T\n    issued: 2001",
      "'container-title'"),

@@ -69,9 +69,15 @@ def _field_name(ref: Reference, field: str) -> str:
 # Identifiers
 
 
+SHORT_DOI = re.compile(r"^10/[a-z0-9]+$", re.I)
+"""The shortDOI service's alias of a DOI (``10/bqhp9z``; https://shortdoi.org)."""
+
+
 def _doi_problem(value: str) -> str | None:
     if re.match(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", value, re.I):
         return f"write the bare DOI '{bare_doi(value)}' (the style adds https://doi.org/)"
+    if SHORT_DOI.match(value):  # a shortDOI (10/bqhp9z): doi.org resolves it as it resolves a DOI
+        return None
     if not DOI.match(value):
         return "a DOI reads '10.NNNN/suffix' with no spaces (e.g. '10.4049/jimmunol.1490019')"
     return None
