@@ -114,8 +114,9 @@ CODES: tuple[Code, ...] = (
                                          "(`publish fetch-images` copies it in)"),
     Code("document", "image-fetch", _E, "`publish fetch-images` could not download a remote image "
                                         "(unreachable, not an image, over the image limits)"),
-    Code("document", "svg-invalid", _E, "an SVG (or `.svgz`) that cannot be parsed as SVG: no "
-                                        "format could show it"),
+    Code("document", "svg-invalid", _W, "an SVG (or `.svgz`) that cannot be parsed as SVG: no "
+                                        "format could show it, so each shows its alt text "
+                                        "(an error with `--strict`)"),
     Code("document", "svg-outside", _W, "an SVG's reference out of its file (an http, `file:` or "
                                         "path `href`, a style `url()` or `@import`), removed"),
     Code("document", "svg-content", _W, "an SVG's scripts, event handlers, `foreignObject` or an "
@@ -127,8 +128,9 @@ CODES: tuple[Code, ...] = (
                                           "regular file"),
     Code("document", "image-outside", _E, "an image that is a URL, an absolute path or outside "
                                           "the article's folder"),
-    Code("document", "image-type", _E, "an image whose name does not end in an image suffix "
-                                       "(`.png`, `.jpg`, `.svg`, ...)"),
+    Code("document", "image-type", _W, "an image whose name does not end in an image suffix "
+                                       "(`.png`, `.jpg`, `.svg`, ...; a `.pdf` figure): each "
+                                       "format shows its alt text (an error with `--strict`)"),
     Code("document", "image-too-large", _E, "an image file over 20 MiB, or over 50 megapixels "
                                             "(width × height read from its header)"),
 

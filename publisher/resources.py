@@ -141,7 +141,10 @@ def svg_limits() -> svg.Limits:
     return svg.Limits(max_bytes=MAX_IMAGE_BYTES, max_pixels=MAX_IMAGE_PIXELS)
 
 
-WARNED_IMAGES = frozenset({"image-remote", "image-missing"})
+WARNED_IMAGES = frozenset({"image-remote", "image-missing", "image-type", "svg-invalid"})
+"""Images no format shows (their alt text stands in, a remote one's address too): warnings."""
+ALT_ONLY = frozenset({"image-missing", "image-type", "svg-invalid"})
+"""Of those, the ones shown as their alt text alone (nothing to link)."""
 """Refusals that are warnings: the outputs show the image's alt text (and a remote one's
 address) instead; every other refusal is an error."""
 

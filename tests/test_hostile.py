@@ -384,9 +384,12 @@ def test_an_image_must_be_an_image_file_so_it_cannot_replace_an_output(walled, t
     (walled / "article.md").write_text(f"---\ntitle: T\n{LIC}{credited('index.html')}---\n"
                                        "![page](index.html)\n")
     result = build(walled, BuildOptions(out_root=tmp_path / "out"))
-    assert [(d.line, d.code) for d in result.diagnostics] == [
-        (7, "image-type"), (1, "symlink-outside"), (1, "symlink-outside")]  # the unused links
-    assert not (tmp_path / "out" / "demo").exists()
+    assert [(d.line, d.code, d.severity.value) for d in result.diagnostics] == [
+        (7, "image-type", "warning"), (1, "symlink-outside", "warning"),
+        (1, "symlink-outside", "warning")]  # the unused links
+    # not an image: shown as its alt text, never copied, so it cannot replace the page
+    page = (tmp_path / "out" / "demo" / "index.html").read_text()
+    assert "alert(1)" not in page and '<span class="image-missing">page</span>' in page
 
 
 def test_an_image_inside_the_folder_reaches_every_format(walled, tmp_path):

@@ -80,7 +80,7 @@ from publisher.render.text import (
     superscript,
     xml_chars,
 )
-from publisher.resources import local_path, remote_image, safe_url
+from publisher.resources import ALT_ONLY, local_path, remote_image, safe_url
 
 __all__ = ["Body", "Section", "TocEntry", "esc", "render", "safe_url"]
 
@@ -357,7 +357,7 @@ class _Renderer:
     def image(self, node: Image, alt: str | None = None) -> str:
         """An image; ``alt`` replaces its own text alternative (a figure's, captioned)."""
         found = self.resources.get(node.src)
-        if found is not None and found.code == "image-missing":
+        if found is not None and found.code in ALT_ONLY:  # missing, not an image, unreadable
             return f'<span class="image-missing">{esc(node.alt)}</span>'
         address = remote_image(node.src) if found is not None and found.code else ""
         if address:  # loaded by no format: the web page links it, print and the EPUB name it

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from publisher.codes import Severity
 from publisher.diagnostics import Diagnostic, diagnostic, error, warning
 from publisher.model import Document, ImageCredit, Metadata
-from publisher.resources import local_path
+from publisher.resources import ALT_ONLY, local_path
 from publisher.rights import licenses, rules, spdx
 from publisher.rights.attribution import adapted, credit_for, image_key, images, web_url
 from publisher.rights.licenses import License, Parsed
@@ -221,7 +221,7 @@ def check_image_credits(doc: Document) -> Iterator[Diagnostic]:
         if isinstance(local_path(image.src), str):
             continue  # a refused reference gets image-outside instead: crediting it is no fix
         resource = doc.resources.get(image.src)
-        if resource is not None and resource.code == "image-missing":
+        if resource is not None and resource.code in ALT_ONLY:
             continue  # not shown (its alt text is): image-missing says so
         entry = credit_for(meta, image.src)
         if entry is None:
