@@ -266,3 +266,30 @@ def test_svgz_reaches_the_pdf_through_the_fetcher(tmp_path):
         forms = [x for p in pdf.pages for x in p.Resources.get("/XObject", {}).values()]
         drawn += b"".join(f.read_bytes() for f in forms if f.get("/Subtype") == "/Form")
     assert b"0 0.666667 0 rg" in drawn or b"0 .666667 0 rg" in drawn  # the circle's green fill
+
+
+def test_a_linked_remote_image_nests_no_link(tmp_path):
+    """``[![Cover](https://…/cover.png)](https://book.example)``: the image is named inside the
+    link's text, never a link of its own inside it (EPUBCheck RSC-005, the Nu checker)."""
+    folder = write_article(tmp_path / "linked", """\
+        ---
+        title: Linked
+        license: CC-BY-4.0
+        ---
+
+        See [![The cover](https://example.org/cover.png)](https://book.example/) here.
+        """)
+    out = tmp_path / "out"
+    result = build(folder, BuildOptions(out_root=out, formats=("html", "epub")))
+    assert not result.failed, [str(d) for d in result.diagnostics]
+    page = lxml_html.parse(str(out / "linked" / "index.html")).getroot()
+    with zipfile.ZipFile(out / "linked" / "linked.epub") as z:
+        chapter = etree.fromstring(z.read(next(n for n in z.namelist()
+                                                if n.endswith(".xhtml") and b"The cover"
+                                                in z.read(n))))
+    for root in (page, chapter):
+        anchors = [e for e in root.iter() if isinstance(e.tag, str)
+                   and etree.QName(e).localname == "a"]
+        [link] = [a for a in anchors if "book.example" in (a.get("href") or "")]
+        assert "The cover" in "".join(link.itertext())
+        assert [a for a in anchors if a is not link and link in a.iterancestors()] == []

@@ -361,6 +361,9 @@ class _Renderer:
             return f'<span class="image-missing">{esc(node.alt)}</span>'
         address = remote_image(node.src) if found is not None and found.code else ""
         if address:  # loaded by no format: the web page links it, print and the EPUB name it
+            if self.in_link:  # inside a link's text: named, not linked (links may not nest)
+                return (f'<span class="image-remote">{esc(node.alt)} '
+                        f'({esc(address)})</span>')
             if self.target.name == "web":
                 self.anchors += 1
                 return (f'<a class="image-remote" href="{esc(address)}" title="Image (not '
