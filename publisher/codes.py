@@ -143,11 +143,12 @@ CODES: tuple[Code, ...] = (
     Code("references", "ref-duplicate-id", _E, "two entries with one key"),
     Code("references", "ref-duplicate", _W, "the same work under two keys (by DOI, PMID, ISBN or "
                                             "title and year)"),
-    Code("references", "ref-bad-doi", _E, "a malformed DOI"),
-    Code("references", "ref-bad-isbn", _E, "a malformed ISBN (check digit)"),
-    Code("references", "ref-bad-issn", _E, "a malformed ISSN (check digit)"),
-    Code("references", "ref-bad-pmid", _E, "a malformed PMID"),
-    Code("references", "ref-bad-pmcid", _E, "a malformed PMCID"),
+    Code("references", "ref-bad-doi", _W, "a malformed DOI (the entry prints it as written, as "
+                                          "pandoc does; an error with `--strict`)"),
+    Code("references", "ref-bad-isbn", _W, "a malformed ISBN (check digit)"),
+    Code("references", "ref-bad-issn", _W, "a malformed ISSN (check digit)"),
+    Code("references", "ref-bad-pmid", _W, "a malformed PMID"),
+    Code("references", "ref-bad-pmcid", _W, "a malformed PMCID"),
     Code("references", "ref-bad-url", _E, "a malformed URL"),
     Code("references", "ref-missing-field", _W, "a field a reference of its CSL type needs"),
     Code("references", "ref-unverifiable", _W, "an entry with no DOI, PMID, PMCID, ISBN or URL"),

@@ -293,3 +293,27 @@ def test_a_linked_remote_image_nests_no_link(tmp_path):
         [link] = [a for a in anchors if "book.example" in (a.get("href") or "")]
         assert "The cover" in "".join(link.itertext())
         assert [a for a in anchors if a is not link and link in a.iterancestors()] == []
+
+
+def test_a_link_to_no_id_does_not_dangle_in_the_epub(tmp_path):
+    """``[x](#nowhere)``: a warning (``link-anchor``); the EPUB shows its text unlinked
+    (EPUBCheck RSC-012), a link to a real id stays a link."""
+    folder = write_article(tmp_path / "anchors", """\
+        ---
+        title: Anchors
+        license: CC-BY-4.0
+        ---
+
+        See [nowhere](#nowhere) and [the part](#part).
+
+        ## Part
+
+        Text.
+        """)
+    out = tmp_path / "out"
+    result = build(folder, BuildOptions(out_root=out, formats=("html", "epub")))
+    assert [d.code for d in result.diagnostics if d.code == "link-anchor"] == ["link-anchor"]
+    with zipfile.ZipFile(out / "anchors" / "anchors.epub") as z:
+        text = b"".join(z.read(n) for n in z.namelist() if n.endswith(".xhtml"))
+    assert b'href="#nowhere"' not in text and b'class="link-outside">nowhere<' in text
+    assert b'#part"' in text

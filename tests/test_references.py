@@ -308,12 +308,14 @@ references:
     ("PMCID", "PMC-41", "ref-bad-pmcid", "'PMC' and digits"),
     ("URL", "javascript:alert(1)", "ref-bad-url", "http"),
 ])
-def test_malformed_identifiers_are_errors_at_the_field(article, field, value, code, hint):
+def test_malformed_identifiers_are_reported_at_the_field(article, field, value, code, hint):
     refs = GOOD.replace("    DOI: 10.1000/abc.1\n", f"    {field}: '{value}'\n")
     diags = found(article("---\ntitle: T\nlicense: CC-BY-4.0\n---\n[@a]\n", refs), code)
     assert len(diags) == 1
     d = diags[0]
-    assert (d.severity.value, d.line, d.column) == ("error", 8, len(f"    {field}: ") + 1)
+    # pandoc prints such data as written: a warning, but a URL that is no web address an error
+    severity = "error" if field == "URL" else "warning"
+    assert (d.severity.value, d.line, d.column) == (severity, 8, len(f"    {field}: ") + 1)
     assert value in d.message and hint in d.message
 
 

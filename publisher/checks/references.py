@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from publisher.citations.csl import DOI, PMCID, PMID, bare_doi, comparable, date_points, identifier
-from publisher.diagnostics import Diagnostic, error, warning
+from publisher.codes import Severity, lookup
+from publisher.diagnostics import Diagnostic, diagnostic, error, warning
 from publisher.model import Document, Reference
 from publisher.readers.bibliography import field_position as _at
 
@@ -163,9 +164,11 @@ def check_identifiers(doc: Document) -> Iterator[Diagnostic]:
             found = problem(value) if value else None
             if found:
                 line, column = _at(ref, name)
-                yield error(ref.path, line, column, code,
-                            f"{_field_name(ref, name)} '{value}' of reference '{ref.key}' is "
-                            f"malformed: {found}")
+                # the data pandoc formats is not refused: a warning (an error with --strict),
+                # but a URL that is no web address is never linked
+                yield diagnostic(ref.path, line, column, lookup(code).severity or Severity.ERROR,
+                                 code, f"{_field_name(ref, name)} '{value}' of reference "
+                                 f"'{ref.key}' is malformed: {found}")
 
 
 # --------------------------------------------------------------------------------------------

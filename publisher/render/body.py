@@ -138,6 +138,9 @@ class _Renderer:
         """Each numbered id (``fig:x``, ``tbl:x``, ``eq:x``, ``sec:x``) → its number."""
         self.in_link = False
         """Inside a link's text: no link may nest there (a citation shows unlinked)."""
+        self.known_ids: frozenset[str] = frozenset()
+        """The ids the document's own nodes carry (headings, attributes, equations): an EPUB
+        link to any other fragment, one the body does not make either, is shown unlinked."""
         self.target = target
         self.where = where
         """Each id → its file (chunked targets; else empty)."""
@@ -341,6 +344,9 @@ class _Renderer:
             return f'<span class="link-outside">{self.inlines(node.children)}</span>'
         title = f' title="{esc(node.title)}"' if node.title else ""
         inside = not outside and target.startswith("#") and len(target) > 1
+        if inside and self.target.name == "epub" and target[1:] not in self.known_ids \
+                and target[1:] not in self.where:  # no such id: it would dangle in a book
+            return f'<span class="link-outside">{self.inlines(node.children)}</span>'
         href = self.href(target[1:]) if inside else esc(target)
         self.anchors += 1
         # a bare address (its text is the URL): class "uri", as pandoc marks autolinks, so that
@@ -683,6 +689,10 @@ def render(doc: Document, formatted: Formatted, target: Target = PRINT) -> Body:
                   links.numbers(doc.blocks))
     r.notes_file = next((p.file for p in out.parts if p.kind == "notes"), "") \
         if target.chunked else ""
+    r.known_ids = frozenset(
+        {b.id for b in walk(doc.blocks) if isinstance(b, Heading)}
+        | {i for n in walk(doc.blocks) if (i := getattr(getattr(n, "attr", None), "id", ""))}
+        | {n.label for n in walk(doc.blocks) if isinstance(n, Math) and n.label})
     html = [""] * len(out.parts)
     # The references last: on the web page they link back to every citation, the notes' too.
     for i in sorted(range(len(out.parts)), key=lambda i: out.parts[i].kind == "references"):

@@ -38,6 +38,7 @@ total left showing. ``--json`` writes every figure per document.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
@@ -49,7 +50,7 @@ import traceback
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,7 @@ class Measure:
     epubcheck: dict[str, int] | None = None
     """EPUBCheck errors and fatals by message id; None when no EPUB was checked."""
     forced: bool = False
-    """The page measured was rendered from the checked document because the build wrote none."""
+    """The page measured is a --draft build's (or, failing that, rendered from the checked document): the build wrote none."""
     coverage: float | None = None
     missing: list[str] = field(default_factory=list)
     """pandoc's words our page lacks most often (word×count), for looking into."""
@@ -303,6 +304,12 @@ def measure_one(name: str, src: Path, work: Path, *, formats: tuple[str, ...],
                       if d.severity is Severity.ERROR)
         m.epubcheck = dict(sorted(bad.items()))
     page = out_dir / "index.html"
+    if not page.is_file() and result is not None:  # the page a --draft build gives the reader
+        draft = replace(options, draft=True, formats=("html",), out_root=work / "draft")
+        with contextlib.suppress(Exception):  # then the forced page below
+            pipeline.build(folder, draft)
+        page = work / "draft" / name / "index.html"
+        m.forced = True
     if page.is_file():
         html: str | None = page.read_text(encoding="utf-8")
     else:
