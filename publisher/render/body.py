@@ -768,21 +768,11 @@ def _highlight(text: str, language: str, numbered: bool, start: int,
 
 
 def _math_markup(tex: str, display: bool, target: str) -> str | None:
-    """MathML (web, EPUB) or an SVG image (print) for a formula (``render.math``); None when it
-    cannot be converted."""
+    """MathML (web, EPUB) or an inline SVG (print) for a formula (``render.math``); None when
+    it cannot be converted."""
     from publisher.render import math
 
-    if target != "print":
-        return math.mathml(tex, display)
-    drawn = math.svg(tex, display)
-    if drawn is None:
-        return None
-    # inline, not an <img> of a data: URI (the PDF's fetcher refuses those); sized in em and
-    # set on the baseline, the TeX as its <title>
-    kind = "display" if display else "inline"
-    style = (f"width:{drawn.width_em:.3f}em;height:{drawn.height_em:.3f}em;"
-             f"vertical-align:{-drawn.baseline_em:.3f}em")
-    return drawn.markup.replace("<svg ", f'<svg class="math {kind}" style="{style}" ', 1)
+    return math.mathml(tex, display) if target != "print" else math.svg_html(tex, display)
 
 
 def _prepare_math(doc: Document) -> None:
