@@ -275,7 +275,7 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path):
         with urllib.request.urlopen(url + "interleukin-2/", timeout=30) as response:
             assert response.status == 200
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=90)  # a loaded machine: it waits for a build under way
     finally:
         if proc.poll() is None:
             proc.kill()
