@@ -262,9 +262,14 @@ def test_ctrl_c_stops_the_command_cleanly(tmp_path):
 
     shutil.copytree(IL2, tmp_path / "source" / "interleukin-2")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    def as_from_a_shell() -> None:  # what a terminal gives: SIGINT neither ignored nor blocked
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
     proc = subprocess.Popen([sys.executable, "-c", "from publisher.cli.entry import run; run()",
                              "serve", "--port", "0"], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=as_from_a_shell)
     try:
         url = None
         for line in proc.stderr:  # type: ignore[union-attr]
