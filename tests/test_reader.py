@@ -127,6 +127,23 @@ def test_each_citation_is_at_its_own_at_sign_even_in_notes_quotes_and_captions()
         ("b", 12, 20)]
 
 
+def test_a_caption_over_many_lines_does_not_lose_the_place_of_what_follows():
+    # deep-review's figure: a caption of many lines whose words recur later in the text; read
+    # again from the image's last line, each word was found further on, and every later citation
+    # landed at the file's end
+    caption = "\n".join(f"Line {i}: a network of nodes and layers." for i in range(12))
+    later = "\n\n".join(f"The network has nodes and layers [@k{i}]." for i in range(30))
+    text = f"---\ntitle: T\n---\n![{caption}\n](f.svg){{#fig:f}}\n\n{later}\n"
+    doc, _ = read(text)
+    from publisher.citations.engine import citations
+
+    lines = text.split("\n")
+    found = [(c.items[0].key, c.line, c.column) for c in citations(doc.blocks)]
+    assert len(found) == 30
+    for key, line, column in found:
+        assert lines[line - 1][column - 1:].startswith(f"@{key}]"), (key, line, column)
+
+
 def test_crossrefs_are_not_citations_and_an_unknown_target_is_a_located_error():
     doc, diags = read("---\ntitle: T\n---\nSee @fig:a, [-@tbl:b; @tbl:c] and @Fig:a.\n\n"
                       "![A](x.png){#fig:a}\n")

@@ -372,7 +372,7 @@ class Converter:
         # the image's alt text is the caption as written: locate its citations there
         for cb in caption_blocks:
             if cb.get("t") in ("Plain", "Para"):
-                caption += self.inlines(cb["c"], relocate=image is not None)
+                caption += self.inlines(cb["c"], relocate=line if image is not None else 0)
         if image is not None and not a.id and image.attr.id:
             a = Attr(id=image.attr.id, classes=a.classes, pairs=a.pairs)
         return Figure(image=image, line=line, caption=caption, content=blocks, attr=a)
@@ -447,12 +447,13 @@ class Converter:
         return out
 
     # inlines ------------------------------------------------------------------------------
-    def inlines(self, nodes: Sequence[Any], relocate: bool = False) -> tuple[Inline, ...]:
-        """Inline nodes; with ``relocate``, text already located (a figure's caption, read
-        once as the image's alt) is looked for again from the cursor's line."""
+    def inlines(self, nodes: Sequence[Any], relocate: int = 0) -> tuple[Inline, ...]:
+        """Inline nodes; with ``relocate`` (a line), text already located (a figure's caption,
+        read once as the image's alt, which may span many lines) is looked for again from the
+        start of that line, then the cursor goes back to where it was, or further."""
         if relocate:
             saved = self.loc.cursor
-            self.loc.cursor = self.loc.starts[self.loc.line - 1]
+            self.loc.cursor = self.loc.starts[min(relocate, self.loc.line) - 1]
             try:
                 return self.inlines(nodes)
             finally:
