@@ -59,7 +59,7 @@ def _page_text(pdf: Any) -> tuple[dict[tuple[int, int], str], set[tuple[int, int
     out, actual = {}, set()
     for i, page in enumerate(pdf.pages):
         instructions = pikepdf.parse_content_stream(page)
-        for mcid, text in _marked_text(page, instructions).items():
+        for mcid, text in _marked_text(page, instructions, {}).items():
             out[(i, mcid)] = text
         for instruction in instructions:
             if str(instruction.operator) == "BDC" and len(instruction.operands) > 1:
@@ -238,3 +238,14 @@ def test_each_check_fails_on_weasyprints_own_tags(tmp_path: Path,
         out.write_bytes(pdf_writer.render(prepared.page, theme, source))
         found += findings(out)
     assert {f.split(":", 1)[0] for f in found} == set(KINDS)
+
+
+def test_a_shown_array_reads_as_its_strings_whatever_form_qpdf_writes_them_in():
+    # glyph codes whose bytes are printable come back as literal strings, with escapes
+    import pikepdf
+
+    from publisher.writers.pdf_tags import _shown_bytes
+
+    parts = [b"\x00T", b"", b"\t_", b"(a)\\", b"\x00\x01\xff", b"\n\r\x08\x0c", b"\x007"]
+    array = pikepdf.Array([x for p in parts for x in (pikepdf.String(p), -29.5)])
+    assert _shown_bytes(array) == b"".join(parts)

@@ -23,6 +23,9 @@ Run in the PDF renderer's child (``pdf_worker``), which imports pikepdf lazily t
 
 from __future__ import annotations
 
+import array
+import re
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -107,23 +110,44 @@ def _cmap(font: Any) -> tuple[dict[int, str], int]:
     return table, width
 
 
+class _Codes(dict[int, str]):
+    """A font's code → text map; a code it lacks reads as U+FFFD."""
+
+    def __missing__(self, code: int) -> str:
+        return "\ufffd"
+
+
 def _decode(data: bytes, cmap: tuple[dict[int, str], int]) -> str:
     table, width = cmap
-    codes = (int.from_bytes(data[i:i + width], "big") for i in range(0, len(data), width))
-    return "".join(table.get(code, "\ufffd") for code in codes)
+    lookup = table.__getitem__ if isinstance(table, _Codes) else _Codes(table).__getitem__
+    if width == 1:
+        return "".join(map(lookup, data))
+    codes = array.array("H", data[:len(data) - len(data) % 2])
+    if sys.byteorder == "little":
+        codes.byteswap()  # the PDF's codes are big-endian
+    return "".join(map(lookup, codes))
 
 
-def _marked_text(page: Any, instructions: list[Any]) -> dict[int, str]:
-    """MCID → the text shown inside it, on this page's content stream."""
+TEXT_OPERATORS = frozenset(("BDC", "BMC", "EMC", "Tf", "Tj", "TJ", "'", '"'))
+"""The content-stream operators ``_marked_text`` reads."""
+
+
+def _marked_text(page: Any, instructions: list[Any],
+                 cmaps: dict[tuple[int, int], tuple[dict[int, str], int]]) -> dict[int, str]:
+    """MCID → the text shown inside it, on this page's content stream (``instructions``);
+    ``cmaps`` caches each font's map by its object (pages share fonts)."""
     import pikepdf
 
     fonts: Any = page.obj.get("/Resources", {}).get("/Font", {})
-    cmaps: dict[str, tuple[dict[int, str], int]] = {}
-    font: tuple[dict[int, str], int] = ({}, 1)
+    by_name: dict[str, tuple[dict[int, str], int]] = {}
+    font: tuple[dict[int, str], int] = (_Codes(), 1)
     open_ids: list[int | None] = []
     text: dict[int, list[str]] = {}
     for instruction in instructions:
-        op, operands = str(instruction.operator), instruction.operands
+        op = str(instruction.operator)
+        if op not in TEXT_OPERATORS:
+            continue
+        operands = instruction.operands
         if op == "BDC":
             props = operands[1] if len(operands) > 1 else None
             mcid = props.get("/MCID") if isinstance(props, pikepdf.Dictionary) else None
@@ -135,19 +159,61 @@ def _marked_text(page: Any, instructions: list[Any]) -> dict[int, str]:
                 open_ids.pop()
         elif op == "Tf":
             name = str(operands[0])
-            if name not in cmaps:
-                cmaps[name] = _cmap(fonts[name]) if name in fonts else ({}, 1)
-            font = cmaps[name]
-        elif op in ("Tj", "TJ", "'", '"'):
+            if name not in by_name:
+                by_name[name] = _font_cmap(fonts[name], cmaps) if name in fonts else (_Codes(), 1)
+            font = by_name[name]
+        else:  # Tj TJ ' "
             current = next((m for m in reversed(open_ids) if m is not None), None)
             if current is None:
                 continue
             shown = operands[-1]
-            parts = shown if isinstance(shown, pikepdf.Array) else [shown]
-            for part in parts:
-                if isinstance(part, pikepdf.String):
-                    text.setdefault(current, []).append(_decode(bytes(part), font))
+            # an array of strings and kerns is read whole (not item by item: slow)
+            data = bytes(shown) if isinstance(shown, pikepdf.String) else _shown_bytes(shown)
+            text.setdefault(current, []).append(_decode(data, font))
     return {mcid: "".join(parts) for mcid, parts in text.items()}
+
+
+_HEX_STRING = re.compile(rb"<([0-9A-Fa-f]*)>")
+_STRING = re.compile(rb"<([0-9A-Fa-f]*)>|\(((?:[^\\()]|\\.)*)\)", re.S)
+"""A string in a TJ array as QPDF writes it: hex, or literal with ``\\ ( )`` escaped."""
+_ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
+_ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _hex(digits: bytes) -> bytes:
+    return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
+
+
+def _unescape(literal: bytes) -> bytes:
+    """A literal string's bytes (PDF 32000-1, 7.3.4.2)."""
+    if b"\\" not in literal:
+        return literal
+    return _ESCAPE.sub(lambda m: (bytes([int(m[1], 8) & 0xFF]) if m[1][:1].isdigit()
+                                  else _ESCAPED.get(m[1], m[1] if m[1] != b"\n" else b"")),
+                       literal)
+
+
+def _shown_bytes(shown: Any) -> bytes:
+    """The bytes a TJ array shows (its strings joined, its kerns dropped). Read from the array
+    as pikepdf writes it back, ``[ <0054> 0 <0055> -6 ]``, in one call, not item by item
+    (a page has thousands); literal strings ``(...)`` are unescaped as PDF 32000-1 says."""
+    array = shown.unparse()
+    if b"(" in array:
+        return b"".join(_hex(hexes) if hexes else _unescape(literal)
+                        for hexes, literal in _STRING.findall(array))
+    hexes = _HEX_STRING.findall(array)
+    if any(len(h) % 2 for h in hexes):  # a last odd digit stands for a 0 after it
+        hexes = [h + b"0" * (len(h) % 2) for h in hexes]
+    return bytes.fromhex(b"".join(hexes).decode("ascii"))
+
+
+def _font_cmap(font: Any, cmaps: dict[tuple[int, int], tuple[dict[int, str], int]]
+               ) -> tuple[dict[int, str], int]:
+    key = font.objgen if font.is_indirect else (-1, id(font))
+    if key not in cmaps:
+        table, width = _cmap(font)
+        cmaps[key] = (_Codes(table), width)
+    return cmaps[key]
 
 
 # --------------------------------------------------------------------------------------------
@@ -176,6 +242,16 @@ def _walk(element: Any) -> Iterator[pikepdf.Dictionary]:
     for kid in _kids(element):
         if _is_elem(kid):
             yield from _walk(kid)
+
+
+def _walk_pages(element: Any, page: Any) -> Iterator[tuple[Any, Any]]:
+    """Every structure element under ``element`` (itself first), depth first, with the page its
+    marked content is on where a kid names none (its own ``/Pg``, else its parent's)."""
+    page = element.get("/Pg", page)
+    yield element, page
+    for kid in _kids(element):
+        if _is_elem(kid):
+            yield from _walk_pages(kid, page)
 
 
 def _content(element: Any, page: Any) -> Iterator[tuple[str, Any, Any]]:
@@ -216,7 +292,8 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
-    """``data`` (WeasyPrint's tagged PDF) with the seven faults above mended."""
+    """``data`` (WeasyPrint's tagged PDF, best uncompressed) with the faults above mended, its
+    streams compressed."""
     import io
 
     import pikepdf
@@ -224,24 +301,33 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
     pdf = pikepdf.open(io.BytesIO(data))
     root = pdf.Root.get("/StructTreeRoot")
     if root is None:
-        return data
+        return _save(pdf)
     parent_tree = root.ParentTree
     parents = _read_nums(parent_tree)
     page_index = {page.obj.objgen: i for i, page in enumerate(pdf.pages)}
     tops = _kids(root)
 
-    # What the tree reaches: element objgens and (page, mcid) pairs.
-    reached: set[tuple[int, int]] = set()
+    # Every element once, depth first (the passes below add LBody elements, which none needs),
+    # and the (page, mcid) pairs some element holds.
+    elements: list[Any] = []
     marked: set[tuple[int, int]] = set()
     for top in tops:
-        for element in _walk(top):
-            reached.add(element.objgen)
-            for kind, page, value in _content(element, None):
-                if kind == "mcid" and page is not None and element.get("/K") is not None:
-                    marked.add((page_index.get(page.objgen, -1), value))
+        for element, page in _walk_pages(top, None):
+            elements.append(element)
+            if element.get("/K") is None:
+                continue
+            for kid in _kids(element):
+                if isinstance(kid, int):
+                    if page is not None:
+                        marked.add((page_index.get(page.objgen, -1), int(kid)))
+                elif isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/MCR":
+                    mcr_page = kid.get("/Pg", page)
+                    if mcr_page is not None:
+                        marked.add((page_index.get(mcr_page.objgen, -1), int(kid.MCID)))
 
-    instructions = {i: pikepdf.parse_content_stream(page) for i, page in enumerate(pdf.pages)}
-    texts = {i: _marked_text(page, instructions[i]) for i, page in enumerate(pdf.pages)}
+    cmaps: dict[tuple[int, int], tuple[dict[int, str], int]] = {}
+    instructions = [pikepdf.parse_content_stream(page) for page in pdf.pages]
+    texts = {i: _marked_text(page, instructions[i], cmaps) for i, page in enumerate(pdf.pages)}
 
     artifacts: dict[tuple[int, int], str] = {}  # (page, mcid) → artifact type
     for i in range(len(pdf.pages)):
@@ -253,7 +339,7 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
                 artifacts[(i, mcid)] = "/Pagination"
 
     # 3, 2, 6: one Link per link, leaders out, a description on each annotation
-    links = [element for top in tops for element in _walk(top) if element.get("/S") == "/Link"]
+    links = [element for element in elements if element.get("/S") == "/Link"]
     inner: set[tuple[int, int]] = set()
     for link in links:
         if link.objgen in inner:
@@ -286,22 +372,24 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
                 array[value] = link
         link.K = pikepdf.Array(kids)
 
+    # the tree as the links left it (their inner elements are gone)
+    elements = [element for top in tops for element in _walk(top)]
+
     # 4: header cells' scope, and the ID tree their IDs need
     ids: dict[str, Any] = {}
-    for top in tops:
-        for element in _walk(top):
-            if "/ID" in element:
-                ids[str(element.ID)] = element
-            if element.get("/S") == "/TH":
-                row: Any = element.get("/P", {})
-                section = row.get("/P", {}).get("/S")
-                attributes = element.get("/A")
-                if not isinstance(attributes, pikepdf.Dictionary):
-                    attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
-                    element.A = attributes
-                if "/Scope" not in attributes:
-                    attributes.Scope = (pikepdf.Name.Column if section == "/THead"
-                                        else pikepdf.Name.Row)
+    for element in elements:
+        if "/ID" in element:
+            ids[str(element.ID)] = element
+        if element.get("/S") == "/TH":
+            row: Any = element.get("/P", {})
+            section = row.get("/P", {}).get("/S")
+            attributes = element.get("/A")
+            if not isinstance(attributes, pikepdf.Dictionary):
+                attributes = pikepdf.Dictionary(O=pikepdf.Name.Table)
+                element.A = attributes
+            if "/Scope" not in attributes:
+                attributes.Scope = (pikepdf.Name.Column if section == "/THead"
+                                    else pikepdf.Name.Row)
     if ids:
         names = pikepdf.Array()
         for key in sorted(ids, key=lambda k: k.encode("utf-8")):
@@ -311,40 +399,39 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
 
     # A figure whose caption says what it shows has an empty alt in the HTML (so the words are
     # not read twice); PDF/UA wants an /Alt on every Figure: a short one pointing at the caption
-    for top in tops:
-        for element in _walk(top):
-            if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip() \
-                    and _captioned(element):
-                element.Alt = pikepdf.String(FIGURE_ALT)
+    for element in elements:
+        if element.get("/S") == "/Figure" and not str(element.get("/Alt", "")).strip() \
+                and _captioned(element):
+            element.Alt = pikepdf.String(FIGURE_ALT)
 
     # 5: a list item holds Lbl and LBody only
-    for top in tops:
-        for element in list(_walk(top)):
-            if element.get("/S") != "/LI":
+    for element in elements:
+        if element.get("/S") != "/LI":
+            continue
+        kids = _kids(element)
+        if all(_is_elem(k) and k.get("/S") in ("/Lbl", "/LBody") for k in kids):
+            continue
+        body = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.StructElem, S=pikepdf.Name.LBody, P=element,
+            K=pikepdf.Array()))
+        if "/Pg" in element:
+            body.Pg = element.Pg
+        kept: list[Any] = []
+        for kid in kids:
+            if _is_elem(kid) and kid.get("/S") in ("/Lbl", "/LBody"):
+                kept.append(kid)
                 continue
-            kids = _kids(element)
-            if all(_is_elem(k) and k.get("/S") in ("/Lbl", "/LBody") for k in kids):
-                continue
-            body = pdf.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.StructElem, S=pikepdf.Name.LBody, P=element,
-                K=pikepdf.Array()))
-            if "/Pg" in element:
-                body.Pg = element.Pg
-            kept: list[Any] = []
-            for kid in kids:
-                if _is_elem(kid) and kid.get("/S") in ("/Lbl", "/LBody"):
-                    kept.append(kid)
-                    continue
-                if _is_elem(kid):
-                    kid.P = body
-                elif isinstance(kid, int):  # marked content straight under the item
-                    kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=element.Pg, MCID=kid)
-                body.K.append(kid)
-            if body not in kept:
-                kept.append(body)
-            element.K = pikepdf.Array(kept)
+            if _is_elem(kid):
+                kid.P = body
+            elif isinstance(kid, int):  # marked content straight under the item
+                kid = pikepdf.Dictionary(Type=pikepdf.Name.MCR, Pg=element.Pg, MCID=kid)
+            body.K.append(kid)
+        if body not in kept:
+            kept.append(body)
+        element.K = pikepdf.Array(kept)
 
     # 1, 2, 7 in the content streams
+    BDC = pikepdf.Operator("BDC")
     for i, page in enumerate(pdf.pages):
         hyphenated = _whole_words(texts[i])
         mine = {m: kind for (p, m), kind in artifacts.items() if p == i}
@@ -352,19 +439,18 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
             continue
         changed = []
         for instruction in instructions[i]:
-            op, operands = str(instruction.operator), list(instruction.operands)
-            if op == "BDC" and len(operands) > 1 and isinstance(operands[1], pikepdf.Dictionary):
+            if instruction.operator == BDC and len(instruction.operands) > 1 \
+                    and isinstance(instruction.operands[1], pikepdf.Dictionary):
+                operands = instruction.operands
                 found = operands[1].get("/MCID")
                 if found is not None and int(found) in mine:
                     kind = mine[int(found)]
-                    props = pikepdf.Dictionary(Type=pikepdf.Name(kind))
                     instruction = pikepdf.ContentStreamInstruction(
-                        [pikepdf.Name.Artifact, props], pikepdf.Operator("BDC"))
+                        [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name(kind))], BDC)
                 elif found is not None and int(found) in hyphenated:
-                    props = operands[1]
+                    props: Any = operands[1]
                     props.ActualText = pikepdf.String(hyphenated[int(found)])
-                    instruction = pikepdf.ContentStreamInstruction(
-                        [operands[0], props], pikepdf.Operator("BDC"))
+                    instruction = pikepdf.ContentStreamInstruction([operands[0], props], BDC)
             changed.append(instruction)
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(changed))
         array = parents.get(i)
@@ -377,8 +463,19 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
         [x for key in sorted(parents) for x in (key, parents[key])])
     if "/Kids" in parent_tree:
         del parent_tree.Kids
+    return _save(pdf)
+
+
+def _save(pdf: Any) -> bytes:
+    """The PDF's bytes, every stream compressed once, here (WeasyPrint writes them
+    uncompressed: the content streams are parsed and written again anyway)."""
+    import io
+
+    import pikepdf
+
     out = io.BytesIO()
-    pdf.save(out, deterministic_id=True)
+    pdf.save(out, deterministic_id=True, compress_streams=True,
+             object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return out.getvalue()
 
 
