@@ -3,6 +3,7 @@ server answering a real HTTP client on 127.0.0.1 (no escape from the output fold
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -248,45 +249,203 @@ def test_a_template_change_rebuilds_every_page(live):
     events.close()
 
 
+# -- the command in a process of its own: Ctrl-C, a kill ----------------------------------------
+
+STOPPED = 30
+"""Seconds the command may take to end after Ctrl-C or a kill: it waits for no build, so this
+only bounds a hang (an abandoned build below would have run for ten minutes)."""
+
+
+def _as_from_a_shell(sigint: object = None) -> None:
+    """The child's signals as a terminal gives them: SIGINT neither ignored nor blocked, whatever
+    the test process inherited (a test run started as `cmd &` by a shell without job control
+    ignores SIGINT, and so would the child: two whole-suite runs failed here so). ``SIG_IGN``:
+    ignored, as in such a background job."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL if sigint is None else sigint)  # type: ignore[arg-type]
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def _bomb(article: Path) -> None:
+    """Give ``article`` a "macro bomb" style: pandoc formats its citations until its time
+    limit."""
+    from test_biblimits import macro_bomb
+
+    (article.parent / "bomb.csl").write_text(macro_bomb(), encoding="utf-8")
+    text = article.read_text(encoding="utf-8")
+    assert "csl: vancouver\n" in text
+    article.write_text(text.replace("csl: vancouver\n", "csl: bomb.csl\n", 1), encoding="utf-8")
+
+
+def _serve(root: Path, extra_env: dict[str, str] | None = None, sigint: object = None,
+           bomb: bool = False):
+    """``publish serve --port 0`` of a copy of the IL-2 article under ``root`` (``bomb``: with
+    a macro bomb for its style)."""
+    import functools
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers import IL2, ROOT
+
+    shutil.copytree(IL2, root / "source" / "interleukin-2")
+    if bomb:
+        _bomb(root / "source" / "interleukin-2" / "article.md")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    return subprocess.Popen([sys.executable, "-c", "from publisher.cli.entry import run; run()",
+                             "serve", "--port", "0"], cwd=root, env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=functools.partial(_as_from_a_shell, sigint))
+
+
+def _serving_line(proc) -> str:
+    for line in proc.stderr:
+        if line.startswith("serving build/ at "):
+            return line
+    raise AssertionError("publish serve did not start")
+
+
+def _end(proc, sig) -> str:
+    """Send ``sig``; the command's stderr once it ended (killed if it has not within STOPPED)."""
+    import subprocess
+
+    proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=STOPPED)
+    except subprocess.TimeoutExpired:
+        _kill(proc)
+        _, err = proc.communicate()
+        raise AssertionError(f"not ended {STOPPED} s after signal {sig}; it printed: "
+                             f"{err!r}") from None
+    return err
+
+
+def _kill(proc) -> None:
+    """Kill the command if it still runs, and the processes it started (a pandoc left to run on
+    its own would run until its time limit)."""
+    import signal
+
+    if proc.poll() is not None:
+        return
+    children: list[int] = []
+    with contextlib.suppress(OSError):  # not Linux
+        children = _children(proc.pid)
+    for child in children:
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+    proc.kill()
+    proc.wait()
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_command_cleanly(tmp_path):
     """The real command in a process of its own: it serves, and SIGINT ends it with status 0,
     no temporary file and no listener left."""
-    import shutil
     import signal
-    import subprocess
-    import sys
     import urllib.request
 
-    from helpers import IL2, ROOT
-
-    shutil.copytree(IL2, tmp_path / "source" / "interleukin-2")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    def as_from_a_shell() -> None:  # what a terminal gives: SIGINT neither ignored nor blocked
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
-
-    proc = subprocess.Popen([sys.executable, "-c", "from publisher.cli.entry import run; run()",
-                             "serve", "--port", "0"], cwd=tmp_path, env=env, text=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            preexec_fn=as_from_a_shell)
+    proc = _serve(tmp_path)
     try:
-        url = None
-        for line in proc.stderr:  # type: ignore[union-attr]
-            if line.startswith("serving build/ at "):
-                url = line.split(" at ", 1)[1].split()[0]
-                break
-        assert url, "publish serve did not start"
+        line = _serving_line(proc)
+        assert line.rstrip().endswith("(Ctrl-C stops)")
+        url = line.split(" at ", 1)[1].split()[0]
         with urllib.request.urlopen(url + "interleukin-2/", timeout=30) as response:
             assert response.status == 200
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=90)  # a loaded machine: it waits for a build under way
+        err = _end(proc, signal.SIGINT)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _kill(proc)
     assert proc.returncode == 0, err
     assert "stopping" in err and "Traceback" not in err
     assert not [p for p in (tmp_path / "build").rglob("*") if p.name.endswith(".tmp")]
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=5)
+
+
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid``, each thread's (Linux)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError):  # a thread that ended meanwhile
+            found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def _ends(pid: int) -> bool:
+    """Whether ``pid`` ends (or is a zombie: killed, not yet reaped) within STOPPED seconds:
+    a SIGKILL takes effect once the process is scheduled."""
+    deadline = time.monotonic() + STOPPED
+    while time.monotonic() < deadline:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return True
+        if stat.rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _citeproc_pandoc(proc) -> int:
+    """The pid of the pandoc formatting the citations for the command ``proc``, once it runs."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        for child in _children(proc.pid):
+            try:
+                if b"--citeproc" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    return child
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise AssertionError("no pandoc formatting the citations was seen")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="needs Linux's /proc/PID/task/TID/children")
+@pytest.mark.parametrize("when", ["first build", "rebuild"])
+def test_ctrl_c_during_a_build_abandons_it(tmp_path, when):
+    """Ctrl-C while a build is under way (its style a "macro bomb": pandoc formats the
+    citations for ten minutes, its time limit here) ends the command at once with status 0,
+    not after the build: the build's pandoc is killed, and the page built before stays as it
+    was, no temporary file beside it."""
+    import signal
+
+    slow = {"PUBLISHER_PANDOC_TIMEOUT": "600"}
+    page = tmp_path / "build" / "interleukin-2" / "index.html"
+    proc = _serve(tmp_path, slow, bomb=when == "first build")
+    try:
+        if when == "rebuild":
+            _serving_line(proc)
+            before = page.read_bytes()
+            _bomb(tmp_path / "source" / "interleukin-2" / "article.md")
+        pandoc = _citeproc_pandoc(proc)
+        err = _end(proc, signal.SIGINT)
+    finally:
+        _kill(proc)
+    assert proc.returncode == 0, err
+    assert "stopping" in err and "Traceback" not in err
+    assert _ends(pandoc)
+    if when == "rebuild":
+        assert page.read_bytes() == before
+        assert "error[" not in err  # abandoned: the killed pandoc is not reported as a failure
+    else:
+        assert "serving" not in err and not page.exists()
+    assert not [p for p in (tmp_path / "build").rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_a_kill_stops_it_and_an_ignored_ctrl_c_is_said(tmp_path):
+    """Started with SIGINT ignored (a background job), the command says Ctrl-C will not stop it
+    and how to, and SIGTERM stops it cleanly."""
+    import signal
+
+    proc = _serve(tmp_path, sigint=signal.SIG_IGN)
+    try:
+        line = _serving_line(proc)
+        assert f"SIGINT is ignored here, as in a background job: kill {proc.pid} stops" in line
+        err = _end(proc, signal.SIGTERM)
+    finally:
+        _kill(proc)
+    assert proc.returncode == 0, err
+    assert "stopping" in err and "Traceback" not in err

@@ -7,7 +7,8 @@ so only what changed is redone), the diagnostics printed, and an event per artic
 tabs: ``reload`` after a good build, ``errors`` (the last good page stays) after a broken one.
 The PDF and the EPUB are not touched on a save: ``ensure`` brings one up to date when it is
 asked for. One lock keeps builds one at a time (the PDF's renderer is forked from whichever
-thread asks first, and a fork is safest when no other build is under way).
+thread asks first, and a fork is safest when no other build is under way); ``close`` ends the
+building: none starts after it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Site:
         self.hub = hub
         self.echo = echo
         self._lock = threading.Lock()
+        self._closed = False
         self._shown: dict[str, tuple[str, ...]] = {}
         """Each article's diagnostics as last printed."""
 
@@ -54,6 +56,8 @@ class Site:
         from publisher.build.pipeline import build
 
         with self._lock:
+            if self._closed:
+                return
             result = build(self.folders[slug], self.options)
         lines = tuple(str(d) for d in result.diagnostics)
         again = not result.failed and lines == self._shown.get(slug)
@@ -77,6 +81,8 @@ class Site:
         from publisher.build.pipeline import build
 
         with self._lock:
+            if self._closed:
+                return
             result = build(self.folders[slug], replace(self.options, formats=(fmt,)))
         for d in result.diagnostics:
             if d.severity.value == "error":
@@ -94,8 +100,12 @@ class Site:
                 return suffix
         return None
 
-    def settle(self) -> None:
-        """Wait for the build under way, if any (before the process stops)."""
-        with self._lock:
-            pass
+    def close(self, *, wait: bool) -> bool:
+        """Start no build from now on. Whether none is under way: with ``wait``, once the one
+        under way has ended (always True); without, False while one runs."""
+        self._closed = True
+        if not self._lock.acquire(blocking=wait):
+            return False
+        self._lock.release()
+        return True
 
