@@ -18,10 +18,11 @@ from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
 from publisher.codes import Severity, lookup
 from publisher.diagnostics import Diagnostic, diagnostic, error, warning
-from publisher.model import Document, Heading, Link, Math, Text, walk
+from publisher.model import Document, Heading, Link, Math, Text, crossref_kind, walk
 from publisher.rights import attribution, checks as rights
 
 Check = Callable[[Document], Iterator[Diagnostic]]
+_XREF_NAMES = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "heading"}
 
 
 def check_title(doc: Document) -> Iterator[Diagnostic]:
@@ -51,6 +52,11 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
                      if hints <= MAX_GUESSES else [])
             if close:
                 hint = f"did you mean '@{close[0]}'?"
+            elif crossref_kind(item.key):  # `@fig-x`: Quarto's, when the article has the id
+                what = _XREF_NAMES[crossref_kind(item.key)]
+                hint = (f"if it is a Quarto cross-reference, give the {what} the id "
+                        f"'{{#{item.key}}}'; else add an entry with id '{item.key}' to the "
+                        "bibliography")
             elif doc.bibliography_path is None:
                 hint = "the article has no references.yaml; add the entry there"
             else:

@@ -68,14 +68,17 @@ from publisher.model import (
     Text,
     ThematicBreak,
     Underline,
+    crossref_kind,
 )
 from publisher.readers.citesyntax import split_locator
 from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS
 from publisher.readers.locate import Locator, Source
 
-CROSSREF_KINDS = ("fig", "tbl", "eq", "sec")
 CALLOUTS = ("note", "tip", "warning", "important", "caution")
-_EQ_LABEL = re.compile(r"^\{#(?P<ID>eq:[^\s{}]+)\}$")
+_FLOW_CONTAINERS = frozenset({"div", "blockquote", "li", "dd", "td", "th", "details", "figure",
+                              "center"})
+"""Allow-listed elements whose content may hold a block (an ``<hr>``), not only phrasing."""
+_EQ_LABEL = re.compile(r"^\{#(?P<ID>eq[:-][^\s{}]+)\}$")
 _DROPPED_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "noscript",
                               "template", "textarea", "svg", "math"})
 _HTML_ELEMENTS = frozenset(str.split("""
@@ -185,7 +188,9 @@ class Converter:
         self.depth = 0
         self.inline_depth = 0
         self.in_link = False
-        self.renames = _reserved_renames(ast)
+        self.ids: set[str] = set()
+        """Every id the article gives (headings, figures, tables, ``{#eq-x}`` labels)."""
+        self.renames = _reserved_renames(ast, self.ids)
         self.reported: set[str] = set()
         self.note_labels: dict[str, int] = {}
         """Each ``[^label]`` called so far → its note's number (pandoc repeats a note called
@@ -594,10 +599,12 @@ class Converter:
         if m:
             found = m.start()
         line, column = self.loc.unique(found)
-        if all(i.split(":", 1)[0].lower() in CROSSREF_KINDS and ":" in i for i in ids):
+        if all(self.crossref(i) for i in ids):
             for other in ids[1:]:
                 self.loc.search(re.compile("@" + re.escape(other)))
-            return CrossRef(kind=ids[0].split(":", 1)[0].lower(), ids=tuple(ids),
+            # `@Fig:x` is `@fig:x` capitalised: the id is the lower-case one
+            return CrossRef(kind=crossref_kind(ids[0]), ids=tuple(i[:1].lower() + i[1:]
+                                                                   for i in ids),
                             suppress_prefix=mode == "SuppressAuthor",
                             capitalize=ids[0][:1].isupper(), line=line, column=column)
         if self.in_link and mode == "AuthorInText":
@@ -617,6 +624,15 @@ class Converter:
             self.loc.cursor = end + 1
         return Citation(items=tuple(items), in_text=mode == "AuthorInText", source=source,
                         line=line, column=column)
+
+    def crossref(self, key: str) -> bool:
+        """Whether a citation key is a cross-reference: pandoc-crossref's ``fig:x`` always;
+        Quarto's ``fig-x`` when the article gives that id (else it may be a bibliography
+        key, as pandoc reads it)."""
+        kind = crossref_kind(key)
+        if not kind:
+            return False
+        return key[len(kind)] == ":" or key[:1].lower() + key[1:] in self.ids
 
     def note(self, c: Any, line: int) -> FootnoteRef:
         call = self.source.note_call(self.loc)
@@ -741,7 +757,10 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
             if event[0] == "start":
                 attrs = tuple((k, v) for k, v in event[2] if k in ELEMENTS[tag])
                 if tag in VOID_ELEMENTS:
-                    top().append(Element(tag=tag, attrs=attrs, children=(), line=line))
+                    # a rule between blocks is a block: no paragraph may wrap it
+                    flow = not stack or stack[-1][0] in _FLOW_CONTAINERS
+                    kind = BlockElement if block and tag == "hr" and flow else Element
+                    top().append(kind(tag=tag, attrs=attrs, children=(), line=line))
                 else:
                     stack.append((tag, attrs, [], line))
             else:
@@ -868,9 +887,9 @@ def _snippet(text: str) -> str:
     return repr(one[:40] + ("…" if len(one) > 40 else ""))
 
 
-def _reserved_renames(ast: dict[str, Any]) -> dict[str, str]:
-    """Ids the theme reserves (``RESERVED_IDS``) that the article uses → new ids."""
-    used: set[str] = set()
+def _reserved_renames(ast: dict[str, Any], used: set[str]) -> dict[str, str]:
+    """Ids the theme reserves (``RESERVED_IDS``) that the article uses → new ids. ``used``
+    receives every id the article gives (an equation's ``{#eq-x}`` label included)."""
     stack: list[Any] = [ast.get("blocks", [])]
     while stack:
         n = stack.pop()
@@ -880,6 +899,11 @@ def _reserved_renames(ast: dict[str, Any]) -> dict[str, str]:
                 used.add(n[0])
             stack.extend(n)
         elif isinstance(n, dict):
+            if n.get("t") == "Str" and isinstance(n.get("c"), str):
+                label = _EQ_LABEL.match(n["c"])
+                if label:
+                    used.add(label["ID"])
+                continue
             stack.extend(v for v in n.values() if isinstance(v, (list, dict)))
     renames = {}
     for ident in sorted(used & RESERVED_IDS):
@@ -970,9 +994,11 @@ def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagno
             key = ident[:1].lower() + ident[1:]
             if key in ids:
                 continue
-            known = sorted(i for i in ids if i.startswith(f"{ref.kind}:"))
-            hint = (f"the {ref.kind}: ids are {', '.join(known[:8])}" if known else
-                    f"give the {_KIND_NAMES[ref.kind]} an id: {_KIND_SYNTAX[ref.kind]}")
+            sep = ident[len(ref.kind)]  # pandoc-crossref's ':' or Quarto's '-'
+            known = sorted(i for i in ids if i.startswith(f"{ref.kind}{sep}"))
+            hint = (f"the {ref.kind}{sep} ids are {', '.join(known[:8])}" if known else
+                    f"give the {_KIND_NAMES[ref.kind]} an id: "
+                    + _KIND_SYNTAX[ref.kind].replace(f"#{ref.kind}:", f"#{ref.kind}{sep}"))
             yield error(path, ref.line, ref.column, "crossref-unknown",
                         f"cross-reference '@{ident}' names nothing in the article; {hint}")
 

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from publisher.model import Image, ImageCredit, Metadata, walk
-from publisher.resources import safe_url
+from publisher.resources import local_path, safe_url
 from publisher.rights import licenses, spdx
 from publisher.rights.licenses import Parsed
 from publisher.rights.spdx import Term
@@ -43,7 +43,12 @@ def images(blocks: Any) -> Iterator[Image]:
 def image_key(src: str) -> str:
     """An image path as the body or ``images:`` writes it → one spelling (``./a%20b.png`` and
     ``a b.png`` are one image). The body's image paths arrive percent-encoded (markdown-it:
-    `my image.png` → `my%20image.png`)."""
+    `my image.png` → `my%20image.png`). A local file's query and fragment are not part of
+    its name (``fig.png#center``, a LaTeX template's centring trick, is ``fig.png``), as
+    ``resources.local_path`` reads it."""
+    path = local_path(src)
+    if not isinstance(path, str):
+        return path.as_posix()
     return posixpath.normpath(unquote(src.strip())) if src.strip() else ""
 
 

@@ -42,6 +42,7 @@ from publisher.render.links import TITLE_PAGE
 from publisher.render.targets import Target
 from publisher.render.templating import Page, render_template, stylesheet
 from publisher.render.text import xml_chars
+from publisher.resources import local_path
 from publisher.writers.accessibility import XHTML, Accessibility, accessibility
 from publisher.writers.cover import cover_jpeg
 from publisher.writers.output import write_atomic
@@ -148,7 +149,9 @@ def target(page: Page, names: dict[str, str]) -> Target:
     """The EPUB target, each image's source as written → its name inside the book."""
     sources: dict[str, str] = {}
     for image in page.images:
-        rel = posixpath.normpath(unquote(xml_chars(image.src)))
+        path = local_path(xml_chars(image.src))  # `fig.png#center` is fig.png
+        rel = (path.as_posix() if not isinstance(path, str)
+               else posixpath.normpath(unquote(xml_chars(image.src))))
         if rel in names:
             sources[image.src] = names[rel]
     return targets.epub(sources)
