@@ -249,7 +249,9 @@ class Converter:
         fenced = t in ("CodeBlock", "HorizontalRule", "Div") or (t == "RawBlock"
                                                                  and c[0] != "html")
         line = fence if fenced else self.anchor(node)
-        if 0 < line <= len(self.loc.starts):  # a block starts on a line of its own
+        # a block starts on a line of its own (a table is read from where the cursor is: its
+        # caption may stand above its first cell)
+        if 0 < line <= len(self.loc.starts) and t != "Table":
             self.loc.cursor = min(max(self.loc.cursor, self.loc.starts[line - 1]), self.loc.end)
         match t:
             case "Para" | "Plain":
@@ -390,7 +392,12 @@ class Converter:
             out = []
             for _rattr, cells in rows:
                 row = []
+                # a grid table's cell spans lines: each column is looked for from the row's
+                # start (its text is beside, not after, the previous column's), and the row
+                # ends where its furthest cell did
+                start = furthest = self.loc.cursor
                 for i, (_cattr, align, rowspan, colspan, content) in enumerate(cells):
+                    self.loc.cursor = start
                     al = _ALIGN.get(align["t"]) or (
                         _ALIGN.get(colspecs[i][0]["t"], "") if i < len(colspecs) else "")
                     cline = self.anchor({"t": "Div", "c": [["", [], []], content]})
@@ -400,6 +407,8 @@ class Converter:
                     else:
                         row.append(TableCell(children=(), blocks=self.blocks(content), align=al,
                                              line=cline, rowspan=rowspan, colspan=colspan))
+                    furthest = max(furthest, self.loc.cursor)
+                self.loc.cursor = furthest
                 out.append(tuple(row))
             return out
 
@@ -854,8 +863,8 @@ def _first_leaf(node: Any) -> str | None:
             stack.append(c[1])
         elif t == "Figure":
             stack.append(c[2])
-        elif t == "Table":
-            stack.append([c[1][1], c[3][1], [b[3] for b in c[4]]])
+        elif t == "Table":  # its first cell (a caption may be written under the table)
+            stack.append([c[3][1], [b[3] for b in c[4]], c[1][1]])
         elif t == "OrderedList":
             stack.append(c[1])
         elif t == "DefinitionList":

@@ -46,10 +46,10 @@ def image_key(src: str) -> str:
     `my image.png` → `my%20image.png`). A local file's query and fragment are not part of
     its name (``fig.png#center``, a LaTeX template's centring trick, is ``fig.png``), as
     ``resources.local_path`` reads it."""
-    path = local_path(src)
-    if not isinstance(path, str):
-        return path.as_posix()
-    return posixpath.normpath(unquote(src.strip())) if src.strip() else ""
+    src = src.strip()
+    if not isinstance(local_path(src), str):
+        src = re.split(r"[?#]", src, maxsplit=1)[0]
+    return posixpath.normpath(unquote(src)) if src else ""
 
 
 def credit_for(meta: Metadata, src: str) -> ImageCredit | None:
