@@ -19,7 +19,7 @@ from pathlib import Path
 from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Block, Document, Metadata
-from publisher.readers import bibliography, frontmatter
+from publisher.readers import bibliography, chunks, frontmatter
 from publisher.readers.limits import guard
 from publisher.readers.metadata import metadata
 from publisher.readers.pandocast import convert, plain_text
@@ -69,6 +69,7 @@ def parse_markdown(body: str, path: Path = Path("article.md")
     if not body.strip():
         return (), []
     body, guarded = guard(body, path)
+    body = chunks.rewrite(body)  # knitr/Quarto chunks: code blocks, not inline code
     try:
         ran = pandoc.run(["-f", READER, "-t", "json"], body.encode("utf-8"))
         ast = ran.json()

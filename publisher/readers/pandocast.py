@@ -14,6 +14,7 @@ citation its unique (line, column): the position of its ``@``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
@@ -70,6 +71,7 @@ from publisher.model import (
     Underline,
     crossref_kind,
 )
+from publisher.readers.chunks import CHUNK_LABEL
 from publisher.readers.citesyntax import split_locator
 from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS
 from publisher.readers.locate import Locator, Source
@@ -190,7 +192,10 @@ class Converter:
         self.in_link = False
         self.ids: set[str] = set()
         """Every id the article gives (headings, figures, tables, ``{#eq-x}`` labels)."""
-        self.renames = _reserved_renames(ast, self.ids)
+        self.chunk_labels: set[str] = set()
+        """The labels of knitr/Quarto code chunks (``chunks``): the figures and tables they
+        would make are not made (no code is run)."""
+        self.renames = _reserved_renames(ast, self.ids, self.chunk_labels)
         self.reported: set[str] = set()
         self.note_labels: dict[str, int] = {}
         """Each ``[^label]`` called so far → its note's number (pandoc repeats a note called
@@ -276,7 +281,7 @@ class Converter:
                 language = next((k for k in a.classes if k not in ("numberLines", "number-lines",
                                                                     "sourceCode")), "")
                 rest = Attr(id=a.id, classes=tuple(k for k in a.classes if k != language),
-                            pairs=a.pairs)
+                            pairs=tuple((k, v) for k, v in a.pairs if k != CHUNK_LABEL))
                 return CodeBlock(text=text, language=language, line=line, attr=rest)
             case "RawBlock":
                 fmt, text = c
@@ -364,6 +369,9 @@ class Converter:
             children = self.blocks(content)
         finally:
             self.depth -= 1
+        captioned = _captioned(a, children, line)
+        if captioned is not None:
+            return captioned
         return Div(children=children, line=line, attr=a, callout=callout, title=title)
 
     def figure(self, c: Any, line: int) -> Figure:
@@ -641,7 +649,8 @@ class Converter:
         kind = crossref_kind(key)
         if not kind:
             return False
-        return key[len(kind)] == ":" or key[:1].lower() + key[1:] in self.ids
+        key = key[:1].lower() + key[1:]
+        return key[len(kind)] == ":" or key in self.ids or key in self.chunk_labels
 
     def note(self, c: Any, line: int) -> FootnoteRef:
         call = self.source.note_call(self.loc)
@@ -801,6 +810,30 @@ def _is_inline(node: Any) -> bool:
 # Helpers
 
 
+def _captioned(a: Attr, children: tuple[Block, ...], line: int) -> Figure | Table | None:
+    """Quarto's figure and table divs: ``::: {#fig-x}`` holding an image (or other blocks)
+    and then its caption's paragraph → a figure with that id; ``::: {#tbl-x}`` holding a table
+    and its caption's paragraph (before or after it) → the table with that id and caption."""
+    kind = crossref_kind(a.id)
+    if kind == "fig" and len(children) >= 2 and isinstance(children[-1], Paragraph):
+        rest = children[:-1]
+        image: Image | None = None
+        if (len(rest) == 1 and isinstance(rest[0], Paragraph) and len(rest[0].children) == 1
+                and isinstance(rest[0].children[0], Image)):
+            image, rest = rest[0].children[0], ()
+        elif len(rest) == 1 and isinstance(rest[0], Figure) and not rest[0].attr.id:
+            image, rest = rest[0].image, rest[0].content
+        return Figure(image=image, line=line, caption=children[-1].children, content=rest,
+                      attr=a)
+    if kind == "tbl" and len(children) == 2:
+        tables = [c for c in children if isinstance(c, Table)]
+        paras = [c for c in children if isinstance(c, Paragraph)]
+        if len(tables) == 1 and len(paras) == 1 and not tables[0].attr.id:
+            return dataclasses.replace(tables[0], attr=a,
+                                       caption=tables[0].caption or paras[0].children)
+    return None
+
+
 def _merge_text(items: list[Any]) -> list[Any]:
     out: list[Any] = []
     for item in items:
@@ -896,9 +929,11 @@ def _snippet(text: str) -> str:
     return repr(one[:40] + ("…" if len(one) > 40 else ""))
 
 
-def _reserved_renames(ast: dict[str, Any], used: set[str]) -> dict[str, str]:
+def _reserved_renames(ast: dict[str, Any], used: set[str],
+                      labels: set[str]) -> dict[str, str]:
     """Ids the theme reserves (``RESERVED_IDS``) that the article uses → new ids. ``used``
-    receives every id the article gives (an equation's ``{#eq-x}`` label included)."""
+    receives every id the article gives (an equation's ``{#eq-x}`` label included),
+    ``labels`` every code chunk's label."""
     stack: list[Any] = [ast.get("blocks", [])]
     while stack:
         n = stack.pop()
@@ -913,6 +948,8 @@ def _reserved_renames(ast: dict[str, Any], used: set[str]) -> dict[str, str]:
                 if label:
                     used.add(label["ID"])
                 continue
+            if n.get("t") == "CodeBlock":
+                labels.update(v for k, v in n["c"][0][2] if k == CHUNK_LABEL)
             stack.extend(v for v in n.values() if isinstance(v, (list, dict)))
     renames = {}
     for ident in sorted(used & RESERVED_IDS):
@@ -965,7 +1002,7 @@ def convert(body: str, path: Path, ast: dict[str, Any]) -> tuple[tuple[Block, ..
     conv = Converter(body, path, ast)
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
     blocks += tuple(conv.notes)
-    return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path))
+    return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
                     + _yaml_in_body(body, path, ast))
 
 
@@ -984,8 +1021,10 @@ def _yaml_in_body(body: str, path: Path, ast: dict[str, Any]) -> list[Diagnostic
                     "move its keys to the front matter, or fence it as code (```yaml)")]
 
 
-def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagnostic]:
-    """A cross-reference must name a figure, table, equation or heading of the article."""
+def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path,
+                       chunk_labels: set[str]) -> Iterator[Diagnostic]:
+    """A cross-reference must name a figure, table, equation or heading of the article (or
+    a code chunk's, which is not made: a warning)."""
     from publisher.model import walk
 
     ids: set[str] = set()
@@ -1002,6 +1041,14 @@ def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagno
         for ident in ref.ids:
             key = ident[:1].lower() + ident[1:]
             if key in ids:
+                continue
+            if key in chunk_labels:
+                yield warning(path, ref.line, ref.column, "crossref-chunk",
+                              f"cross-reference '@{ident}' names the {_KIND_NAMES[ref.kind]} "
+                              f"that code chunk '{key}' would make; no code is run, so it is "
+                              "shown as '??' and the chunk as its code; to show it, save the "
+                              "chunk's output and give it the id: "
+                              + _KIND_SYNTAX[ref.kind].replace(f"#{ref.kind}:name", f"#{key}"))
                 continue
             sep = ident[len(ref.kind)]  # pandoc-crossref's ':' or Quarto's '-'
             known = sorted(i for i in ids if i.startswith(f"{ref.kind}{sep}"))
