@@ -57,6 +57,10 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
                 hint = (f"if it is a Quarto cross-reference, give the {what} the id "
                         f"'{{#{item.key}}}'; else add an entry with id '{item.key}' to the "
                         "bibliography")
+            elif item.key.startswith("R-") and len(item.key) > 2:  # knitr::write_bib()'s
+                hint = (f"'{item.key}' is knitr's key for the R package '{item.key[2:]}', "
+                        "which knitr::write_bib() writes (to packages.bib) when the document is "
+                        "knit; write that file and list it under 'bibliography:'")
             elif doc.bibliography_path is None:
                 hint = "the article has no references.yaml; add the entry there"
             else:

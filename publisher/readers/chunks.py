@@ -39,12 +39,15 @@ def chunk_label(rest: str) -> str:
     return ""
 
 
-def rewrite(body: str) -> str:
+def rewrite(body: str) -> tuple[str, dict[int, str]]:
     """The body with each knitr/Quarto chunk's opening fence made a pandoc code block fence
-    (lines kept); fences inside another code block (an example of a chunk) are left as
-    written."""
+    (lines kept; fences inside another code block, an example of a chunk, are left as
+    written), and each rewritten fence's line (1-based) → its header as written (``{r
+    nice-fig, fig.cap='...'}``: the chunk is not run, so what its options say is shown with
+    its code)."""
+    headers: dict[int, str] = {}
     if "{" not in body or "```" not in body:
-        return body
+        return body, headers
     lines = body.split("\n")
     fence = ""
     for n, text in enumerate(lines):
@@ -62,11 +65,12 @@ def rewrite(body: str) -> str:
             if label and re.fullmatch(r"[\w.:-]+", label):
                 attrs += f' {CHUNK_LABEL}="{label}"'
             lines[n] = f"{chunk['LEAD']}{fence}{{{attrs}}}"
+            headers[n + 1] = text[len(chunk["LEAD"]) + len(fence):].strip()
             continue
         m = _FENCE.match(text)
         if m:
             fence = m["FENCE"]
-    return "\n".join(lines)
+    return "\n".join(lines), headers
 
 
 def _hash_pipe_label(lines: list[str], start: int) -> str:

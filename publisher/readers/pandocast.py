@@ -192,6 +192,8 @@ class Converter:
         self.in_link = False
         self.ids: set[str] = set()
         """Every id the article gives (headings, figures, tables, ``{#eq-x}`` labels)."""
+        self.chunk_headers: dict[int, str] = {}
+        """Each knitr/Quarto chunk's fence line → its header as written (shown atop its code)."""
         self.chunk_labels: set[str] = set()
         """The labels of knitr/Quarto code chunks (``chunks``): the figures and tables they
         would make are not made (no code is run)."""
@@ -275,7 +277,9 @@ class Converter:
                 attr, text = c
                 a = self.attr(attr)
                 first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-                self.loc.find(first)
+                found = self.loc.find(first)
+                if self.chunk_headers and a.classes:  # a knitr chunk: its header on top
+                    text = self.chunk_header(line, found) + text
                 if text.strip():
                     self.loc.find(text.rstrip().split("\n")[-1].strip())
                 language = next((k for k in a.classes if k not in ("numberLines", "number-lines",
@@ -642,6 +646,13 @@ class Converter:
         return Citation(items=tuple(items), in_text=mode == "AuthorInText", source=source,
                         line=line, column=column)
 
+    def chunk_header(self, line: int, first: int | None) -> str:
+        """The header of the knitr chunk whose fence is at or after ``line`` and before its
+        first code line (at offset ``first``), with a line break; "" for no chunk."""
+        end = self.loc.position(first)[0] if first is not None else line + 1
+        fences = [n for n in self.chunk_headers if line <= n < end]
+        return self.chunk_headers.pop(max(fences)) + "\n" if fences else ""
+
     def crossref(self, key: str) -> bool:
         """Whether a citation key is a cross-reference: pandoc-crossref's ``fig:x`` always;
         Quarto's ``fig-x`` when the article gives that id (else it may be a bibliography
@@ -995,11 +1006,13 @@ def headings_beyond_six(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
                  if isinstance(b, Heading) and b.level > 6 else b for b in blocks)
 
 
-def convert(body: str, path: Path, ast: dict[str, Any]) -> tuple[tuple[Block, ...],
-                                                                  list[Diagnostic]]:
-    """pandoc's AST of ``body`` → blocks (footnotes last) and the diagnostics of reading."""
+def convert(body: str, path: Path, ast: dict[str, Any], chunk_headers: dict[int, str] | None = None
+            ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    """pandoc's AST of ``body`` → blocks (footnotes last) and the diagnostics of reading;
+    ``chunk_headers``: each knitr chunk's fence line → its header (``chunks.rewrite``)."""
     shift_headings(ast)
     conv = Converter(body, path, ast)
+    conv.chunk_headers = dict(chunk_headers or {})
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
     blocks += tuple(conv.notes)
     return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
