@@ -77,6 +77,8 @@ from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COL
 from publisher.readers.locate import Locator, Source
 
 CALLOUTS = ("note", "tip", "warning", "important", "caution")
+_CLOSING_FENCE = re.compile(r"[^\n]*\n[ \t>]*(?:`{3,}|~{3,})[ \t]*(?=\n|$)")
+"""From the end of a fenced code block's last line, the fence that closes it."""
 _FLOW_CONTAINERS = frozenset({"div", "blockquote", "li", "dd", "td", "th", "details", "figure",
                               "center"})
 """Allow-listed elements whose content may hold a block (an ``<hr>``), not only phrasing."""
@@ -280,8 +282,13 @@ class Converter:
                 found = self.loc.find(first)
                 if self.chunk_headers and a.classes:  # a knitr chunk: its header on top
                     text = self.chunk_header(line, found) + text
-                if text.strip():
-                    self.loc.find(text.rstrip().split("\n")[-1].strip())
+                last = text.rstrip().split("\n")[-1].strip()
+                # a one-line block's last line is its first, already found (looking again would
+                # find the same line in a later block)
+                if found is not None and (last == first or self.loc.find(last) is not None):
+                    closing = _CLOSING_FENCE.match(self.loc.text, self.loc.cursor, self.loc.end)
+                    if closing:  # the next block starts after the closing fence
+                        self.loc.cursor = closing.end()
                 language = next((k for k in a.classes if k not in ("numberLines", "number-lines",
                                                                     "sourceCode")), "")
                 rest = Attr(id=a.id, classes=tuple(k for k in a.classes if k != language),
