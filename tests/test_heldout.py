@@ -290,3 +290,32 @@ def test_an_image_path_with_a_fragment_is_the_file_it_names(tmp_path):
     assert srcs == ["images/speed.png"]
     with zipfile.ZipFile(out / "fragment.epub") as z:
         assert "EPUB/images/speed.png" in z.namelist()
+
+
+# ---------------------------------------------------------------------------------------------
+# bookdown's \@ref(label) (bookdown's own chapters)
+
+
+def test_bookdown_refs_to_headings_are_numbers_and_to_chunks_are_reported(tmp_path):
+    out, result = web_body(tmp_path, "bookdown", """\
+        ---
+        title: Bookdown
+        license: CC0-1.0
+        ---
+
+        ## Intro {#intro}
+
+        See Section \\@ref(intro), Figure \\@ref(fig:nice-fig) and \\@ref(elsewhere).
+        In code: `\\@ref(intro)`.
+
+        ```{r nice-fig, fig.cap='A nice figure'}
+        plot(pressure)
+        ```
+        """)
+    root = lxml_html.parse(str(out / "index.html")).getroot()
+    para = root.xpath("//div[@id='article-body']//p")[0]
+    assert " ".join(para.text_content().split()) == (
+        "See Section 1, Figure ?? and @ref(elsewhere). In code: \\@ref(intro).")
+    assert para.xpath(".//a[@class='crossref']/@href") == ["#intro"]
+    warned = [(d.code, d.line) for d in result.diagnostics if d.code.startswith("crossref")]
+    assert warned == [("crossref-chunk", 8)]

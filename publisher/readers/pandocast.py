@@ -77,6 +77,7 @@ from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COL
 from publisher.readers.locate import Locator, Source
 
 CALLOUTS = ("note", "tip", "warning", "important", "caution")
+_BOOKDOWN_REF = re.compile(r"@ref\((?P<LABEL>[A-Za-z0-9][\w:.-]*)\)")
 _CLOSING_FENCE = re.compile(r"[^\n]*\n[ \t>]*(?:`{3,}|~{3,})[ \t]*(?=\n|$)")
 """From the end of a fenced code block's last line, the fence that closes it."""
 _FLOW_CONTAINERS = frozenset({"div", "blockquote", "li", "dd", "td", "th", "details", "figure",
@@ -200,6 +201,9 @@ class Converter:
         """The labels of knitr/Quarto code chunks (``chunks``): the figures and tables they
         would make are not made (no code is run)."""
         self.renames = _reserved_renames(ast, self.ids, self.chunk_labels)
+        self.heading_ids = {b["c"][1][0] for b in _all_blocks(ast.get("blocks", []))
+                            if b.get("t") == "Header"}
+        """The ids pandoc gives headings (written or made), before ``renames``."""
         self.reported: set[str] = set()
         self.note_labels: dict[str, int] = {}
         """Each ``[^label]`` called so far → its note's number (pandoc repeats a note called
@@ -528,6 +532,8 @@ class Converter:
         line = self.loc.here()
         match t:
             case "Str":
+                if "@ref(" in c:  # bookdown's `\@ref(label)`
+                    return self.bookdown_refs(c, line)
                 found = self.loc.word(c)
                 if found is not None:
                     line = self.loc.position(found)[0]
@@ -659,6 +665,33 @@ class Converter:
         end = self.loc.position(first)[0] if first is not None else line + 1
         fences = [n for n in self.chunk_headers if line <= n < end]
         return self.chunk_headers.pop(max(fences)) + "\n" if fences else ""
+
+    def bookdown_refs(self, text: str, line: int) -> list[Inline]:
+        """bookdown's ``\\@ref(label)`` (pandoc reads the text ``@ref(label)``): the number
+        of the heading ``{#label}``, or of the figure or table ``fig:label``/``tab:label``
+        (a chunk's: shown as ``??``), without a prefix, linked. A label the article does not
+        give stays text, as pandoc shows it."""
+        out: list[Inline] = []
+        at = 0
+        for m in _BOOKDOWN_REF.finditer(text):
+            label = m["LABEL"]
+            kind, _, name = label.partition(":")
+            kind = {"fig": "fig", "tab": "tbl", "eq": "eq"}.get(kind, "") if name else ""
+            known = (label in self.heading_ids if not kind else label in self.ids
+                     or (kind in ("fig", "tbl") and name in self.chunk_labels))
+            if not known:
+                continue
+            if m.start() > at:
+                out.append(Text(text=text[at:m.start()], line=line))
+            found = self.loc.find("@ref(" + label + ")")
+            ref_line, column = self.loc.unique(found - 1 if found else None)
+            out.append(CrossRef(kind=kind or "sec", ids=(self.renames.get(label, label),),
+                                suppress_prefix=True,
+                                capitalize=False, line=ref_line, column=column))
+            at = m.end()
+        if at < len(text):
+            out.append(Text(text=text[at:], line=line))
+        return out
 
     def crossref(self, key: str) -> bool:
         """Whether a citation key is a cross-reference: pandoc-crossref's ``fig:x`` always;
@@ -1062,10 +1095,11 @@ def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path,
             key = ident[:1].lower() + ident[1:]
             if key in ids:
                 continue
-            if key in chunk_labels:
+            name = key.partition(":")[2] if key[:4] in ("fig:", "tab:") else key
+            if key in chunk_labels or name in chunk_labels:
                 yield warning(path, ref.line, ref.column, "crossref-chunk",
                               f"cross-reference '@{ident}' names the {_KIND_NAMES[ref.kind]} "
-                              f"that code chunk '{key}' would make; no code is run, so it is "
+                              f"that code chunk '{name}' would make; no code is run, so it is "
                               "shown as '??' and the chunk as its code; to show it, save the "
                               "chunk's output and give it the id: "
                               + _KIND_SYNTAX[ref.kind].replace(f"#{ref.kind}:name", f"#{key}"))
