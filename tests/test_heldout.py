@@ -319,3 +319,21 @@ def test_bookdown_refs_to_headings_are_numbers_and_to_chunks_are_reported(tmp_pa
     assert para.xpath(".//a[@class='crossref']/@href") == ["#intro"]
     warned = [(d.code, d.line) for d in result.diagnostics if d.code.startswith("crossref")]
     assert warned == [("crossref-chunk", 8)]
+
+
+def test_chunk_labels_and_image_keys_as_written():
+    from publisher.readers.chunks import chunk_label, rewrite
+    from publisher.rights.attribution import image_key
+
+    assert chunk_label(" nice-fig, fig.cap='x', echo=FALSE") == "nice-fig"
+    assert chunk_label(", echo=FALSE, label='named'") == "named"
+    assert chunk_label(", include=FALSE") == ""
+    body, headers = rewrite("```{r a, echo=FALSE}\nx\n```\n\n```{=html}\n<b>\n```\n"
+                            "\n```{.python}\ny\n```\n")
+    assert body.split("\n")[0] == '```{.r chunk-label="a"}'  # raw and attribute fences kept
+    assert body.split("\n")[4:] == ["```{=html}", "<b>", "```", "", "```{.python}", "y", "```",
+                                    ""]
+    assert headers == {1: "{r a, echo=FALSE}"}
+    assert image_key("./figures/a.png#center") == "figures/a.png"
+    assert image_key("my%20image.png?v=2") == "my image.png"
+    assert image_key("https://example.org/a.png#x").endswith("a.png#x")  # a URL is kept whole
