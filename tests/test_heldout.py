@@ -337,3 +337,33 @@ def test_chunk_labels_and_image_keys_as_written():
     assert image_key("./figures/a.png#center") == "figures/a.png"
     assert image_key("my%20image.png?v=2") == "my image.png"
     assert image_key("https://example.org/a.png#x").endswith("a.png#x")  # a URL is kept whole
+
+
+# ---------------------------------------------------------------------------------------------
+# An id given twice (pandoc's lua-filters.md: a heading and a span): EPUBCheck's RSC-005
+
+
+def test_an_id_given_twice_is_kept_by_the_first_and_renamed_on_the_later(tmp_path):
+    out, result = web_body(tmp_path, "twice", """\
+        ---
+        title: Twice
+        license: CC0-1.0
+        images:
+          a.png: {credit: Drawn for this test, license: CC0-1.0}
+        ---
+
+        ## Chunk {#type-chunk}
+
+        A document divided into [Chunks]{#type-chunk}; see [the type](#type-chunk).
+
+        ![A figure](a.png){#fig:a}
+        """, files={"a.png": png()}, formats=("html", "epub"))
+    twice = [(d.code, d.line) for d in result.diagnostics if d.code == "id-duplicate"]
+    assert twice == [("id-duplicate", 10)]  # the figure's id, also on its image, is no duplicate
+    for root in _chapters(out / "twice.epub"):
+        ids = root.xpath("//@id")
+        assert len(ids) == len(set(ids))
+    page = lxml_html.parse(str(out / "index.html")).getroot()
+    assert page.xpath("//div[@id='article-body']//h2/@id") == ["type-chunk"]
+    assert page.xpath("//span[@id='type-chunk-2']/text()") == ["Chunks"]
+    assert page.xpath("//a[text()='the type']/@href") == ["#type-chunk"]

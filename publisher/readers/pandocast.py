@@ -1055,8 +1055,69 @@ def convert(body: str, path: Path, ast: dict[str, Any], chunk_headers: dict[int,
     conv.chunk_headers = dict(chunk_headers or {})
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
     blocks += tuple(conv.notes)
-    return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
+    blocks, twice = _unique_ids(blocks, path)
+    return blocks, (conv.diagnostics + twice
+                    + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
                     + _yaml_in_body(body, path, ast))
+
+
+def _node_id(node: Any) -> str:
+    """The id a node carries: a heading's, or its attributes' (a span, a div, a figure)."""
+    if isinstance(node, Heading):
+        return node.id
+    if isinstance(node, Image):  # no output gives an image its id (its figure carries it)
+        return ""
+    attr = getattr(node, "attr", None)
+    return attr.id if isinstance(attr, Attr) else ""
+
+
+def _unique_ids(blocks: tuple[Block, ...], path: Path
+                ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    """An id given twice (``## Chunk {#type-chunk}`` and ``[Chunks]{#type-chunk}``: pandoc
+    writes both, EPUBCheck refuses it): the first keeps it, each later one becomes ``id-2``
+    (links lead to the first, as a browser takes them), with a warning."""
+    from publisher.model import walk
+    from publisher.readers.outside import map_nodes
+
+    first: dict[str, tuple[type, int]] = {}
+    taken: set[str] = set()
+    twice: set[str] = set()
+    for node in walk(blocks):
+        ident = _node_id(node)
+        if ident:
+            taken.add(ident)
+            if ident in first:
+                twice.add(ident)
+            else:
+                first[ident] = (type(node), node.line)
+    if not twice:
+        return blocks, []
+    diags: list[Diagnostic] = []
+    kept: set[str] = set()
+
+    def rename(node: Any) -> Any:
+        ident = _node_id(node)
+        if ident not in twice:
+            return node
+        if ident not in kept and first[ident] == (type(node), node.line):
+            kept.add(ident)
+            return node
+        n = 2
+        while f"{ident}-{n}" in taken:
+            n += 1
+        new = f"{ident}-{n}"
+        taken.add(new)
+        diags.append(warning(path, node.line, 1, "id-duplicate",
+                             f"id '{ident}' is given twice (first on line {first[ident][1]}); "
+                             f"this one is made '{new}', and links to '#{ident}' lead to the "
+                             "first: give each element its own id"))
+        attr = node.attr
+        changed = dataclasses.replace(attr, id=new)
+        if isinstance(node, Heading):
+            return dataclasses.replace(node, id=new, attr=changed)
+        return dataclasses.replace(node, attr=changed)
+
+    return map_nodes(blocks, rename), sorted(diags, key=lambda d: d.line)
 
 
 _YAML_START = re.compile(r"^---[ \t]*\n(?=[A-Za-z_][\w-]*:)", re.M)
