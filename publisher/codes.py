@@ -82,6 +82,12 @@ CODES: tuple[Code, ...] = (
                                          "TeX, in code style"),
     Code("read", "crossref-unknown", _E, "a cross-reference (`@fig:x`, `@tbl:x`, `@eq:x`, "
                                          "`@sec:x`) to an id nothing has"),
+    Code("read", "id-duplicate", _W, "an id given to two elements (`{#x}` twice): the later "
+                                     "one is renamed `x-2`, links lead to the first"),
+    Code("read", "crossref-chunk", _W, "a cross-reference (Quarto's `@fig-x`, bookdown's "
+                                       "`\\@ref(fig:x)`) to the figure or table a knitr/Quarto "
+                                       "code chunk would make: no code is run, so it shows as "
+                                       "`??`"),
     Code("read", "bib-parse", _E, "a bibliography that is not UTF-8, YAML, JSON or BibLaTeX "
                                   "pandoc reads, nests deeper than 32 levels, or is not a list "
                                   "of CSL items"),

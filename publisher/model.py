@@ -220,10 +220,23 @@ class Math:
     column: int = 0
 
 
+CROSSREF_KINDS = ("fig", "tbl", "eq", "sec")
+
+
+def crossref_kind(ident: str) -> str:
+    """The kind of a cross-reference id: pandoc-crossref's ``fig:x`` and Quarto's ``fig-x``
+    (``tbl``, ``eq``, ``sec`` likewise; ``Fig:x`` capitalised) → ``fig``; any other id → ``""``."""
+    kind, sep, rest = ident.partition(":")
+    if not sep:
+        kind, sep, rest = ident.partition("-")
+    return kind.lower() if sep and rest and kind.lower() in CROSSREF_KINDS else ""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CrossRef:
     """pandoc-crossref ``@fig:x``, ``[@fig:a; @fig:b]``, ``-@fig:x`` (no prefix), ``@Fig:x``
-    (capitalised): a numbered reference to figures, tables, equations or sections."""
+    (capitalised), or Quarto's ``@fig-x`` (to an id the article gives): a numbered reference
+    to figures, tables, equations or sections."""
 
     kind: str
     """``fig``, ``tbl``, ``eq`` or ``sec``."""

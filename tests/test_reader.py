@@ -150,7 +150,7 @@ def test_crossrefs_are_not_citations_and_an_unknown_target_is_a_located_error():
     refs = [n for n in m.walk(doc.blocks) if isinstance(n, m.CrossRef)]
     assert [(r.kind, r.ids, r.suppress_prefix, r.capitalize) for r in refs] == [
         ("fig", ("fig:a",), False, False), ("tbl", ("tbl:b", "tbl:c"), True, False),
-        ("fig", ("Fig:a",), False, True)]
+        ("fig", ("fig:a",), False, True)]  # the id @Fig:a names
     assert not [n for n in m.walk(doc.blocks) if isinstance(n, m.Citation)]
     assert [(d.code, d.line, d.column) for d in diags] == [
         ("crossref-unknown", 4, 15), ("crossref-unknown", 4, 15)]

@@ -18,10 +18,11 @@ from publisher.checks import references as refchecks
 from publisher.citations.engine import citations
 from publisher.codes import Severity, lookup
 from publisher.diagnostics import Diagnostic, diagnostic, error, warning
-from publisher.model import Document, Heading, Link, Math, Text, walk
+from publisher.model import Document, Heading, Link, Math, Text, crossref_kind, walk
 from publisher.rights import attribution, checks as rights
 
 Check = Callable[[Document], Iterator[Diagnostic]]
+_XREF_NAMES = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "heading"}
 
 
 def check_title(doc: Document) -> Iterator[Diagnostic]:
@@ -41,6 +42,7 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
     In a draft an unknown key is a warning: the outputs show it as pandoc does (**key?**)."""
     keys = [r.key for r in doc.references]
     known, hints = set(keys), 0
+    ids: set[str] | None = None  # the article's own ids, gathered at the first unknown key
     for node in citations(doc.blocks):
         for item in node.items:
             if item.key in known:
@@ -49,8 +51,22 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
             hints += 1
             close = (difflib.get_close_matches(item.key, keys, n=1, cutoff=0.6)
                      if hints <= MAX_GUESSES else [])
+            if ids is None:
+                ids = {i for n in walk(doc.blocks) for i in _ids_of(n)}
             if close:
                 hint = f"did you mean '@{close[0]}'?"
+            elif item.key in ids:  # `@apx-a` (a Quarto extension's) to `# A {#apx-a}`
+                hint = (f"'{item.key}' is the id of a part of the article, not a reference; "
+                        f"link to it with '[text](#{item.key})'")
+            elif crossref_kind(item.key):  # `@fig-x`: Quarto's, when the article has the id
+                what = _XREF_NAMES[crossref_kind(item.key)]
+                hint = (f"if it is a Quarto cross-reference, give the {what} the id "
+                        f"'{{#{item.key}}}'; else add an entry with id '{item.key}' to the "
+                        "bibliography")
+            elif item.key.startswith("R-") and len(item.key) > 2:  # knitr::write_bib()'s
+                hint = (f"'{item.key}' is knitr's key for the R package '{item.key[2:]}', "
+                        "which knitr::write_bib() writes (to packages.bib) when the document is "
+                        "knit; write that file and list it under 'bibliography:'")
             elif doc.bibliography_path is None:
                 hint = "the article has no references.yaml; add the entry there"
             else:
@@ -63,6 +79,15 @@ def check_citation_keys(doc: Document) -> Iterator[Diagnostic]:
                 yield error(doc.path, node.line, node.column, "cite-unknown",
                             f"unknown citation key '@{item.key}'; {hint} (or build a draft "
                             "with --draft to see the rest)")
+
+
+def _ids_of(node: object) -> tuple[str, ...]:
+    """The id a node carries (a heading's, a figure's, a div's ...), if any."""
+    ident = getattr(node, "id", None)
+    if isinstance(ident, str) and ident:
+        return (ident,)
+    attr_id = getattr(getattr(node, "attr", None), "id", None)
+    return (attr_id,) if isinstance(attr_id, str) and attr_id else ()
 
 
 def check_uncited(doc: Document) -> Iterator[Diagnostic]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Block, Document, Metadata
-from publisher.readers import bibliography, frontmatter
+from publisher.readers import bibliography, chunks, frontmatter
 from publisher.readers.limits import guard
 from publisher.readers.metadata import metadata
 from publisher.readers.pandocast import convert, plain_text
@@ -69,6 +69,7 @@ def parse_markdown(body: str, path: Path = Path("article.md")
     if not body.strip():
         return (), []
     body, guarded = guard(body, path)
+    body, headers = chunks.rewrite(body)  # knitr/Quarto chunks: code blocks, not inline code
     try:
         ran = pandoc.run(["-f", READER, "-t", "json"], body.encode("utf-8"))
         ast = ran.json()
@@ -78,7 +79,7 @@ def parse_markdown(body: str, path: Path = Path("article.md")
     except RecursionError:
         return (), [error(path, 1, 1, "nesting-limit",
                           "the article nests too deep to read; flatten its quotes and lists")]
-    blocks, diags = convert(body, path, ast)
+    blocks, diags = convert(body, path, ast, headers)
     # one nesting error of each kind, at its first place (the guard's or the reader's)
     firsts: dict[str, Diagnostic] = {}
     for d in sorted((d for d in guarded + diags if d.code == "nesting-limit"),

@@ -110,6 +110,12 @@ def _short(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def map_nodes(node: Any, fn: Callable[[Any], Any]) -> Any:
+    """``node`` (a node or a tuple of them) with ``fn`` applied to every node below it, bottom
+    up (siblings in document order); an untouched tree is not copied."""
+    return _map(node, fn)
+
+
 def _map(node: Any, fn: Callable[[Any], Any]) -> Any:
     """``node`` (a node or a tuple of them) with ``fn`` applied to every node below it, bottom
     up; what ``fn`` leaves unchanged is the same object, so an untouched tree is not copied."""

@@ -14,6 +14,7 @@ citation its unique (line, column): the position of its ``@``.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Sequence
 from html.parser import HTMLParser
@@ -68,14 +69,21 @@ from publisher.model import (
     Text,
     ThematicBreak,
     Underline,
+    crossref_kind,
 )
+from publisher.readers.chunks import CHUNK_LABEL
 from publisher.readers.citesyntax import split_locator
 from publisher.readers.limits import MAX_NESTING, MAX_TABLE_CELLS, MAX_TABLE_COLUMNS
 from publisher.readers.locate import Locator, Source
 
-CROSSREF_KINDS = ("fig", "tbl", "eq", "sec")
 CALLOUTS = ("note", "tip", "warning", "important", "caution")
-_EQ_LABEL = re.compile(r"^\{#(?P<ID>eq:[^\s{}]+)\}$")
+_BOOKDOWN_REF = re.compile(r"@ref\((?P<LABEL>[A-Za-z0-9][\w:.-]*)\)")
+_CLOSING_FENCE = re.compile(r"[^\n]*\n[ \t>]*(?:`{3,}|~{3,})[ \t]*(?=\n|$)")
+"""From the end of a fenced code block's last line, the fence that closes it."""
+_FLOW_CONTAINERS = frozenset({"div", "blockquote", "li", "dd", "td", "th", "details", "figure",
+                              "center"})
+"""Allow-listed elements whose content may hold a block (an ``<hr>``), not only phrasing."""
+_EQ_LABEL = re.compile(r"^\{#(?P<ID>eq[:-][^\s{}]+)\}$")
 _DROPPED_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "noscript",
                               "template", "textarea", "svg", "math"})
 _HTML_ELEMENTS = frozenset(str.split("""
@@ -185,7 +193,17 @@ class Converter:
         self.depth = 0
         self.inline_depth = 0
         self.in_link = False
-        self.renames = _reserved_renames(ast)
+        self.ids: set[str] = set()
+        """Every id the article gives (headings, figures, tables, ``{#eq-x}`` labels)."""
+        self.chunk_headers: dict[int, str] = {}
+        """Each knitr/Quarto chunk's fence line → its header as written (shown atop its code)."""
+        self.chunk_labels: set[str] = set()
+        """The labels of knitr/Quarto code chunks (``chunks``): the figures and tables they
+        would make are not made (no code is run)."""
+        self.renames = _reserved_renames(ast, self.ids, self.chunk_labels)
+        self.heading_ids = {b["c"][1][0] for b in _all_blocks(ast.get("blocks", []))
+                            if b.get("t") == "Header"}
+        """The ids pandoc gives headings (written or made), before ``renames``."""
         self.reported: set[str] = set()
         self.note_labels: dict[str, int] = {}
         """Each ``[^label]`` called so far → its note's number (pandoc repeats a note called
@@ -244,7 +262,9 @@ class Converter:
         fenced = t in ("CodeBlock", "HorizontalRule", "Div") or (t == "RawBlock"
                                                                  and c[0] != "html")
         line = fence if fenced else self.anchor(node)
-        if 0 < line <= len(self.loc.starts):  # a block starts on a line of its own
+        # a block starts on a line of its own (a table is read from where the cursor is: its
+        # caption may stand above its first cell)
+        if 0 < line <= len(self.loc.starts) and t != "Table":
             self.loc.cursor = min(max(self.loc.cursor, self.loc.starts[line - 1]), self.loc.end)
         match t:
             case "Para" | "Plain":
@@ -263,13 +283,20 @@ class Converter:
                 attr, text = c
                 a = self.attr(attr)
                 first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-                self.loc.find(first)
-                if text.strip():
-                    self.loc.find(text.rstrip().split("\n")[-1].strip())
+                found = self.loc.find(first)
+                if self.chunk_headers and a.classes:  # a knitr chunk: its header on top
+                    text = self.chunk_header(line, found) + text
+                last = text.rstrip().split("\n")[-1].strip()
+                # a one-line block's last line is its first, already found (looking again would
+                # find the same line in a later block)
+                if found is not None and (last == first or self.loc.find(last) is not None):
+                    closing = _CLOSING_FENCE.match(self.loc.text, self.loc.cursor, self.loc.end)
+                    if closing:  # the next block starts after the closing fence
+                        self.loc.cursor = closing.end()
                 language = next((k for k in a.classes if k not in ("numberLines", "number-lines",
                                                                     "sourceCode")), "")
                 rest = Attr(id=a.id, classes=tuple(k for k in a.classes if k != language),
-                            pairs=a.pairs)
+                            pairs=tuple((k, v) for k, v in a.pairs if k != CHUNK_LABEL))
                 return CodeBlock(text=text, language=language, line=line, attr=rest)
             case "RawBlock":
                 fmt, text = c
@@ -357,6 +384,9 @@ class Converter:
             children = self.blocks(content)
         finally:
             self.depth -= 1
+        captioned = _captioned(a, children, line)
+        if captioned is not None:
+            return captioned
         return Div(children=children, line=line, attr=a, callout=callout, title=title)
 
     def figure(self, c: Any, line: int) -> Figure:
@@ -385,7 +415,12 @@ class Converter:
             out = []
             for _rattr, cells in rows:
                 row = []
+                # a grid table's cell spans lines: each column is looked for from the row's
+                # start (its text is beside, not after, the previous column's), and the row
+                # ends where its furthest cell did
+                start = furthest = self.loc.cursor
                 for i, (_cattr, align, rowspan, colspan, content) in enumerate(cells):
+                    self.loc.cursor = start
                     al = _ALIGN.get(align["t"]) or (
                         _ALIGN.get(colspecs[i][0]["t"], "") if i < len(colspecs) else "")
                     cline = self.anchor({"t": "Div", "c": [["", [], []], content]})
@@ -395,6 +430,8 @@ class Converter:
                     else:
                         row.append(TableCell(children=(), blocks=self.blocks(content), align=al,
                                              line=cline, rowspan=rowspan, colspan=colspan))
+                    furthest = max(furthest, self.loc.cursor)
+                self.loc.cursor = furthest
                 out.append(tuple(row))
             return out
 
@@ -495,6 +532,8 @@ class Converter:
         line = self.loc.here()
         match t:
             case "Str":
+                if "@ref(" in c:  # bookdown's `\@ref(label)`
+                    return self.bookdown_refs(c, line)
                 found = self.loc.word(c)
                 if found is not None:
                     line = self.loc.position(found)[0]
@@ -594,10 +633,12 @@ class Converter:
         if m:
             found = m.start()
         line, column = self.loc.unique(found)
-        if all(i.split(":", 1)[0].lower() in CROSSREF_KINDS and ":" in i for i in ids):
+        if all(self.crossref(i) for i in ids):
             for other in ids[1:]:
                 self.loc.search(re.compile("@" + re.escape(other)))
-            return CrossRef(kind=ids[0].split(":", 1)[0].lower(), ids=tuple(ids),
+            # `@Fig:x` is `@fig:x` capitalised: the id is the lower-case one
+            return CrossRef(kind=crossref_kind(ids[0]), ids=tuple(i[:1].lower() + i[1:]
+                                                                   for i in ids),
                             suppress_prefix=mode == "SuppressAuthor",
                             capitalize=ids[0][:1].isupper(), line=line, column=column)
         if self.in_link and mode == "AuthorInText":
@@ -617,6 +658,50 @@ class Converter:
             self.loc.cursor = end + 1
         return Citation(items=tuple(items), in_text=mode == "AuthorInText", source=source,
                         line=line, column=column)
+
+    def chunk_header(self, line: int, first: int | None) -> str:
+        """The header of the knitr chunk whose fence is at or after ``line`` and before its
+        first code line (at offset ``first``), with a line break; "" for no chunk."""
+        end = self.loc.position(first)[0] if first is not None else line + 1
+        fences = [n for n in self.chunk_headers if line <= n < end]
+        return self.chunk_headers.pop(max(fences)) + "\n" if fences else ""
+
+    def bookdown_refs(self, text: str, line: int) -> list[Inline]:
+        """bookdown's ``\\@ref(label)`` (pandoc reads the text ``@ref(label)``): the number
+        of the heading ``{#label}``, or of the figure or table ``fig:label``/``tab:label``
+        (a chunk's: shown as ``??``), without a prefix, linked. A label the article does not
+        give stays text, as pandoc shows it."""
+        out: list[Inline] = []
+        at = 0
+        for m in _BOOKDOWN_REF.finditer(text):
+            label = m["LABEL"]
+            kind, _, name = label.partition(":")
+            kind = {"fig": "fig", "tab": "tbl", "eq": "eq"}.get(kind, "") if name else ""
+            known = (label in self.heading_ids if not kind else label in self.ids
+                     or (kind in ("fig", "tbl") and name in self.chunk_labels))
+            if not known:
+                continue
+            if m.start() > at:
+                out.append(Text(text=text[at:m.start()], line=line))
+            found = self.loc.find("@ref(" + label + ")")
+            ref_line, column = self.loc.unique(found - 1 if found else None)
+            out.append(CrossRef(kind=kind or "sec", ids=(self.renames.get(label, label),),
+                                suppress_prefix=True,
+                                capitalize=False, line=ref_line, column=column))
+            at = m.end()
+        if at < len(text):
+            out.append(Text(text=text[at:], line=line))
+        return out
+
+    def crossref(self, key: str) -> bool:
+        """Whether a citation key is a cross-reference: pandoc-crossref's ``fig:x`` always;
+        Quarto's ``fig-x`` when the article gives that id (else it may be a bibliography
+        key, as pandoc reads it)."""
+        kind = crossref_kind(key)
+        if not kind:
+            return False
+        key = key[:1].lower() + key[1:]
+        return key[len(kind)] == ":" or key in self.ids or key in self.chunk_labels
 
     def note(self, c: Any, line: int) -> FootnoteRef:
         call = self.source.note_call(self.loc)
@@ -741,7 +826,10 @@ def _fold(conv: Converter, items: list[Any], block: bool) -> list[Any]:
             if event[0] == "start":
                 attrs = tuple((k, v) for k, v in event[2] if k in ELEMENTS[tag])
                 if tag in VOID_ELEMENTS:
-                    top().append(Element(tag=tag, attrs=attrs, children=(), line=line))
+                    # a rule between blocks is a block: no paragraph may wrap it
+                    flow = not stack or stack[-1][0] in _FLOW_CONTAINERS
+                    kind = BlockElement if block and tag == "hr" and flow else Element
+                    top().append(kind(tag=tag, attrs=attrs, children=(), line=line))
                 else:
                     stack.append((tag, attrs, [], line))
             else:
@@ -771,6 +859,30 @@ def _is_inline(node: Any) -> bool:
 
 # --------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _captioned(a: Attr, children: tuple[Block, ...], line: int) -> Figure | Table | None:
+    """Quarto's figure and table divs: ``::: {#fig-x}`` holding an image (or other blocks)
+    and then its caption's paragraph → a figure with that id; ``::: {#tbl-x}`` holding a table
+    and its caption's paragraph (before or after it) → the table with that id and caption."""
+    kind = crossref_kind(a.id)
+    if kind == "fig" and len(children) >= 2 and isinstance(children[-1], Paragraph):
+        rest = children[:-1]
+        image: Image | None = None
+        if (len(rest) == 1 and isinstance(rest[0], Paragraph) and len(rest[0].children) == 1
+                and isinstance(rest[0].children[0], Image)):
+            image, rest = rest[0].children[0], ()
+        elif len(rest) == 1 and isinstance(rest[0], Figure) and not rest[0].attr.id:
+            image, rest = rest[0].image, rest[0].content
+        return Figure(image=image, line=line, caption=children[-1].children, content=rest,
+                      attr=a)
+    if kind == "tbl" and len(children) == 2:
+        tables = [c for c in children if isinstance(c, Table)]
+        paras = [c for c in children if isinstance(c, Paragraph)]
+        if len(tables) == 1 and len(paras) == 1 and not tables[0].attr.id:
+            return dataclasses.replace(tables[0], attr=a,
+                                       caption=tables[0].caption or paras[0].children)
+    return None
 
 
 def _merge_text(items: list[Any]) -> list[Any]:
@@ -835,8 +947,8 @@ def _first_leaf(node: Any) -> str | None:
             stack.append(c[1])
         elif t == "Figure":
             stack.append(c[2])
-        elif t == "Table":
-            stack.append([c[1][1], c[3][1], [b[3] for b in c[4]]])
+        elif t == "Table":  # its first cell (a caption may be written under the table)
+            stack.append([c[3][1], [b[3] for b in c[4]], c[1][1]])
         elif t == "OrderedList":
             stack.append(c[1])
         elif t == "DefinitionList":
@@ -868,9 +980,11 @@ def _snippet(text: str) -> str:
     return repr(one[:40] + ("…" if len(one) > 40 else ""))
 
 
-def _reserved_renames(ast: dict[str, Any]) -> dict[str, str]:
-    """Ids the theme reserves (``RESERVED_IDS``) that the article uses → new ids."""
-    used: set[str] = set()
+def _reserved_renames(ast: dict[str, Any], used: set[str],
+                      labels: set[str]) -> dict[str, str]:
+    """Ids the theme reserves (``RESERVED_IDS``) that the article uses → new ids. ``used``
+    receives every id the article gives (an equation's ``{#eq-x}`` label included),
+    ``labels`` every code chunk's label."""
     stack: list[Any] = [ast.get("blocks", [])]
     while stack:
         n = stack.pop()
@@ -880,6 +994,13 @@ def _reserved_renames(ast: dict[str, Any]) -> dict[str, str]:
                 used.add(n[0])
             stack.extend(n)
         elif isinstance(n, dict):
+            if n.get("t") == "Str" and isinstance(n.get("c"), str):
+                label = _EQ_LABEL.match(n["c"])
+                if label:
+                    used.add(label["ID"])
+                continue
+            if n.get("t") == "CodeBlock":
+                labels.update(v for k, v in n["c"][0][2] if k == CHUNK_LABEL)
             stack.extend(v for v in n.values() if isinstance(v, (list, dict)))
     renames = {}
     for ident in sorted(used & RESERVED_IDS):
@@ -925,15 +1046,78 @@ def headings_beyond_six(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
                  if isinstance(b, Heading) and b.level > 6 else b for b in blocks)
 
 
-def convert(body: str, path: Path, ast: dict[str, Any]) -> tuple[tuple[Block, ...],
-                                                                  list[Diagnostic]]:
-    """pandoc's AST of ``body`` → blocks (footnotes last) and the diagnostics of reading."""
+def convert(body: str, path: Path, ast: dict[str, Any], chunk_headers: dict[int, str] | None = None
+            ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    """pandoc's AST of ``body`` → blocks (footnotes last) and the diagnostics of reading;
+    ``chunk_headers``: each knitr chunk's fence line → its header (``chunks.rewrite``)."""
     shift_headings(ast)
     conv = Converter(body, path, ast)
+    conv.chunk_headers = dict(chunk_headers or {})
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
     blocks += tuple(conv.notes)
-    return blocks, (conv.diagnostics + list(_unknown_crossrefs(blocks, path))
+    blocks, twice = _unique_ids(blocks, path)
+    return blocks, (conv.diagnostics + twice
+                    + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
                     + _yaml_in_body(body, path, ast))
+
+
+def _node_id(node: Any) -> str:
+    """The id a node carries: a heading's, or its attributes' (a span, a div, a figure)."""
+    if isinstance(node, Heading):
+        return node.id
+    if isinstance(node, Image):  # no output gives an image its id (its figure carries it)
+        return ""
+    attr = getattr(node, "attr", None)
+    return attr.id if isinstance(attr, Attr) else ""
+
+
+def _unique_ids(blocks: tuple[Block, ...], path: Path
+                ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    """An id given twice (``## Chunk {#type-chunk}`` and ``[Chunks]{#type-chunk}``: pandoc
+    writes both, EPUBCheck refuses it): the first keeps it, each later one becomes ``id-2``
+    (links lead to the first, as a browser takes them), with a warning."""
+    from publisher.model import walk
+    from publisher.readers.outside import map_nodes
+
+    first: dict[str, tuple[type, int]] = {}
+    taken: set[str] = set()
+    twice: set[str] = set()
+    for node in walk(blocks):
+        ident = _node_id(node)
+        if ident:
+            taken.add(ident)
+            if ident in first:
+                twice.add(ident)
+            else:
+                first[ident] = (type(node), node.line)
+    if not twice:
+        return blocks, []
+    diags: list[Diagnostic] = []
+    kept: set[str] = set()
+
+    def rename(node: Any) -> Any:
+        ident = _node_id(node)
+        if ident not in twice:
+            return node
+        if ident not in kept and first[ident] == (type(node), node.line):
+            kept.add(ident)
+            return node
+        n = 2
+        while f"{ident}-{n}" in taken:
+            n += 1
+        new = f"{ident}-{n}"
+        taken.add(new)
+        diags.append(warning(path, node.line, 1, "id-duplicate",
+                             f"id '{ident}' is given twice (first on line {first[ident][1]}); "
+                             f"this one is made '{new}', and links to '#{ident}' lead to the "
+                             "first: give each element its own id"))
+        attr = node.attr
+        changed = dataclasses.replace(attr, id=new)
+        if isinstance(node, Heading):
+            return dataclasses.replace(node, id=new, attr=changed)
+        return dataclasses.replace(node, attr=changed)
+
+    return map_nodes(blocks, rename), sorted(diags, key=lambda d: d.line)
 
 
 _YAML_START = re.compile(r"^---[ \t]*\n(?=[A-Za-z_][\w-]*:)", re.M)
@@ -951,8 +1135,10 @@ def _yaml_in_body(body: str, path: Path, ast: dict[str, Any]) -> list[Diagnostic
                     "move its keys to the front matter, or fence it as code (```yaml)")]
 
 
-def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagnostic]:
-    """A cross-reference must name a figure, table, equation or heading of the article."""
+def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path,
+                       chunk_labels: set[str]) -> Iterator[Diagnostic]:
+    """A cross-reference must name a figure, table, equation or heading of the article (or
+    a code chunk's, which is not made: a warning)."""
     from publisher.model import walk
 
     ids: set[str] = set()
@@ -970,9 +1156,20 @@ def _unknown_crossrefs(blocks: tuple[Block, ...], path: Path) -> Iterator[Diagno
             key = ident[:1].lower() + ident[1:]
             if key in ids:
                 continue
-            known = sorted(i for i in ids if i.startswith(f"{ref.kind}:"))
-            hint = (f"the {ref.kind}: ids are {', '.join(known[:8])}" if known else
-                    f"give the {_KIND_NAMES[ref.kind]} an id: {_KIND_SYNTAX[ref.kind]}")
+            name = key.partition(":")[2] if key[:4] in ("fig:", "tab:") else key
+            if key in chunk_labels or name in chunk_labels:
+                yield warning(path, ref.line, ref.column, "crossref-chunk",
+                              f"cross-reference '@{ident}' names the {_KIND_NAMES[ref.kind]} "
+                              f"that code chunk '{name}' would make; no code is run, so it is "
+                              "shown as '??' and the chunk as its code; to show it, save the "
+                              "chunk's output and give it the id: "
+                              + _KIND_SYNTAX[ref.kind].replace(f"#{ref.kind}:name", f"#{key}"))
+                continue
+            sep = ident[len(ref.kind)]  # pandoc-crossref's ':' or Quarto's '-'
+            known = sorted(i for i in ids if i.startswith(f"{ref.kind}{sep}"))
+            hint = (f"the {ref.kind}{sep} ids are {', '.join(known[:8])}" if known else
+                    f"give the {_KIND_NAMES[ref.kind]} an id: "
+                    + _KIND_SYNTAX[ref.kind].replace(f"#{ref.kind}:", f"#{ref.kind}{sep}"))
             yield error(path, ref.line, ref.column, "crossref-unknown",
                         f"cross-reference '@{ident}' names nothing in the article; {hint}")
 

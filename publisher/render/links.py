@@ -56,6 +56,7 @@ from publisher.model import (
     Text,
     ThematicBreak,
     Underline,
+    crossref_kind,
     walk,
 )
 
@@ -167,9 +168,9 @@ def plain_text_of(heading: Heading) -> str:
 
 
 def numbers(blocks: Sequence[Block]) -> dict[str, str]:
-    """Each id a cross-reference can name → its number: figures ``fig:``, tables ``tbl:``,
-    equations ``eq:`` counted in document order; sections ``1``, ``1.2`` ... by level (the
-    ``.unnumbered`` are not counted)."""
+    """Each id a cross-reference can name → its number: figures ``fig:`` (or Quarto's
+    ``fig-``), tables ``tbl:``, equations ``eq:`` counted in document order; sections ``1``,
+    ``1.2`` ... by level (the ``.unnumbered`` are not counted)."""
     found: dict[str, str] = {}
     counts = {"fig": 0, "tbl": 0, "eq": 0}
     heads = [h for h in blocks if isinstance(h, Heading)]
@@ -177,10 +178,10 @@ def numbers(blocks: Sequence[Block]) -> dict[str, str]:
     section: list[int] = []
     for node in walk(tuple(blocks)):
         match node:
-            case Figure(attr=a) if a.id.startswith("fig:"):
+            case Figure(attr=a) if crossref_kind(a.id) == "fig":
                 counts["fig"] += 1
                 found[a.id] = str(counts["fig"])
-            case Table(attr=a) if a.id.startswith("tbl:"):
+            case Table(attr=a) if crossref_kind(a.id) == "tbl":
                 counts["tbl"] += 1
                 found[a.id] = str(counts["tbl"])
             case Math(label=label) if label:

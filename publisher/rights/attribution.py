@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from publisher.model import Image, ImageCredit, Metadata, walk
-from publisher.resources import safe_url
+from publisher.resources import local_path, safe_url
 from publisher.rights import licenses, spdx
 from publisher.rights.licenses import Parsed
 from publisher.rights.spdx import Term
@@ -43,8 +43,13 @@ def images(blocks: Any) -> Iterator[Image]:
 def image_key(src: str) -> str:
     """An image path as the body or ``images:`` writes it → one spelling (``./a%20b.png`` and
     ``a b.png`` are one image). The body's image paths arrive percent-encoded (markdown-it:
-    `my image.png` → `my%20image.png`)."""
-    return posixpath.normpath(unquote(src.strip())) if src.strip() else ""
+    `my image.png` → `my%20image.png`). A local file's query and fragment are not part of
+    its name (``fig.png#center``, a LaTeX template's centring trick, is ``fig.png``), as
+    ``resources.local_path`` reads it."""
+    src = src.strip()
+    if not isinstance(local_path(src), str):
+        src = re.split(r"[?#]", src, maxsplit=1)[0]
+    return posixpath.normpath(unquote(src)) if src else ""
 
 
 def credit_for(meta: Metadata, src: str) -> ImageCredit | None:

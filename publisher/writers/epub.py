@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from publisher.diagnostics import error
 from publisher.errors import PublishError
@@ -42,6 +41,7 @@ from publisher.render.links import TITLE_PAGE
 from publisher.render.targets import Target
 from publisher.render.templating import Page, render_template, stylesheet
 from publisher.render.text import xml_chars
+from publisher.rights.attribution import image_key
 from publisher.writers.accessibility import XHTML, Accessibility, accessibility
 from publisher.writers.cover import cover_jpeg
 from publisher.writers.output import write_atomic
@@ -148,7 +148,7 @@ def target(page: Page, names: dict[str, str]) -> Target:
     """The EPUB target, each image's source as written → its name inside the book."""
     sources: dict[str, str] = {}
     for image in page.images:
-        rel = posixpath.normpath(unquote(xml_chars(image.src)))
+        rel = image_key(xml_chars(image.src))  # `fig.png#center` is fig.png
         if rel in names:
             sources[image.src] = names[rel]
     return targets.epub(sources)
