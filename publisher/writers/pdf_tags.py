@@ -197,7 +197,7 @@ def _shown_bytes(shown: Any) -> bytes:
     """The bytes a TJ array shows (its strings joined, its kerns dropped). Read from the array
     as pikepdf writes it back, ``[ <0054> 0 <0055> -6 ]``, in one call, not item by item
     (a page has thousands); literal strings ``(...)`` are unescaped as PDF 32000-1 says."""
-    array = shown.unparse()
+    array = shown.unparse().replace(b" () ", b" ")  # the empty strings before word spaces
     if b"(" in array:
         return b"".join(_hex(hexes) if hexes else _unescape(literal)
                         for hexes, literal in _STRING.findall(array))
