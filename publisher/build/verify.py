@@ -20,6 +20,7 @@ quotes do not matter; a page turn (running head, page number) may interrupt a pa
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -53,6 +54,7 @@ reversed, its numbers moved to the other end), so ``key`` leaves it out and matc
 around it."""
 
 
+@functools.lru_cache(maxsize=1024)
 def key(text: str) -> str:
     """Letters and digits only, case-folded, right-to-left runs left out: what survives any
     layout."""

@@ -20,6 +20,7 @@ import re
 _NOTE_DEF = re.compile(r"^ {0,3}\[\^(?P<LABEL>[^\]\s]+)\]:", re.M)
 _NOTE_CALL = re.compile(r"\^\[|\[\^(?P<LABEL>[^\]\s]+)\]")
 _WORD = re.compile(r"\w+")
+_NONBLANK = re.compile(r"\S")
 
 WINDOW = 4000
 """How far ahead (characters) a leaf is looked for."""
@@ -48,7 +49,7 @@ class Locator:
 
     def here(self) -> int:
         """The line of the next non-blank character at or after the cursor."""
-        m = re.compile(r"\S").search(self.text, self.cursor, self.end)
+        m = _NONBLANK.search(self.text, self.cursor, self.end)
         return self.position(m.start())[0] if m else self.line
 
     def next_line(self) -> int:
@@ -58,7 +59,7 @@ class Locator:
         if start > 0 and self.text[start - 1:start] != "\n":
             eol = self.text.find("\n", start, self.end)
             start = self.end if eol < 0 else eol + 1
-        m = re.compile(r"\S").search(self.text, start, self.end)
+        m = _NONBLANK.search(self.text, start, self.end)
         return self.position(m.start())[0] if m else self.line
 
     def find(self, needle: str, window: int = WINDOW, move: bool = True) -> int | None:
@@ -78,6 +79,18 @@ class Locator:
         if m:
             self.cursor = m.end()
         return m
+
+    def first(self, *needles: str, window: int = WINDOW) -> int | None:
+        """The offset of whichever of ``needles`` comes first at or after the cursor (within
+        ``window``); the cursor then stands after it. None (cursor unmoved) when none is there."""
+        stop = min(self.end, self.cursor + window)
+        found = [(at, len(n)) for n in needles if n
+                 and (at := self.text.find(n, self.cursor, stop)) >= 0]
+        if not found:
+            return None
+        at, size = min(found)
+        self.cursor = at + size
+        return at
 
     def word(self, text: str, move: bool = True) -> int | None:
         """Find the first word of ``text`` (pandoc may have changed the punctuation around)."""

@@ -83,6 +83,8 @@ _CLOSING_FENCE = re.compile(r"[^\n]*\n[ \t>]*(?:`{3,}|~{3,})[ \t]*(?=\n|$)")
 _FLOW_CONTAINERS = frozenset({"div", "blockquote", "li", "dd", "td", "th", "details", "figure",
                               "center"})
 """Allow-listed elements whose content may hold a block (an ``<hr>``), not only phrasing."""
+_CAPTION_LINE = re.compile(r"^[ \t]*(?:Table)?:[ \t]", re.M)
+_TABLE_LINE = re.compile(r"^[ \t]*[|+\-]", re.M)
 _EQ_LABEL = re.compile(r"^\{#(?P<ID>eq[:-][^\s{}]+)\}$")
 _DROPPED_CONTENT = frozenset({"script", "style", "iframe", "object", "embed", "noscript",
                               "template", "textarea", "svg", "math"})
@@ -468,12 +470,11 @@ class Converter:
         leaf = _first_leaf({"t": "Div", "c": [["", [], []], list(caption_blocks)]})
         if leaf is None or leaf.startswith("\0"):
             return False
-        m = re.compile(r"^[ \t]*(?:Table)?:[ \t]", re.M).search(
+        m = _CAPTION_LINE.search(
             self.loc.text, self.loc.cursor, min(self.loc.end, self.loc.cursor + 400))
         if not m:
             return False
-        border = re.compile(r"^[ \t]*[|+\-]", re.M).search(self.loc.text, self.loc.cursor,
-                                                           self.loc.end)
+        border = _TABLE_LINE.search(self.loc.text, self.loc.cursor, self.loc.end)
         return border is None or m.start() < border.start()
 
     def caption(self, caption_blocks: Sequence[Any]) -> tuple[Inline, ...]:
@@ -629,13 +630,11 @@ class Converter:
         # the position of the first @: `@key`, `@{key}` or `-@key`
         key = ids[0]
         found = None
-        m = self.loc.search(re.compile("@(?:" + re.escape(key) + "|\\{" + re.escape(key) + "\\})"))
-        if m:
-            found = m.start()
+        found = self.loc.first("@" + key, "@{" + key + "}")
         line, column = self.loc.unique(found)
         if all(self.crossref(i) for i in ids):
             for other in ids[1:]:
-                self.loc.search(re.compile("@" + re.escape(other)))
+                self.loc.first("@" + other)
             # `@Fig:x` is `@fig:x` capitalised: the id is the lower-case one
             return CrossRef(kind=crossref_kind(ids[0]), ids=tuple(i[:1].lower() + i[1:]
                                                                    for i in ids),
@@ -646,7 +645,7 @@ class Converter:
         items = []
         for ci in citations:
             if ci is not citations[0]:
-                self.loc.search(re.compile("@\\{?" + re.escape(ci["citationId"])))
+                self.loc.first("@" + ci["citationId"], "@{" + ci["citationId"])
             prefix = stringify(ci["citationPrefix"]).replace("\u00a0", " ")
             suffix = stringify(ci["citationSuffix"]).replace("\u00a0", " ")
             label, locator, rest = split_locator(suffix)
