@@ -169,6 +169,24 @@ def test_table_of_contents_links_to_the_sections(il2):
     assert targets <= names
 
 
+def test_a_long_contents_list_starts_under_the_title_and_breaks_between_sections(article,
+                                                                                 tmp_path):
+    # deep-review's 50 entries, kept whole, went to page 2 and left the title page empty
+    sections = "\n".join(f"## Section number {i}\n\n### Part {i}a\n\nText {i}.\n"
+                         for i in range(1, 25))
+    folder = article(f"---\ntitle: Many sections\nlicense: CC0-1.0\n---\n{sections}")
+    pdf = build_pdf(folder, tmp_path / "out")
+    first, second = squash(pdftotext(pdf, 1)), squash(pdftotext(pdf, 2))
+    assert "CONTENTS" in first.upper() and "Section number 1 " in first
+    # an entry is never cut from its subsections, the list goes on where page 1 ends
+    for i in range(1, 25):
+        entry = f"Section number {i} "
+        if entry in first:
+            assert f"Part {i}a" in first
+        else:
+            assert entry in second or "Section number 24" in first
+
+
 def test_citations_link_to_the_bibliography(article, tmp_path):
     path = build_pdf(article(CITED, REFS), tmp_path)
     reader = PdfReader(path)
