@@ -130,9 +130,7 @@ def render_html(html: str, size: str, info: dict[str, Any], theme: Path, article
         fetchers.web_links_only(document)  # no file: paths of this machine, no attachments
         _metadata(document, info, epoch)
         # custom_metadata: the print template's <meta name="rights|license|source"> reach the PDF
-        # uncompressed: pdf_tags parses the content streams, and compresses every stream once
-        data: bytes = document.write_pdf(attachments=[], custom_metadata=True,
-                                         uncompressed_pdf=True, **pdf_options)
+        data: bytes = document.write_pdf(attachments=[], custom_metadata=True, **pdf_options)
     except BaseException:
         if not fetcher.refused:
             raise
