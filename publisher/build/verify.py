@@ -54,7 +54,6 @@ reversed, its numbers moved to the other end), so ``key`` leaves it out and matc
 around it."""
 
 
-@functools.lru_cache(maxsize=1024)
 def key(text: str) -> str:
     """Letters and digits only, case-folded, right-to-left runs left out: what survives any
     layout."""
@@ -62,12 +61,19 @@ def key(text: str) -> str:
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
+@functools.lru_cache(maxsize=4)
+def _keyed(haystack: str) -> str:
+    """``key`` of a whole output's text, kept for the next passages looked for in it (a
+    page's checks look for several; a few texts only, so a preview server holds no more)."""
+    return key(haystack)
+
+
 def contains(haystack: str, passage: str) -> bool:
     """Does ``haystack`` hold ``passage`` in order, allowing a few page turns inside it?"""
     words = [w for w in (key(w) for w in _RTL_RUN.sub(" ", passage).split()) if w]
     if not words:
         return True
-    hay = key(haystack)
+    hay = _keyed(haystack)
     anchor = "".join(words[:3])
     start = hay.find(anchor)
     while start >= 0:

@@ -93,7 +93,7 @@ def resolve(doc: Document, fetched: dict[str, str]) -> tuple[Document, list[Diag
             return replace(node, src=renamed[node.src])
         return node
 
-    blocks = _map(doc.blocks, rewrite)
+    blocks = map_nodes(doc.blocks, rewrite)
     meta = doc.meta
     if fetched or renamed:  # a credit follows its image to its local copy, or its new name
         credits = tuple(replace(c, src=fetched[c.src.strip()], url=c.url or c.src.strip())
@@ -112,15 +112,9 @@ def _short(text: str, limit: int = 120) -> str:
 
 def map_nodes(node: Any, fn: Callable[[Any], Any]) -> Any:
     """``node`` (a node or a tuple of them) with ``fn`` applied to every node below it, bottom
-    up (siblings in document order); an untouched tree is not copied."""
-    return _map(node, fn)
-
-
-def _map(node: Any, fn: Callable[[Any], Any]) -> Any:
-    """``node`` (a node or a tuple of them) with ``fn`` applied to every node below it, bottom
     up; what ``fn`` leaves unchanged is the same object, so an untouched tree is not copied."""
     if isinstance(node, tuple):
-        mapped = tuple(_map(n, fn) for n in node)
+        mapped = tuple(map_nodes(n, fn) for n in node)
         return node if all(a is b for a, b in zip(mapped, node, strict=True)) else mapped
     if not is_dataclass(node) or isinstance(node, (type, ImageCredit)):
         return node
@@ -128,7 +122,7 @@ def _map(node: Any, fn: Callable[[Any], Any]) -> Any:
     for f in fields(node):
         value = getattr(node, f.name)
         if isinstance(value, tuple) or (is_dataclass(value) and not isinstance(value, type)):
-            new = _map(value, fn)
+            new = map_nodes(value, fn)
             if new is not value:
                 changes[f.name] = new
     return fn(replace(node, **changes) if changes else node)

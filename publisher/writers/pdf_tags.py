@@ -180,10 +180,6 @@ _ESCAPE = re.compile(rb"\\([0-7]{1,3}|.)", re.S)
 _ESCAPED = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
 
 
-def _hex(digits: bytes) -> bytes:
-    return bytes.fromhex((digits + b"0" * (len(digits) % 2)).decode("ascii"))
-
-
 def _unescape(literal: bytes) -> bytes:
     """A literal string's bytes (PDF 32000-1, 7.3.4.2)."""
     if b"\\" not in literal:
@@ -195,16 +191,14 @@ def _unescape(literal: bytes) -> bytes:
 
 def _shown_bytes(shown: Any) -> bytes:
     """The bytes a TJ array shows (its strings joined, its kerns dropped). Read from the array
-    as pikepdf writes it back, ``[ <0054> 0 <0055> -6 ]``, in one call, not item by item
-    (a page has thousands); literal strings ``(...)`` are unescaped as PDF 32000-1 says."""
+    as pikepdf writes it back, ``[ <0054> 0 <0055> -6 ]`` (hex digits in pairs), in one call,
+    not item by item (a page has thousands); literal strings ``(...)`` are unescaped as PDF
+    32000-1 says."""
     array = shown.unparse().replace(b" () ", b" ")  # the empty strings before word spaces
     if b"(" in array:
-        return b"".join(_hex(hexes) if hexes else _unescape(literal)
+        return b"".join(bytes.fromhex(hexes.decode()) if hexes else _unescape(literal)
                         for hexes, literal in _STRING.findall(array))
-    hexes = _HEX_STRING.findall(array)
-    if any(len(h) % 2 for h in hexes):  # a last odd digit stands for a 0 after it
-        hexes = [h + b"0" * (len(h) % 2) for h in hexes]
-    return bytes.fromhex(b"".join(hexes).decode("ascii"))
+    return bytes.fromhex(b"".join(_HEX_STRING.findall(array)).decode("ascii"))
 
 
 def _font_cmap(font: Any, cmaps: dict[tuple[int, int], tuple[dict[int, str], int]]
