@@ -236,6 +236,24 @@ def test_every_font_is_embedded(il2):
         assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), name
 
 
+def test_every_stream_is_compressed_and_objects_are_packed(il2):
+    """WeasyPrint writes the PDF uncompressed and pdf_tags compresses it as it saves: a step
+    that forgot would leave a PDF several times its size."""
+    import pikepdf
+
+    path = il2_pdf(il2)
+    with pikepdf.open(path) as pdf:
+        streams = [o for o in pdf.objects if isinstance(o, pikepdf.Stream)]
+        packed = [o for o in streams if o.get("/Type") == "/ObjStm"]
+        assert packed  # the structure elements and other small dictionaries, in object streams
+        # every stream but the XMP metadata, which QPDF leaves readable as PDF/A asks
+        assert all(o.get("/Filter") is not None for o in streams if o.get("/Type") != "/Metadata")
+        contents = sum(len(page.Contents.read_bytes()) for page in pdf.pages)
+        stored = sum(len(page.Contents.read_raw_bytes()) for page in pdf.pages)
+    assert stored * 3 < contents
+    assert path.stat().st_size < 600_000
+
+
 @POPPLER
 def test_pdffonts_reports_every_font_embedded_in_the_theme_family(il2):
     out = subprocess.run(["pdffonts", str(il2_pdf(il2))], check=True, capture_output=True,
