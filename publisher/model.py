@@ -633,8 +633,29 @@ class Document:
     document was not loaded from a folder (those checks are then skipped)."""
 
 
+WALKED = 4
+"""How many long tuples of nodes ``walk`` remembers the nodes of."""
+_WALKED: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+
+
 def walk(nodes: Any) -> Iterator[Any]:
-    """Every node under ``nodes`` (a node or a tuple of them), at any depth, in document order."""
+    """Every node under ``nodes`` (a node or a tuple of them), at any depth, in document order.
+
+    A document's blocks are walked by a dozen checks and renderers: for a long tuple (a
+    document's blocks, not a paragraph's words) the nodes found are remembered, by identity,
+    for the last ``WALKED`` tuples; nodes are immutable, so what a tuple holds never changes."""
+    if isinstance(nodes, tuple) and len(nodes) >= 16:
+        for seen, found in _WALKED:
+            if seen is nodes:
+                return iter(found)
+        found = tuple(_walk(nodes))
+        _WALKED.insert(0, (nodes, found))
+        del _WALKED[WALKED:]
+        return iter(found)
+    return _walk(nodes)
+
+
+def _walk(nodes: Any) -> Iterator[Any]:
     stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
     while stack:
         node = stack.pop()
