@@ -23,6 +23,7 @@ import json
 import os
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from importlib import metadata
 from importlib.util import find_spec
@@ -112,30 +113,85 @@ def run(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
     Files named in ``args`` must be readable from ``cwd``; pandoc reads nothing else. Raises
     ``PandocFailed`` when pandoc is missing or the wrong version, runs out of time or memory,
     or exits with an error (its message, cut to one line, in ``message``)."""
+    return start(args, stdin, cwd=cwd, timeout=timeout, memory_mb=memory_mb).wait()
+
+
+def start(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
+          timeout: float | None = None, memory_mb: int | None = None) -> Running:
+    """``run``, started: pandoc works while the caller goes on; ``Running.wait`` gives what
+    ``run`` gives, ``Running.kill`` stops it. Raises ``PandocFailed`` at once when pandoc is
+    missing or the wrong version."""
     version()
-    timeout = PANDOC_TIMEOUT if timeout is None else timeout
-    memory_mb = PANDOC_MEMORY_MB if memory_mb is None else memory_mb
-    with tempfile.TemporaryDirectory(prefix="publisher-pandoc-") as tmp:
-        log_path = Path(tmp) / "log.json"
+    return Running(args, stdin, cwd=cwd,
+                   timeout=PANDOC_TIMEOUT if timeout is None else timeout,
+                   memory_mb=PANDOC_MEMORY_MB if memory_mb is None else memory_mb)
+
+
+class Running:
+    """One pandoc run under way: a thread feeds its standard input and collects its output
+    (waiting on pipes, it leaves the interpreter to the caller)."""
+
+    def __init__(self, args: list[str], stdin: bytes, *, cwd: Path | None, timeout: float,
+                 memory_mb: int) -> None:
+        self.timeout, self.memory_mb = timeout, memory_mb
+        self._tmp = tempfile.TemporaryDirectory(prefix="publisher-pandoc-")
+        self._log = Path(self._tmp.name) / "log.json"
         argv = [str(binary()), "+RTS", f"-M{memory_mb}m", "-RTS", "--sandbox", "--quiet",
-                f"--log={log_path}", *args]
+                f"--log={self._log}", *args]
+        self._failed: PandocFailed | None = None
+        self._out = self._err = b""
         try:
-            done = subprocess.run(argv, input=stdin, capture_output=True, timeout=timeout,
-                                  cwd=cwd, env=_environment())
-        except subprocess.TimeoutExpired:
-            raise PandocFailed("timeout", f"pandoc did not finish within {timeout:g} s "
-                                          "(PUBLISHER_PANDOC_TIMEOUT)") from None
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                cwd=cwd, env=_environment())
         except OSError as exc:
-            raise PandocFailed("missing", f"pandoc does not start: {exc}") from None
-        log = _read_log(log_path)
-    if done.returncode != 0:
-        text = done.stderr.decode("utf-8", "replace")
-        if "Heap exhausted" in text or done.returncode == 251:
-            raise PandocFailed("memory", f"pandoc needed more than {memory_mb} MiB "
-                                         "(PUBLISHER_PANDOC_MEMORY_MB)")
-        line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "no message")
-        raise PandocFailed("failed", f"pandoc failed (exit {done.returncode}): {line[:300]}")
-    return Ran(stdout=done.stdout, log=log)
+            self._process = None
+            self._failed = PandocFailed("missing", f"pandoc does not start: {exc}")
+        self._thread = threading.Thread(target=self._communicate, args=(stdin,), daemon=True,
+                                        name="pandoc")
+        self._thread.start()
+
+    def _communicate(self, stdin: bytes) -> None:
+        if self._process is None:
+            return
+        try:
+            self._out, self._err = self._process.communicate(stdin, timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            self._failed = PandocFailed("timeout", f"pandoc did not finish within "
+                                                   f"{self.timeout:g} s "
+                                                   "(PUBLISHER_PANDOC_TIMEOUT)")
+        except (OSError, ValueError):  # killed, its pipes closed under the thread
+            self._process.kill()
+            self._process.wait()
+
+    def wait(self) -> Ran:
+        """What pandoc gave back, once it has finished; ``PandocFailed`` as ``run`` says."""
+        self._thread.join()
+        try:
+            log = _read_log(self._log)
+        finally:
+            self._tmp.cleanup()
+        if self._failed is not None:
+            raise self._failed
+        assert self._process is not None
+        code = self._process.returncode
+        if code != 0:
+            text = self._err.decode("utf-8", "replace")
+            if "Heap exhausted" in text or code == 251:
+                raise PandocFailed("memory", f"pandoc needed more than {self.memory_mb} MiB "
+                                             "(PUBLISHER_PANDOC_MEMORY_MB)")
+            line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "no message")
+            raise PandocFailed("failed", f"pandoc failed (exit {code}): {line[:300]}")
+        return Ran(stdout=self._out, log=log)
+
+    def kill(self) -> None:
+        """Stop pandoc (its result is not wanted) and remove its files."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+        self._thread.join()
+        self._tmp.cleanup()
 
 
 def _environment() -> dict[str, str]:

@@ -184,6 +184,56 @@ def test_a_costly_style_is_an_error_at_the_csl_line(tmp_path, monkeypatch, fence
     assert found == [(code, 4)]
 
 
+def test_citations_are_formatted_while_the_article_is_checked_and_dropped_with_it(tmp_path):
+    """The build sends the citations to pandoc as soon as the article is read; when the checks
+    then find an error, that pandoc (here one that would run until its fence) is stopped."""
+    import os
+
+    from publisher.build import pipeline
+
+    tasks = Path(f"/proc/{os.getpid()}/task")
+    if not (tasks / str(os.getpid()) / "children").exists():
+        pytest.skip("this kernel does not list a process's children")
+
+    def children() -> set[int]:
+        found: set[int] = set()
+        for task in tasks.iterdir():
+            try:
+                found |= {int(p) for p in (task / "children").read_text().split()}
+            except OSError:
+                continue
+        return found
+
+    folder = tmp_path / "fan"
+    folder.mkdir()
+    macros = "".join(f'<macro name="m{i}"><group><text macro="m{i - 1}"/>'
+                     f'<text macro="m{i - 1}"/></group></macro>' for i in range(1, 30))
+    (folder / "fan.csl").write_text(FAN_OUT.format(macros=macros), encoding="utf-8")
+    source = ("---\ntitle: T\nlicense: CC-BY-4.0\ncsl: fan.csl\nreferences:\n"
+              "  - {id: a, type: book, title: X, issued: 2000}\n---\nText [@a].\n")
+    (folder / "article.md").write_text(source.replace("title: T\n", ""), encoding="utf-8")
+    before = children()
+    doc, diags, pending = pipeline._check(folder, start=True)
+    assert pending is not None and children() - before  # pandoc is at work
+    assert "no-title" in {d.code for d in diags}
+    pending.cancel()
+    assert not children() - before
+    result = build(folder, BuildOptions(out_root=tmp_path / "out", formats=("html",)))
+    assert result.failed and not result.written
+    assert not children() - before  # the build stopped the one it started
+
+    # formatted early or late, the citations read the same
+    shutil.copy(ARTICLES / "pandoc-bib" / "library.bib", folder / "library.bib")
+    (folder / "article.md").write_text(
+        "---\ntitle: T\nlicense: CC-BY-4.0\nbibliography: library.bib\n---\n"
+        "Text [@aksin; @knuth:ct], as @cicero [p. 33] says.\n", encoding="utf-8")
+    doc, diags, pending = pipeline._check(folder, start=True)
+    early, _ = pipeline.prepare(doc, tmp_path, pending)
+    late, _ = pipeline.prepare(doc, tmp_path)
+    assert early is not None and late is not None
+    assert early.body.html == late.body.html and "Cicero" in str(early.body.html)
+
+
 def test_inline_references_and_pandoc_settings(tmp_path):
     folder = tmp_path / "inline"
     folder.mkdir()

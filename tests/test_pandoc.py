@@ -51,3 +51,38 @@ def test_a_failed_run_says_why_in_one_line() -> None:
     assert failed.value.kind == "failed"
     assert "nosuchformat" in failed.value.message
     assert "\n" not in failed.value.message
+
+
+def _children() -> set[int]:
+    import os
+    from pathlib import Path
+
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        try:
+            found |= {int(p) for p in (task / "children").read_text().split()}
+        except OSError:
+            continue
+    return found
+
+
+def test_a_started_run_works_while_the_caller_goes_on_and_gives_what_run_gives() -> None:
+    body = b"".join(b"Paragraph %d with *emphasis*.\n\n" % n for n in range(3000))
+    running = pandoc.start(["-f", "markdown", "-t", "json"], body)
+    assert running.wait().json() == pandoc.run(["-f", "markdown", "-t", "json"], body).json()
+    with pytest.raises(pandoc.PandocFailed) as failed:
+        pandoc.start(["-f", "nosuchformat"], b"").wait()
+    assert failed.value.kind == "failed"
+
+
+def test_a_started_run_that_is_not_wanted_is_killed() -> None:
+    import os
+    from pathlib import Path
+
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("this kernel does not list a process's children")
+    before = _children()
+    running = pandoc.start(["-f", "markdown", "-t", "json"], b"x " * 400_000)
+    assert _children() - before  # pandoc is running
+    running.kill()
+    assert not _children() - before

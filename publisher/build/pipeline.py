@@ -2,9 +2,10 @@
 
 In: article folders (``source/<slug>/``), the formats wanted, the output root. Out: a
 ``Result`` per article with its diagnostics and the files written. Each article is read once,
-checked once and rendered once; every writer wraps the same body. An article with errors gets
-no output at all, and its earlier outputs stay as they were; so does an output that fails
-``verify`` (it lacks the attribution, the licence link or the disclaimer).
+checked once and rendered once; every writer wraps the same body. Its citations go to the
+citation engine as soon as it is read, and are formatted while it is checked. An article with
+errors gets no output at all, and its earlier outputs stay as they were; so does an output
+that fails ``verify`` (it lacks the attribution, the licence link or the disclaimer).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from publisher.diagnostics import Diagnostic, as_dict, error, from_dict, has_err
 from publisher.errors import PublishError, UsageError
 
 if TYPE_CHECKING:  # the stages are imported when first needed: an up-to-date build needs none
+    from publisher.citations.engine import Pending
     from publisher.model import Document
     from publisher.render.body import Body
 
@@ -89,6 +91,14 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
 def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnostic]]:
     """Read and check one article: every diagnostic, sorted by place. ``draft`` (``--draft``)
     makes it a draft whatever its front matter says."""
+    doc, diags, _ = _check(folder, draft=draft)
+    return doc, diags
+
+
+def _check(folder: Path, *, draft: bool = False, start: bool = False
+           ) -> tuple[Document, list[Diagnostic], Pending | None]:
+    """``check``; with ``start``, the citations' formatting is begun as soon as the article is
+    read, and goes on while the checks run (``prepare`` collects it)."""
     from dataclasses import replace
 
     from publisher.checks import document as checks
@@ -96,11 +106,26 @@ def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnost
     doc, diags = load(folder)
     if draft and not doc.meta.draft:
         doc = replace(doc, meta=replace(doc.meta, draft=True))
+    pending = _start_citations(doc) if start and not has_errors(diags) else None
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
     diags += [d for d in checks.run(doc) if d.code not in echoes]
-    return doc, sorted(diags, key=sort_key)
+    return doc, sorted(diags, key=sort_key), pending
+
+
+def _start_citations(doc: Document) -> Pending | None:
+    """The citations' formatting, begun (None when there is nothing to format, or when it
+    cannot begin: ``prepare`` then formats them itself, and reports why)."""
+    from publisher.citations.engine import start_document
+
+    style = doc.style.path if doc.style else None
+    if not (style and doc.references):
+        return None
+    try:
+        return start_document(doc, style)
+    except Exception:  # noqa: BLE001 - a broken .csl file: prepare says so
+        return None
 
 
 def collect_assets(doc: Document, body: Body, scratch: Path | None = None
@@ -153,10 +178,11 @@ def _scratch() -> Path:
     return folder
 
 
-def prepare(doc: Document, scratch: Path | None = None
+def prepare(doc: Document, scratch: Path | None = None, citations: Pending | None = None
             ) -> tuple[Prepared | None, list[Diagnostic]]:
     """Format citations, render the body once and build the template context; cleaned SVGs go
-    to ``scratch``, which must outlive the writing (a new folder when None)."""
+    to ``scratch``, which must outlive the writing (a new folder when None). ``citations`` is
+    the formatting of ``doc``'s citations when it was begun already (``_check``)."""
     from publisher.citations.engine import Formatted, format_document
     from publisher.render.body import render
     from publisher.render.templating import page as make_page
@@ -165,7 +191,9 @@ def prepare(doc: Document, scratch: Path | None = None
     formatted = Formatted()  # no bibliography or no style: nothing to format
     cite_diags: list[Diagnostic] = []
     try:
-        if style and doc.references:
+        if citations is not None:
+            formatted, cite_diags = citations.result()
+        elif style and doc.references:
             formatted, cite_diags = format_document(doc, style)
     except Exception as exc:  # noqa: BLE001 - a broken .csl file is bad input, not a crash
         return None, [error(style or doc.path, getattr(exc, "lineno", 1) or 1, 1, "csl-invalid",
@@ -212,13 +240,15 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
 def _build_stale(folder: Path, options: BuildOptions, theme: Path, epoch: int, out_dir: Path,
                  stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
     """Check the article, then write its ``stale`` formats into ``result``."""
-    doc, result.diagnostics = check(folder, draft=options.draft)
+    doc, result.diagnostics, citations = _check(folder, draft=options.draft, start=True)
     if has_errors(result.diagnostics, strict=options.strict):
+        if citations is not None:
+            citations.cancel()
         return
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
-        prepared, diags = prepare(doc, Path(scratch))
+        prepared, diags = prepare(doc, Path(scratch), citations)
         result.diagnostics += diags
         if prepared is None:
             return

@@ -8,7 +8,10 @@ entry; a note style's footnote texts; the entries in the style's order, as escap
 which the body renderer reads, and what the engine found wrong as ``Diagnostic`` values.
 
 An engine is any object with the ``CitationEngine`` shape; today's is pandoc's own citeproc
-(``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``.
+(``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``. An engine may also offer
+``start``, which begins the same work in the background and returns a ``Pending``: the build
+starts it as soon as the document is read, and checks the document while it runs
+(``start_document``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,31 @@ class CitationEngine(Protocol):
         out (the checks report them); bad input gives a located diagnostic, never an
         exception."""
         ...
+
+
+class Pending(Protocol):
+    """A formatting under way."""
+
+    def result(self) -> tuple[Formatted, list[Diagnostic]]:
+        """What ``format`` returns, once the engine is done."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop it: the result is not wanted."""
+        ...
+
+
+class _Deferred:
+    """An engine without ``start``: formatted when the result is asked for."""
+
+    def __init__(self, engine: CitationEngine, doc: Document, style: Path) -> None:
+        self.engine, self.doc, self.style = engine, doc, style
+
+    def result(self) -> tuple[Formatted, list[Diagnostic]]:
+        return format_document(self.doc, self.style, engine=self.engine)
+
+    def cancel(self) -> None:
+        pass
 
 
 def citations(blocks: Iterable[Any]) -> Iterator[Citation]:
@@ -114,3 +142,16 @@ def format_document(doc: Document, style: Path, *, engine: CitationEngine | None
     engine = engine or default_engine()
     return engine.format(tuple(citations(doc.blocks)), doc.references, style=style,
                          options=options(doc))
+
+
+def start_document(doc: Document, style: Path, *, engine: CitationEngine | None = None
+                   ) -> Pending:
+    """``format_document``, begun: the engine works while the caller goes on (when it has
+    ``start``), and ``result()`` gives what ``format_document`` gives."""
+    engine = engine or default_engine()
+    start = getattr(engine, "start", None)
+    if start is None:
+        return _Deferred(engine, doc, style)
+    pending: Pending = start(tuple(citations(doc.blocks)), doc.references, style=style,
+                             options=options(doc))
+    return pending

@@ -23,13 +23,16 @@ import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from publisher.citations.csl import DATE_VARIABLES, NAME_VARIABLES, csl_json, name
 from publisher.citations.formatted import CitePart, Formatted
 from publisher.citations.options import DEFAULT_OPTIONS, Options
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Citation, CitationItem, Reference
+
+if TYPE_CHECKING:
+    from publisher.pandoc import PandocFailed, Running
 
 API_VERSION = [1, 23, 1, 1]
 """pandoc-types' version of the JSON AST pandoc 3.9 reads and writes."""
@@ -61,12 +64,18 @@ class PandocCiteproc:
     def format(self, citations: Sequence[Citation], references: Sequence[Reference], *,
                style: Path, options: Options = DEFAULT_OPTIONS
                ) -> tuple[Formatted, list[Diagnostic]]:
+        return self.start(citations, references, style=style, options=options).result()
+
+    def start(self, citations: Sequence[Citation], references: Sequence[Reference], *,
+              style: Path, options: Options = DEFAULT_OPTIONS) -> Started:
+        """``format``, begun: pandoc formats while the caller goes on."""
         from publisher import pandoc
         from publisher.citations.styles import version_problem
 
         path, line = options.where
         if version_problem():
-            return Formatted(), [error(path, line, 1, "cite-engine", version_problem())]
+            return Started(done=(Formatted(), [error(path, line, 1, "cite-engine",
+                                                     version_problem())]))
         by_key: dict[str, Reference] = {}
         for ref in references:
             by_key.setdefault(ref.key, ref)
@@ -75,32 +84,77 @@ class PandocCiteproc:
             options.note_numbers.get((nodes[n].line, nodes[n].column), 0), n))
         nodes = [nodes[n] for n in order]
         doc = _document(nodes, by_key, options, style)
-        with tempfile.TemporaryDirectory(prefix="publisher-cite-") as tmp:
-            args = ["-f", "json", "-t", "json", "--citeproc", f"--csl={style}"]
-            for name in _bibliographies(list(by_key.values()), Path(tmp)):
-                args.append(f"--bibliography={name}")
-            try:
-                ran = pandoc.run(args, json.dumps(doc, ensure_ascii=False).encode(),
-                                 cwd=Path(tmp))
-            except pandoc.PandocFailed as exc:
-                code = {"timeout": "cite-timeout", "memory": "cite-memory",
-                        "failed": "csl-invalid"}.get(exc.kind, "cite-engine")
-                if "bibliography" in exc.message:  # our CSL-JSON of the entries: not the style
-                    return Formatted(), [error(path, line, 1, "bib-parse",
-                                               f"pandoc cannot read the bibliography: "
-                                               f"{exc.message}")]
-                fix = {"cite-timeout": "; the style is too costly: use a style from the CSL "
-                                       "repository",
-                       "cite-memory": "; the style is too costly: use a style from the CSL "
-                                      "repository",
-                       "csl-invalid": "; fix the style or name one from the CSL repository"}
-                return Formatted(), [error(path, line, 1, code, f"cannot format the citations "
-                                                                f"with {style.name}: "
-                                                                f"{exc.message}"
-                                                                f"{fix.get(code, '')}")]
-            out = ran.json()
-        formatted = _read(out, nodes, options, style)
-        return formatted, _diagnostics(ran.warnings(), by_key, options)
+        tmp = tempfile.TemporaryDirectory(prefix="publisher-cite-")
+        args = ["-f", "json", "-t", "json", "--citeproc", f"--csl={style}"]
+        for file in _bibliographies(list(by_key.values()), Path(tmp.name)):
+            args.append(f"--bibliography={file}")
+        started = Started(nodes=nodes, by_key=by_key, options=options, style=style, tmp=tmp)
+        try:
+            started.running = pandoc.start(
+                args, json.dumps(doc, ensure_ascii=False).encode(), cwd=Path(tmp.name))
+        except pandoc.PandocFailed as exc:
+            started.failed = exc
+        return started
+
+
+class Started:
+    """A formatting under way (``PandocCiteproc.start``): ``result`` waits for it, ``cancel``
+    stops it."""
+
+    def __init__(self, *, done: tuple[Formatted, list[Diagnostic]] | None = None,
+                 nodes: Sequence[Citation] = (), by_key: dict[str, Reference] | None = None,
+                 options: Options = DEFAULT_OPTIONS, style: Path = Path(),
+                 tmp: tempfile.TemporaryDirectory[str] | None = None) -> None:
+        self.done = done
+        self.nodes, self.by_key, self.options, self.style = nodes, by_key or {}, options, style
+        self.tmp = tmp
+        self.running: Running | None = None
+        self.failed: PandocFailed | None = None
+
+    def result(self) -> tuple[Formatted, list[Diagnostic]]:
+        """The formatted citations and pandoc's messages as located diagnostics."""
+        from publisher import pandoc
+
+        if self.done is not None:
+            return self.done
+        try:
+            if self.failed is not None:
+                raise self.failed
+            assert self.running is not None
+            ran = self.running.wait()
+        except pandoc.PandocFailed as exc:
+            self.done = Formatted(), [self._failure(exc)]
+            return self.done
+        finally:
+            self._clean()
+        formatted = _read(ran.json(), self.nodes, self.options, self.style)
+        self.done = formatted, _diagnostics(ran.warnings(), self.by_key, self.options)
+        return self.done
+
+    def cancel(self) -> None:
+        """Stop pandoc: the result is not wanted."""
+        if self.running is not None:
+            self.running.kill()
+        self._clean()
+
+    def _clean(self) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+            self.tmp = None
+
+    def _failure(self, exc: PandocFailed) -> Diagnostic:
+        path, line = self.options.where
+        code = {"timeout": "cite-timeout", "memory": "cite-memory",
+                "failed": "csl-invalid"}.get(exc.kind, "cite-engine")
+        if "bibliography" in exc.message:  # our CSL-JSON of the entries: not the style
+            return error(path, line, 1, "bib-parse",
+                         f"pandoc cannot read the bibliography: {exc.message}")
+        fix = {"cite-timeout": "; the style is too costly: use a style from the CSL repository",
+               "cite-memory": "; the style is too costly: use a style from the CSL repository",
+               "csl-invalid": "; fix the style or name one from the CSL repository"}
+        return error(path, line, 1, code, f"cannot format the citations with "
+                                          f"{self.style.name}: {exc.message}"
+                                          f"{fix.get(code, '')}")
 
 
 # --------------------------------------------------------------------------------------------
