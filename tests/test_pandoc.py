@@ -86,3 +86,29 @@ def test_a_started_run_that_is_not_wanted_is_killed() -> None:
     assert _children() - before  # pandoc is running
     running.kill()
     assert not _children() - before
+
+
+def test_a_run_started_early_is_taken_over_by_the_same_run_and_only_by_it() -> None:
+    body = b"".join(b"Paragraph %d.\n\n" % n for n in range(2000))
+    args = ["-f", "markdown", "-t", "json"]
+    pandoc.start_early(args, body)
+    [(_, _, early)] = pandoc._EARLY
+    assert pandoc.run(args, body + b"Another.\n").json()["blocks"][-1]["c"] == [
+        {"t": "Str", "c": "Another."}]  # other input: a run of its own
+    assert pandoc._EARLY  # still waiting for its own
+    ran = pandoc.run(args, body)
+    assert not pandoc._EARLY and early._thread.is_alive() is False  # taken over, finished
+    assert len(ran.json()["blocks"]) == 2000
+
+
+def test_a_run_started_early_and_never_claimed_is_stopped() -> None:
+    import os
+    from pathlib import Path
+
+    if not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists():
+        pytest.skip("this kernel does not list a process's children")
+    before = _children()
+    pandoc.start_early(["-f", "markdown", "-t", "json"], b"x " * 400_000)
+    assert _children() - before
+    pandoc._drop_early()  # what the process does as it ends
+    assert not _children() - before and not pandoc._EARLY

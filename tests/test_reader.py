@@ -195,3 +195,20 @@ def test_an_unlisted_heading_stays_out_of_the_contents():
 
     doc, _ = read("---\ntitle: T\n---\n## One\n\n## Extra {.unlisted}\n\n## Two\n")
     assert [e.title for e in render(doc, Formatted()).toc] == ["One", "Two"]
+
+
+def test_the_body_read_early_is_the_body_the_reader_reads(tmp_path):
+    """``publish`` starts pandoc on a cold article's body before the build imports
+    (``readers.early``); the reader takes that run over, and reads what it would have read."""
+    from publisher import pandoc
+    from publisher.readers import early, markdown
+
+    data = ("---\ntitle: T\n---\n# Head\n\nText with *emphasis* [@a].\n\n"
+            "```{r setup}\nx <- 1\n```\n").encode()
+    path = tmp_path / "article.md"
+    plain, plain_diags = markdown.parse(data, path)
+    early.read_early(data, path)
+    assert pandoc._EARLY
+    doc, diags = markdown.parse(data, path)
+    assert not pandoc._EARLY  # taken over
+    assert doc == plain and diags == plain_diags

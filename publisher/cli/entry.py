@@ -9,6 +9,10 @@ quick reading of the arguments does not follow (another option, ``--help``, seve
 leaves the decision to the build, which makes it anyway, after its cache check. Either way
 ``cli`` does the work and reports the errors; this only starts the renderer sooner. The options
 it reads are ``flags``'s, as are Typer's; the formats with an early start, ``formats``'s.
+
+Likewise, when any format of that one article has never been written, pandoc starts reading
+its body here (``read_early``, ``readers.early``), and the reader takes that run over when its
+input is the same (``pandoc.start_early``): pandoc reads while typer and the build import.
 """
 
 from __future__ import annotations
@@ -58,14 +62,21 @@ def _arguments(args: list[str]) -> tuple[Path, list[Path]] | None:
 def due_early(args: list[str]) -> list[str]:
     """The formats with an early start that ``args`` certainly build: those of a building
     command naming exactly one article whose output folder has never held them."""
-    if not args or args[0] not in BUILDS:
-        return []
     from publisher.build.formats import REGISTRY
 
-    early = [name for name in BUILDS[args[0]] if REGISTRY[name].worker]
-    parsed = _arguments(args) if early else None
+    cold = _cold(args)
+    return [name for name in cold[1] if REGISTRY[name].worker] if cold else []
+
+
+def _cold(args: list[str]) -> tuple[Path, list[str]] | None:
+    """The one article a building command's ``args`` name, and the formats it builds that the
+    article's output folder has never held (so no cache can spare them); None when ``args``
+    name no single article, or when this reading does not follow them."""
+    if not args or args[0] not in BUILDS:
+        return None
+    parsed = _arguments(args)
     if parsed is None:
-        return []
+        return None
     out, sources = parsed
     from publisher.build import cache
     from publisher.build.pipeline import UsageError, discover
@@ -73,10 +84,22 @@ def due_early(args: list[str]) -> list[str]:
     try:
         folders = discover(sources)
     except UsageError:
-        return []
+        return None
     if len(folders) != 1:
-        return []
-    return [name for name in early if not cache.has_record(out / folders[0].name, name)]
+        return None
+    return folders[0], [name for name in BUILDS[args[0]]
+                        if not cache.has_record(out / folders[0].name, name)]
+
+
+def read_early(folder: Path) -> None:
+    """Start pandoc on the article's body (``readers.early``): the build will read it."""
+    from publisher import resources
+    from publisher.readers import early
+
+    path = folder / "article.md"
+    data = resources.read_source(path, folder, resources.MAX_ARTICLE_BYTES)
+    if isinstance(data, bytes):
+        early.read_early(data, path)
 
 
 def pdf_certainly_due(args: list[str]) -> bool:
@@ -87,12 +110,16 @@ def pdf_certainly_due(args: list[str]) -> bool:
 def run() -> None:
     """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
     try:
-        for name in due_early(sys.argv[1:]):
+        cold = _cold(sys.argv[1:])
+        if cold:
             from publisher.build.formats import REGISTRY
 
-            worker = REGISTRY[name].worker  # the PDF's: pdf_worker.RENDERER
-            if worker is not None:
-                worker().prestart()
+            for name in cold[1]:
+                worker = REGISTRY[name].worker  # the PDF's: pdf_worker.RENDERER
+                if worker is not None:
+                    worker().prestart()
+            if cold[1]:  # the article will be read: pandoc starts reading it now
+                read_early(cold[0])
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
     from publisher.cli.app import run as run_command

@@ -3,7 +3,8 @@
 In: the bytes of ``article.md`` and, when present, of ``references.yaml``/``.json``.
 Out: a ``Document`` (see ``model``) whose nodes carry file line numbers, front matter included.
 
-Markdown is pandoc's own (``READER``): pandoc reads the body into its JSON AST, and
+Markdown is pandoc's own (``READER``): pandoc reads the body (as ``early.pandoc_input`` gives
+it, which may have started pandoc on it already) into its JSON AST, and
 ``pandocast`` maps that to model nodes, located in the file by ``locate``. Raw HTML becomes
 ``Element`` nodes of allow-listed tags only. Reading never raises for bad content: it reports a
 diagnostic. The front matter is split off by ``frontmatter`` and typed by ``metadata``;
@@ -19,35 +20,12 @@ from pathlib import Path
 from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
 from publisher.model import Block, Document, Metadata
-from publisher.readers import bibliography, chunks, frontmatter
-from publisher.readers.limits import guard
+from publisher.readers import bibliography, frontmatter
+from publisher.readers.early import ARGS, READER, decode, pandoc_input
 from publisher.readers.metadata import metadata
 from publisher.readers.pandocast import convert, plain_text
 
-__all__ = ["decode", "parse", "parse_markdown", "plain_text", "slugify"]
-
-READER = "markdown"
-"""pandoc's Markdown with its default extensions (smart punctuation, footnotes, citations,
-fenced divs, bracketed spans, attributes, pipe/grid/simple/multiline tables, TeX math,
-definition lists, line blocks, example and task lists, raw HTML and raw blocks, implicit
-figures and header references)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Decoding
-
-
-def decode(data: bytes, path: Path) -> tuple[str, list[Diagnostic]]:
-    """UTF-8 (a BOM allowed) → text; bad bytes are an error at the line of the first one."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        return "", [error(path, line, column, "encoding",
-                          f"byte 0x{data[exc.start]:02x} is not UTF-8; save the file as UTF-8")]
-    return text.replace("\r\n", "\n").replace("\r", "\n"), []
-
+__all__ = ["READER", "decode", "parse", "parse_markdown", "plain_text", "slugify"]
 
 # --------------------------------------------------------------------------------------------
 # Markdown → model
@@ -68,10 +46,9 @@ def parse_markdown(body: str, path: Path = Path("article.md")
     definitions last, in number order) and what reading found wrong."""
     if not body.strip():
         return (), []
-    body, guarded = guard(body, path)
-    body, headers = chunks.rewrite(body)  # knitr/Quarto chunks: code blocks, not inline code
+    body, guarded, headers = pandoc_input(body, path)
     try:
-        ran = pandoc.run(["-f", READER, "-t", "json"], body.encode("utf-8"))
+        ran = pandoc.run(ARGS, body.encode("utf-8"))
         ast = ran.json()
     except pandoc.PandocFailed as exc:
         return (), guarded + [error(path, 1, 1, "markdown-failed",
