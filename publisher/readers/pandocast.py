@@ -530,15 +530,14 @@ class Converter:
     def inline(self, node: dict[str, Any]) -> Any:
         t: Any = node.get("t")
         c: Any = node.get("c")
+        if t == "Str" and "@ref(" not in c:  # a word: at the line it is found on
+            found = self.loc.word(c)
+            return Text(text=c, line=self.loc.position(found)[0] if found is not None
+                        else self.loc.here())
         line = self.loc.here()
         match t:
-            case "Str":
-                if "@ref(" in c:  # bookdown's `\@ref(label)`
-                    return self.bookdown_refs(c, line)
-                found = self.loc.word(c)
-                if found is not None:
-                    line = self.loc.position(found)[0]
-                return Text(text=c, line=line)
+            case "Str":  # bookdown's `\@ref(label)`
+                return self.bookdown_refs(c, line)
             case "Space":
                 return Text(text=" ", line=line)
             case "SoftBreak":
@@ -885,12 +884,21 @@ def _captioned(a: Attr, children: tuple[Block, ...], line: int) -> Figure | Tabl
 
 
 def _merge_text(items: list[Any]) -> list[Any]:
+    """Adjacent ``Text`` nodes as one (at the first one's line), joined once per run."""
     out: list[Any] = []
+    run: list[Text] = []
     for item in items:
-        if isinstance(item, Text) and out and isinstance(out[-1], Text):
-            out[-1] = Text(text=out[-1].text + item.text, line=out[-1].line)
-        else:
-            out.append(item)
+        if type(item) is Text:
+            run.append(item)
+            continue
+        if run:
+            out.append(run[0] if len(run) == 1 else
+                       Text(text="".join(t.text for t in run), line=run[0].line))
+            run = []
+        out.append(item)
+    if run:
+        out.append(run[0] if len(run) == 1 else
+                   Text(text="".join(t.text for t in run), line=run[0].line))
     return out
 
 
@@ -985,22 +993,26 @@ def _reserved_renames(ast: dict[str, Any], used: set[str],
     receives every id the article gives (an equation's ``{#eq-x}`` label included),
     ``labels`` every code chunk's label."""
     stack: list[Any] = [ast.get("blocks", [])]
-    while stack:
+    while stack:  # every node of pandoc's AST: a dict of "t" and (mostly) "c"
         n = stack.pop()
-        if isinstance(n, list):
-            if (len(n) == 3 and isinstance(n[0], str) and isinstance(n[1], list)
-                    and isinstance(n[2], list)):
+        if type(n) is list:
+            if (len(n) == 3 and type(n[0]) is str and type(n[1]) is list
+                    and type(n[2]) is list):
                 used.add(n[0])
             stack.extend(n)
-        elif isinstance(n, dict):
-            if n.get("t") == "Str" and isinstance(n.get("c"), str):
-                label = _EQ_LABEL.match(n["c"])
-                if label:
-                    used.add(label["ID"])
+        elif type(n) is dict:
+            t: Any = n.get("t")
+            c: Any = n.get("c")
+            if t == "Str":
+                if type(c) is str and c.startswith("{#"):
+                    label = _EQ_LABEL.match(c)
+                    if label:
+                        used.add(label["ID"])
                 continue
-            if n.get("t") == "CodeBlock":
-                labels.update(v for k, v in n["c"][0][2] if k == CHUNK_LABEL)
-            stack.extend(v for v in n.values() if isinstance(v, (list, dict)))
+            if t == "CodeBlock":
+                labels.update(v for k, v in c[0][2] if k == CHUNK_LABEL)
+            if type(c) is list or type(c) is dict:
+                stack.append(c)
     renames = {}
     for ident in sorted(used & RESERVED_IDS):
         n = 1
