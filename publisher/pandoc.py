@@ -114,10 +114,14 @@ def run(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
     ``PandocFailed`` when pandoc is missing or the wrong version, runs out of time or memory,
     or exits with an error (its message, cut to one line, in ``message``)."""
     if cwd is None and timeout is None and memory_mb is None:
-        early = _claim(args, stdin)
-        if early is not None:
-            return early.wait()
+        return start_or_claim(args, stdin).wait()
     return start(args, stdin, cwd=cwd, timeout=timeout, memory_mb=memory_mb).wait()
+
+
+def start_or_claim(args: list[str], stdin: bytes) -> Running:
+    """``start`` with the default fence, or the run ``start_early`` began on the same input."""
+    early = _claim(args, stdin)
+    return early if early is not None else start(args, stdin)
 
 
 _EARLY: list[tuple[list[str], bytes, Running]] = []

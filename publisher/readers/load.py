@@ -36,9 +36,10 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
         doc = Document(path=path, slug=folder.name, meta=Metadata(), blocks=(), references=(),
                        bibliography_path=None)
         return resolved(doc), [error(path, 1, 1, "read", data)]
-    doc, diags = reader.parse(data, path)
+    meta, reading = reader.start(data, path)  # pandoc reads the body while ...
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
-    refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, doc.meta)
+    refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, meta)  # ... this
+    doc, diags = reading()
     doc = replace(doc, references=refs, bibliography_path=bib_path)
     doc, outside_diags = outside.resolve(doc, remote.read_record(folder))
     doc = resolved(doc)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from publisher import pandoc
@@ -44,27 +45,46 @@ def parse_markdown(body: str, path: Path = Path("article.md")
                    ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
     """Markdown text (front matter blanked, so lines are the file's) → model blocks (footnote
     definitions last, in number order) and what reading found wrong."""
+    return start_markdown(body, path)()
+
+
+def start_markdown(body: str, path: Path = Path("article.md")
+                   ) -> Callable[[], tuple[tuple[Block, ...], list[Diagnostic]]]:
+    """``parse_markdown``, begun: pandoc reads while the caller goes on; calling what this
+    returns waits for pandoc and gives ``parse_markdown``'s result."""
     if not body.strip():
-        return (), []
+        return lambda: ((), [])
     body, guarded, headers = pandoc_input(body, path)
     try:
-        ran = pandoc.run(ARGS, body.encode("utf-8"))
-        ast = ran.json()
+        running = pandoc.start_or_claim(ARGS, body.encode("utf-8"))
     except pandoc.PandocFailed as exc:
-        return (), guarded + [error(path, 1, 1, "markdown-failed",
-                                    f"pandoc could not read the article: {exc.message}")]
-    except RecursionError:
-        return (), [error(path, 1, 1, "nesting-limit",
-                          "the article nests too deep to read; flatten its quotes and lists")]
-    blocks, diags = convert(body, path, ast, headers)
-    # one nesting error of each kind, at its first place (the guard's or the reader's)
-    firsts: dict[str, Diagnostic] = {}
-    for d in sorted((d for d in guarded + diags if d.code == "nesting-limit"),
-                    key=lambda d: d.line):
-        firsts.setdefault(d.message.split(" nest ")[0], d)
-    rest = [d for d in diags if d.code != "nesting-limit"]
-    return (blocks, list(firsts.values()) + rest + _pandoc_messages(ran.log, path)
-            + _math_problems(blocks, path))
+        failed = exc
+        return lambda: ((), guarded + [error(path, 1, 1, "markdown-failed",
+                                             f"pandoc could not read the article: "
+                                             f"{failed.message}")])
+
+    def finish() -> tuple[tuple[Block, ...], list[Diagnostic]]:
+        try:
+            ran = running.wait()
+            ast = ran.json()
+        except pandoc.PandocFailed as exc:
+            return (), guarded + [error(path, 1, 1, "markdown-failed",
+                                        f"pandoc could not read the article: {exc.message}")]
+        except RecursionError:
+            return (), [error(path, 1, 1, "nesting-limit",
+                              "the article nests too deep to read; flatten its quotes and "
+                              "lists")]
+        blocks, diags = convert(body, path, ast, headers)
+        # one nesting error of each kind, at its first place (the guard's or the reader's)
+        firsts: dict[str, Diagnostic] = {}
+        for d in sorted((d for d in guarded + diags if d.code == "nesting-limit"),
+                        key=lambda d: d.line):
+            firsts.setdefault(d.message.split(" nest ")[0], d)
+        rest = [d for d in diags if d.code != "nesting-limit"]
+        return (blocks, list(firsts.values()) + rest + _pandoc_messages(ran.log, path)
+                + _math_problems(blocks, path))
+
+    return finish
 
 
 def _math_problems(blocks: tuple[Block, ...], path: Path) -> list[Diagnostic]:
@@ -113,11 +133,20 @@ def _pandoc_messages(log: list[dict], path: Path) -> list[Diagnostic]:
 def parse(data: bytes, path: Path, *, bib_data: bytes | None = None,
           bib_path: Path | None = None) -> tuple[Document, list[Diagnostic]]:
     """Article bytes (and bibliography bytes) → the document and what reading found wrong."""
+    return start(data, path, bib_data=bib_data, bib_path=bib_path)[1]()
+
+
+def start(data: bytes, path: Path, *, bib_data: bytes | None = None,
+          bib_path: Path | None = None
+          ) -> tuple[Metadata, Callable[[], tuple[Document, list[Diagnostic]]]]:
+    """``parse``, begun: the front matter read, and pandoc reading the body while the caller
+    goes on (``load`` reads the bibliography the front matter names meanwhile); calling what
+    this returns gives ``parse``'s result."""
     slug = path.parent.name
     text, diags = decode(data, path)
     if diags:
-        return Document(path=path, slug=slug, meta=Metadata(), blocks=(), references=(),
-                        bibliography_path=bib_path), diags
+        return Metadata(), lambda: (Document(path=path, slug=slug, meta=Metadata(), blocks=(),
+                                             references=(), bibliography_path=bib_path), diags)
     if not text.strip():
         diags.append(error(path, 1, 1, "empty", "the article is empty; start it with front "
                                                  "matter ('---', 'title: ...', '---') and a body"))
@@ -127,11 +156,16 @@ def parse(data: bytes, path: Path, *, bib_data: bytes | None = None,
     diags.extend(loaded.diagnostics)
     meta, meta_diags = metadata(loaded.data, loaded.key_lines, path)
     diags.extend(meta_diags)
-    blocks, body_diags = parse_markdown(parts.body, path)
-    diags.extend(body_diags)
-    references: tuple = ()
-    if bib_data is not None and bib_path is not None:
-        references, bib_diags = bibliography.parse(bib_data, bib_path)
-        diags.extend(bib_diags)
-    return Document(path=path, slug=slug, meta=meta, blocks=blocks, references=references,
-                    bibliography_path=bib_path), diags
+    body = start_markdown(parts.body, path)
+
+    def finish() -> tuple[Document, list[Diagnostic]]:
+        blocks, body_diags = body()
+        diags.extend(body_diags)
+        references: tuple = ()
+        if bib_data is not None and bib_path is not None:
+            references, bib_diags = bibliography.parse(bib_data, bib_path)
+            diags.extend(bib_diags)
+        return Document(path=path, slug=slug, meta=meta, blocks=blocks, references=references,
+                        bibliography_path=bib_path), diags
+
+    return meta, finish
