@@ -136,10 +136,15 @@ def start_early(args: list[str], stdin: bytes) -> None:
         running = start(args, stdin)
     except PandocFailed:
         return  # the run itself will say why
+    _stop_early_at_exit()
     with _EARLY_LOCK:
         for *_, old in _EARLY:
             old.kill()
         _EARLY[:] = [(args, stdin, running)]
+
+
+@functools.cache
+def _stop_early_at_exit() -> None:
     import atexit
 
     atexit.register(_drop_early)
