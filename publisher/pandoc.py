@@ -18,12 +18,14 @@ letting them reach stderr.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from importlib import metadata
 from importlib.util import find_spec
@@ -136,18 +138,10 @@ def start_early(args: list[str], stdin: bytes) -> None:
         running = start(args, stdin)
     except PandocFailed:
         return  # the run itself will say why
-    _stop_early_at_exit()
     with _EARLY_LOCK:
         for *_, old in _EARLY:
             old.kill()
         _EARLY[:] = [(args, stdin, running)]
-
-
-@functools.cache
-def _stop_early_at_exit() -> None:
-    import atexit
-
-    atexit.register(_drop_early)
 
 
 def _claim(args: list[str], stdin: bytes) -> Running | None:
@@ -166,6 +160,24 @@ def _drop_early() -> None:
         _EARLY.clear()
 
 
+_LIVE: set[subprocess.Popen[bytes]] = set()
+"""The pandoc processes started and not yet ended: stopped when this process ends, so that
+none outlives the command (an early run nobody claimed, a run whose caller was interrupted)."""
+
+
+@functools.cache
+def _stop_live_at_exit() -> None:
+    import atexit
+
+    atexit.register(_stop_live)
+
+
+def _stop_live() -> None:
+    for process in list(_LIVE):
+        with contextlib.suppress(OSError):
+            process.kill()
+
+
 def start(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
           timeout: float | None = None, memory_mb: int | None = None) -> Running:
     """``run``, started: pandoc works while the caller goes on; ``Running.wait`` gives what
@@ -178,70 +190,80 @@ def start(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
 
 
 class Running:
-    """One pandoc run under way: a thread feeds its standard input and collects its output
-    (waiting on pipes, it leaves the interpreter to the caller)."""
+    """One pandoc run under way. Its standard input, output and error are files in a folder of
+    its own, so pandoc reads and writes while the caller goes on, with no thread to feed it:
+    the caller waits on the process itself, which a Ctrl-C interrupts (a thread waiting on
+    pipes would take the signal, and the caller, joining it, would not see it)."""
 
     def __init__(self, args: list[str], stdin: bytes, *, cwd: Path | None, timeout: float,
                  memory_mb: int) -> None:
         self.timeout, self.memory_mb = timeout, memory_mb
+        self._deadline = time.monotonic() + timeout
         self._tmp = tempfile.TemporaryDirectory(prefix="publisher-pandoc-")
-        self._log = Path(self._tmp.name) / "log.json"
+        folder = Path(self._tmp.name)
+        self._log = folder / "log.json"
         argv = [str(binary()), "+RTS", f"-M{memory_mb}m", "-RTS", "--sandbox", "--quiet",
                 f"--log={self._log}", *args]
         self._failed: PandocFailed | None = None
-        self._out = self._err = b""
+        self._process: subprocess.Popen[bytes] | None = None
+        (folder / "stdin").write_bytes(stdin)
+        _stop_live_at_exit()
         try:
-            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                cwd=cwd, env=_environment())
+            with open(folder / "stdin", "rb") as i, open(folder / "stdout", "wb") as o, \
+                    open(folder / "stderr", "wb") as e:
+                self._process = subprocess.Popen(argv, stdin=i, stdout=o, stderr=e, cwd=cwd,
+                                                 env=_environment())
         except OSError as exc:
-            self._process = None
             self._failed = PandocFailed("missing", f"pandoc does not start: {exc}")
-        self._thread = threading.Thread(target=self._communicate, args=(stdin,), daemon=True,
-                                        name="pandoc")
-        self._thread.start()
-
-    def _communicate(self, stdin: bytes) -> None:
-        if self._process is None:
-            return
-        try:
-            self._out, self._err = self._process.communicate(stdin, timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.communicate()
-            self._failed = PandocFailed("timeout", f"pandoc did not finish within "
-                                                   f"{self.timeout:g} s "
-                                                   "(PUBLISHER_PANDOC_TIMEOUT)")
-        except (OSError, ValueError):  # killed, its pipes closed under the thread
-            self._process.kill()
-            self._process.wait()
+        else:
+            _LIVE.add(self._process)
 
     def wait(self) -> Ran:
-        """What pandoc gave back, once it has finished; ``PandocFailed`` as ``run`` says."""
-        self._thread.join()
+        """What pandoc gave back, once it has finished; ``PandocFailed`` as ``run`` says. Stopped
+        waiting (a Ctrl-C), it stops pandoc too."""
         try:
+            if self._process is not None:
+                try:
+                    self._process.wait(timeout=max(0.0, self._deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    self._stop()
+                    self._failed = PandocFailed("timeout", f"pandoc did not finish within "
+                                                           f"{self.timeout:g} s "
+                                                           "(PUBLISHER_PANDOC_TIMEOUT)")
+            if self._failed is not None:
+                raise self._failed
+            assert self._process is not None
+            folder = Path(self._tmp.name)
+            out, err = (folder / "stdout").read_bytes(), (folder / "stderr").read_bytes()
             log = _read_log(self._log)
+        except BaseException:
+            self._stop()
+            raise
         finally:
+            if self._process is not None:
+                _LIVE.discard(self._process)
             self._tmp.cleanup()
-        if self._failed is not None:
-            raise self._failed
-        assert self._process is not None
         code = self._process.returncode
         if code != 0:
-            text = self._err.decode("utf-8", "replace")
+            text = err.decode("utf-8", "replace")
             if "Heap exhausted" in text or code == 251:
                 raise PandocFailed("memory", f"pandoc needed more than {self.memory_mb} MiB "
                                              "(PUBLISHER_PANDOC_MEMORY_MB)")
             line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "no message")
             raise PandocFailed("failed", f"pandoc failed (exit {code}): {line[:300]}")
-        return Ran(stdout=self._out, log=log)
+        return Ran(stdout=out, log=log)
 
     def kill(self) -> None:
         """Stop pandoc (its result is not wanted) and remove its files."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-        self._thread.join()
+        self._stop()
         self._tmp.cleanup()
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+                self._process.wait()
+            _LIVE.discard(self._process)
 
 
 def _environment() -> dict[str, str]:

@@ -97,7 +97,7 @@ def test_a_run_started_early_is_taken_over_by_the_same_run_and_only_by_it() -> N
         {"t": "Str", "c": "Another."}]  # other input: a run of its own
     assert pandoc._EARLY  # still waiting for its own
     ran = pandoc.run(args, body)
-    assert not pandoc._EARLY and early._thread.is_alive() is False  # taken over, finished
+    assert not pandoc._EARLY and early._process.poll() is not None  # taken over, finished
     assert len(ran.json()["blocks"]) == 2000
 
 

@@ -106,11 +106,22 @@ def _check(folder: Path, *, draft: bool = False, start: bool = False
     doc, diags = load(folder)
     if draft and not doc.meta.draft:
         doc = replace(doc, meta=replace(doc.meta, draft=True))
+    if start and not has_errors(diags):
+        # The checks import lxml; its import swallowed a Ctrl-C that came in the middle of it
+        # (observed: raised in the abc.register calls of lxml.etree's module set-up, never
+        # seen again), which left the build waiting for pandoc. Imported before pandoc starts.
+        import lxml.etree  # noqa: F401
+
     pending = _start_citations(doc) if start and not has_errors(diags) else None
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
-    diags += [d for d in checks.run(doc) if d.code not in echoes]
+    try:
+        diags += [d for d in checks.run(doc) if d.code not in echoes]
+    except BaseException:  # a Ctrl-C, a bug: nobody will collect the formatting
+        if pending is not None:
+            pending.cancel()
+        raise
     return doc, sorted(diags, key=sort_key), pending
 
 
@@ -241,19 +252,22 @@ def _build_stale(folder: Path, options: BuildOptions, theme: Path, epoch: int, o
                  stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
     """Check the article, then write its ``stale`` formats into ``result``."""
     doc, result.diagnostics, citations = _check(folder, draft=options.draft, start=True)
-    if has_errors(result.diagnostics, strict=options.strict):
+    try:
+        if has_errors(result.diagnostics, strict=options.strict):
+            return
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
+            prepared, diags = prepare(doc, Path(scratch), citations)
+            result.diagnostics += diags
+            if prepared is None:
+                return
+            task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options,
+                        epoch=epoch)
+            _write(task, stale, keys, result)
+    finally:  # stopped when not collected (errors, a Ctrl-C); else only its files removed
         if citations is not None:
             citations.cancel()
-        return
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs
-        prepared, diags = prepare(doc, Path(scratch), citations)
-        result.diagnostics += diags
-        if prepared is None:
-            return
-        task = Task(prepared=prepared, theme=theme, out_dir=out_dir, options=options, epoch=epoch)
-        _write(task, stale, keys, result)
 
 
 def _keys(folder: Path, theme: Path, epoch: int, options: BuildOptions) -> dict[str, str]:
