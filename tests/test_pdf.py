@@ -498,3 +498,49 @@ def test_the_contents_leaders_are_one_dotted_stroke_each_and_never_text(il2):
     ends = ends[:len(lines)]
     assert len(ends) == len(lines)
     assert all(end == pytest.approx(595.28 - 22 / 25.4 * 72, abs=0.05) for end in ends), ends
+
+
+BYLINE = """\
+---
+title: Badges
+lang: en
+license: CC-BY-4.0
+images:
+  images/orcid.svg:
+    credit: The ORCID icon as kept in greenelab/deep-review (content/images/orcid.svg)
+    license: CC-BY-4.0
+---
+## Authors
+
+[![ORCID icon](images/orcid.svg){height="11px" width="11px"}](https://orcid.org/0000-0002-5324-9833)
+Anthony Gitter,
+[![ORCID icon](images/orcid.svg){height="11px" width="11px"}](https://orcid.org/0000-0002-3012-7446)
+Daniel S. Himmelstein
+
+## Body
+
+The [issue tracker](https://github.com/greenelab/deep-review/issues/959) lists them, and
+<https://greenelab.github.io/deep-review/> is the manuscript.
+"""
+
+
+@POPPLER
+def test_an_image_only_link_prints_no_address_a_text_link_still_does(article, tmp_path):
+    """Manubot's bylines put an ORCID badge (an image-only link) before each name: its address
+    would be noise after every icon; a link with text still prints its address, and a bare
+    address prints once."""
+    folder = article(BYLINE)
+    (folder / "images").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "big" / "deep-review" / "images" /
+                "orcid.svg", folder / "images" / "orcid.svg")
+    pdf = build_pdf(folder, tmp_path / "out")
+    text = squash(pdftotext(pdf))
+    assert "orcid.org" not in text
+    assert "Anthony Gitter, Daniel S. Himmelstein" in text
+    assert "issue tracker (https://github.com/greenelab/deep-review/issues/959)" in text
+    # a bare address breaks anywhere, so it is counted with the spaces out
+    assert re.sub(r"\s+", "", text).count("https://greenelab.github.io/deep-review/") == 1
+    links = {a.get_object()["/A"]["/URI"] for p in PdfReader(pdf).pages
+             for a in p.get("/Annots", []) if "/A" in a.get_object()}
+    assert {"https://orcid.org/0000-0002-5324-9833",
+            "https://orcid.org/0000-0002-3012-7446"} <= links  # still links: only not printed
