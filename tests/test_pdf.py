@@ -435,3 +435,112 @@ def test_the_running_head_names_the_section_the_page_opens_in(article, tmp_path)
     assert "Words that fill" in page.split("Beta")[0]  # the page opens inside Alpha
     head = page.strip().splitlines()[0]
     assert head.split()[-1] == "Alpha", head  # not "Beta", the first section starting on it
+
+
+def _contents_page_drawing(path: Path) -> tuple[list[dict], int]:
+    """What page 1 (the contents) draws: each stroked dash-pattern line (in a form XObject, as
+    a background image is drawn) with whether it is marked as an artifact, its dash array, line
+    width and right end; and the number of Bézier curves the page and its forms draw."""
+    import pikepdf
+
+    pdf = pikepdf.open(path)
+    page = pdf.pages[0]
+    forms = page.Resources.get("/XObject", {})
+    lines: list[dict] = []
+    curves = 0
+    marks: list[str] = []
+    for operands, op in pikepdf.parse_content_stream(page):
+        name = str(op)
+        curves += name in ("c", "v", "y")
+        if name in ("BMC", "BDC"):
+            marks.append(str(operands[0]))
+        elif name == "EMC":
+            marks.pop()
+        elif name == "Do":
+            shift, state, start = 0.0, {}, None
+            for args, inner in pikepdf.parse_content_stream(forms[operands[0]]):
+                what = str(inner)
+                curves += what in ("c", "v", "y")
+                if what == "cm" and shift == 0.0:
+                    shift = float(args[4])
+                elif what in ("d", "w", "J"):
+                    state[what] = [float(a) for a in args[0]] if what == "d" else float(args[0])
+                elif what == "m":
+                    start = float(args[0])
+                elif what == "S" and state.get("d") and start is not None:
+                    lines.append({"artifact": "/Artifact" in marks, "dash": state["d"],
+                                  "width": state["w"], "cap": state["J"], "right": shift + start})
+    return lines, curves
+
+
+@POPPLER
+def test_the_contents_leaders_are_one_dotted_stroke_each_and_never_text(il2):
+    """Each entry's leader is one stroked line whose zero-length dashes with round caps are the
+    dots (not a dotted border, a clipped four-curve circle per dot), drawn as an artifact, its
+    dots counted from the same right edge in every entry; the page numbers stay right-aligned
+    and the dots are no text."""
+    path = il2_pdf(il2)
+    lines, curves = _contents_page_drawing(path)
+    layout = pdftotext(path, 1)
+    entries = [line for line in layout.splitlines() if re.fullmatch(r"\s*\S.*\S\s{3,}\d+", line)]
+    assert len(entries) == len(lines) == len(HEADINGS) + 1, (entries, lines)  # + References
+    assert curves == 0
+    for line in lines:
+        assert line["artifact"] and line["cap"] == 1  # round caps: zero-length dashes are dots
+        [on, off] = line["dash"]
+        assert on == 0 and off == pytest.approx(2 * line["width"])  # 1.1pt dots, every 2.2pt
+    assert max(x["right"] for x in lines) - min(x["right"] for x in lines) < 0.01
+    assert not any("." in entry.split()[-1] or ". ." in entry for entry in entries)
+    # the numbers end at the text block's right edge: A4 less the 22mm margin
+    bbox = subprocess.run(["pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    ends = [float(m) for m in re.findall(r'xMax="([\d.]+)"[^>]*>\d+</word>', bbox)]
+    ends = ends[:len(lines)]
+    assert len(ends) == len(lines)
+    assert all(end == pytest.approx(595.28 - 22 / 25.4 * 72, abs=0.05) for end in ends), ends
+
+
+BYLINE = """\
+---
+title: Badges
+lang: en
+license: CC-BY-4.0
+images:
+  images/orcid.svg:
+    credit: The ORCID icon as kept in greenelab/deep-review (content/images/orcid.svg)
+    license: CC-BY-4.0
+---
+## Authors
+
+[![ORCID icon](images/orcid.svg){height="11px" width="11px"}](https://orcid.org/0000-0002-5324-9833)
+Anthony Gitter,
+[![ORCID icon](images/orcid.svg){height="11px" width="11px"}](https://orcid.org/0000-0002-3012-7446)
+Daniel S. Himmelstein
+
+## Body
+
+The [issue tracker](https://github.com/greenelab/deep-review/issues/959) lists them, and
+<https://greenelab.github.io/deep-review/> is the manuscript.
+"""
+
+
+@POPPLER
+def test_an_image_only_link_prints_no_address_a_text_link_still_does(article, tmp_path):
+    """Manubot's bylines put an ORCID badge (an image-only link) before each name: its address
+    would be noise after every icon; a link with text still prints its address, and a bare
+    address prints once."""
+    folder = article(BYLINE)
+    (folder / "images").mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "big" / "deep-review" / "images" /
+                "orcid.svg", folder / "images" / "orcid.svg")
+    pdf = build_pdf(folder, tmp_path / "out")
+    text = squash(pdftotext(pdf))
+    assert "orcid.org" not in text
+    assert "Anthony Gitter, Daniel S. Himmelstein" in text
+    assert "issue tracker (https://github.com/greenelab/deep-review/issues/959)" in text
+    # a bare address breaks anywhere, so it is counted with the spaces out
+    assert re.sub(r"\s+", "", text).count("https://greenelab.github.io/deep-review/") == 1
+    links = {a.get_object()["/A"]["/URI"] for p in PdfReader(pdf).pages
+             for a in p.get("/Annots", []) if "/A" in a.get_object()}
+    assert {"https://orcid.org/0000-0002-5324-9833",
+            "https://orcid.org/0000-0002-3012-7446"} <= links  # still links: only not printed

@@ -221,7 +221,7 @@ def test_each_check_fails_on_weasyprints_own_tags(tmp_path: Path,
     from publisher.writers import pdf as pdf_writer, pdf_tags
 
     monkeypatch.setattr(pdf_tags, "retag", lambda data, descriptions: data)
-    # the theme as it was, with leader() dots in the contents (ours draws a dotted border now,
+    # the theme as it was, with leader() dots in the contents (ours draws leader.svg now,
     # and retag still makes any theme's leader dots artifacts)
     theme = tmp_path / "theme"
     shutil.copytree(default_theme(), theme)

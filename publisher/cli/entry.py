@@ -1,5 +1,6 @@
 """The ``publish`` command's entry point: start the PDF renderer before anything else when a PDF
-is certainly due, then run the command line (``cli``).
+is certainly due, then run the command line (``cli``); a Ctrl-C at any moment of it ends it with
+exit status 130 and at most one line, never a traceback.
 
 A cold ``publish all`` or ``publish pdf`` of one article waits, above all, for its PDF
 renderer: WeasyPrint's import and first page. The renderer therefore starts here, before typer
@@ -13,19 +14,36 @@ it reads are ``flags``'s, as are Typer's; the formats with an early start, ``for
 Likewise, when any format of that one article has never been written, pandoc starts reading
 its body here (``read_early``, ``readers.early``), and the reader takes that run over when its
 input is the same (``pandoc.start_early``): pandoc reads while typer and the build import.
+
+Ctrl-C: everything ``publish`` imports and does runs inside ``run``, which turns a
+``KeyboardInterrupt`` that nothing else handled into "publish: interrupted" and status 130 (once
+a command runs, Typer turns Ctrl-C into status 130 itself, silently; ``serve`` stops with 0).
+This module therefore imports nothing at its top that the interpreter has not loaded already:
+the console script's ``from publisher.cli.entry import run`` takes a few milliseconds, and the
+imports that take a tenth of a second (the build, Typer) happen under ``run``'s guard. Not
+guarded: those few milliseconds, and the interpreter's start-up before them, where a SIGINT ends
+the process by the signal (a shell reports status 130) until Python sets its handler, and
+Python reports it itself while ``site`` imports.
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from publisher.cli.flags import BUILDS, COMMANDS
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing before ``run`` guards
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import NoReturn
+
+INTERRUPTED = 130
+"""The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process SIGINT ended."""
 
 
 def _table(command: str) -> tuple[dict[str, str | None], set[str]]:
     """The options of ``command`` that take a value (→ the ``BuildOptions`` field each sets),
     and its flags: from ``flags``, where ``cli.app`` takes them too."""
+    from publisher.cli.flags import COMMANDS
+
     valued: dict[str, str | None] = {}
     switches: set[str] = set()
     for flag in COMMANDS[command]:
@@ -40,6 +58,8 @@ def _table(command: str) -> tuple[dict[str, str | None], set[str]]:
 def _arguments(args: list[str]) -> tuple[Path, list[Path]] | None:
     """The output root and the sources of a building command's ``args``; None for anything
     this reading does not follow."""
+    from pathlib import Path
+
     valued, switches = _table(args[0])
     out, sources, rest = Path("build"), [], iter(args[1:])
     for arg in rest:
@@ -72,6 +92,8 @@ def _cold(args: list[str]) -> tuple[Path, list[str]] | None:
     """The one article a building command's ``args`` name, and the formats it builds that the
     article's output folder has never held (so no cache can spare them); None when ``args``
     name no single article, or when this reading does not follow them."""
+    from publisher.cli.flags import BUILDS
+
     if not args or args[0] not in BUILDS:
         return None
     parsed = _arguments(args)
@@ -108,9 +130,21 @@ def pdf_certainly_due(args: list[str]) -> bool:
 
 
 def run() -> None:
-    """``publish``: the renderer started early where it is certainly needed, then ``cli.run``."""
+    """``publish``: the renderer and pandoc started early where they are certainly needed, then
+    ``cli.run``; a Ctrl-C anywhere in them, their imports included, ends it with status 130
+    (``interrupted``)."""
     try:
-        cold = _cold(sys.argv[1:])
+        _start_early(sys.argv[1:])
+        from publisher.cli.app import run as run_command
+
+        run_command()
+    except KeyboardInterrupt:
+        interrupted()
+
+
+def _start_early(args: list[str]) -> None:
+    try:
+        cold = _cold(args)
         if cold:
             from publisher.build.formats import REGISTRY
 
@@ -122,6 +156,20 @@ def run() -> None:
                 read_early(cold[0])
     except Exception:  # noqa: BLE001 - only a head start: the build decides again, and reports
         pass
-    from publisher.cli.app import run as run_command
 
-    run_command()
+
+def interrupted() -> NoReturn:
+    """Say "publish: interrupted", stop the PDF renderer if it was started, and leave with
+    status 130, at once and without a traceback (a second Ctrl-C only cuts the stopping short)."""
+    import os  # loaded with the interpreter, as ``sys`` is
+
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os.write(2, b"publish: interrupted\n")
+        workers = sys.modules.get("publisher.build.workers")
+        if workers is not None:
+            workers.shutdown()
+    except BaseException:  # noqa: BLE001 - a closed pipe, a second Ctrl-C: leave all the same
+        pass
+    os._exit(INTERRUPTED)

@@ -350,15 +350,26 @@ class _Renderer:
         href = self.href(target[1:]) if inside else esc(target)
         self.anchors += 1
         # a bare address (its text is the URL): class "uri", as pandoc marks autolinks, so that
-        # print does not repeat the address after it
+        # print does not repeat the address after it; nor after a link that is only images
+        # shown (an ORCID badge before each author's name): class "image-link"
         bare = [c.text for c in node.children if isinstance(c, Text)] == [node.url]
         uri = ' class="uri"' if bare and len(node.children) == 1 else ""
+        if node.children and all(self.shown(c) for c in node.children):
+            uri = ' class="image-link"'
         self.in_link = True
         try:
             inner = self.inlines(node.children)
         finally:
             self.in_link = False
         return f'<a href="{href}"{uri}{title}>{inner}</a>'
+
+    def shown(self, node: Inline) -> bool:
+        """Whether ``node`` is an image shown as itself (not missing, not remote: those show
+        their alt text, a remote one its address)."""
+        if not isinstance(node, Image):
+            return False
+        found = self.resources.get(node.src)
+        return found is None or not found.code
 
     def image(self, node: Image, alt: str | None = None) -> str:
         """An image; ``alt`` replaces its own text alternative (a figure's, captioned)."""
