@@ -161,18 +161,21 @@ def _drop_early() -> None:
 
 
 _LIVE: set[subprocess.Popen[bytes]] = set()
-"""The pandoc processes started and not yet ended: stopped when this process ends, so that
-none outlives the command (an early run nobody claimed, a run whose caller was interrupted)."""
+"""The pandoc processes started and not yet waited for: stopped when this process ends
+(``stop_all``), so that none outlives the command (an early run nobody claimed, a run whose
+caller was interrupted)."""
 
 
 @functools.cache
 def _stop_live_at_exit() -> None:
     import atexit
 
-    atexit.register(_stop_live)
+    atexit.register(stop_all)
 
 
-def _stop_live() -> None:
+def stop_all() -> None:
+    """Kill every pandoc this process started and has not waited for: at exit (also called by
+    the command line, which leaves with ``os._exit``, skipping the exit hooks)."""
     for process in list(_LIVE):
         with contextlib.suppress(OSError):
             process.kill()

@@ -112,3 +112,38 @@ def test_a_run_started_early_and_never_claimed_is_stopped() -> None:
     assert _children() - before
     pandoc._drop_early()  # what the process does as it ends
     assert not _children() - before and not pandoc._EARLY
+
+
+def test_a_command_that_ends_leaves_no_pandoc_behind(tmp_path) -> None:
+    """``publish`` leaves with ``os._exit`` (no exit hooks): a pandoc it started early and
+    never waited for is stopped all the same."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from helpers import ROOT
+
+    script = (
+        "import sys, time\n"
+        "from publisher import pandoc\n"
+        "pandoc.start_early(['-f', 'markdown', '-t', 'json'], b'x ' * 3_000_000)\n"
+        "print(next(iter(pandoc._LIVE)).pid, flush=True)\n"
+        "from publisher.cli.app import _end\n"
+        "_end(0)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    pid = int(done.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break  # gone
+        if state in ("Z", "X"):
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the early pandoc outlived the command")

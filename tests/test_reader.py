@@ -203,8 +203,8 @@ def test_the_body_read_early_is_the_body_the_reader_reads(tmp_path):
     from publisher import pandoc
     from publisher.readers import early, markdown
 
-    data = ("---\ntitle: T\n---\n# Head\n\nText with *emphasis* [@a].\n\n"
-            "```{r setup}\nx <- 1\n```\n").encode()
+    data = (b"---\ntitle: T\n---\n# Head\n\nText with *emphasis* [@a].\n\n"
+            b"```{r setup}\nx <- 1\n```\n")
     path = tmp_path / "article.md"
     plain, plain_diags = markdown.parse(data, path)
     early.read_early(data, path)

@@ -327,6 +327,8 @@ def _end(code: int) -> None:
 
     if "publisher.build.workers" in sys.modules:
         sys.modules["publisher.build.workers"].shutdown()
+    if "publisher.pandoc" in sys.modules:  # a run nobody waited for (os._exit skips atexit)
+        sys.modules["publisher.pandoc"].stop_all()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -159,8 +159,9 @@ def _start_early(args: list[str]) -> None:
 
 
 def interrupted() -> NoReturn:
-    """Say "publish: interrupted", stop the PDF renderer if it was started, and leave with
-    status 130, at once and without a traceback (a second Ctrl-C only cuts the stopping short)."""
+    """Say "publish: interrupted", stop the PDF renderer and pandoc if they were started, and
+    leave with status 130, at once and without a traceback (a second Ctrl-C only cuts the
+    stopping short)."""
     import os  # loaded with the interpreter, as ``sys`` is
 
     try:
@@ -170,6 +171,9 @@ def interrupted() -> NoReturn:
         workers = sys.modules.get("publisher.build.workers")
         if workers is not None:
             workers.shutdown()
+        pandoc = sys.modules.get("publisher.pandoc")
+        if pandoc is not None:  # an early run, a run under way (os._exit skips atexit)
+            pandoc.stop_all()
     except BaseException:  # noqa: BLE001 - a closed pipe, a second Ctrl-C: leave all the same
         pass
     os._exit(INTERRUPTED)
