@@ -133,9 +133,11 @@ TEXT_OPERATORS = frozenset(("BDC", "BMC", "EMC", "Tf", "Tj", "TJ", "'", '"'))
 
 
 def _marked_text(page: Any, instructions: list[Any],
-                 cmaps: dict[tuple[int, int], tuple[dict[int, str], int]]) -> dict[int, str]:
+                 cmaps: dict[tuple[int, int], tuple[dict[int, str], int]],
+                 opened: dict[int, list[int]] | None = None) -> dict[int, str]:
     """MCID → the text shown inside it, on this page's content stream (``instructions``);
-    ``cmaps`` caches each font's map by its object (pages share fonts)."""
+    ``cmaps`` caches each font's map by its object (pages share fonts); ``opened`` receives
+    each MCID → the indexes of the ``BDC`` instructions that open it."""
     import pikepdf
 
     fonts: Any = page.obj.get("/Resources", {}).get("/Font", {})
@@ -143,7 +145,7 @@ def _marked_text(page: Any, instructions: list[Any],
     font: tuple[dict[int, str], int] = (_Codes(), 1)
     open_ids: list[int | None] = []
     text: dict[int, list[str]] = {}
-    for instruction in instructions:
+    for index, instruction in enumerate(instructions):
         op = str(instruction.operator)
         if op not in TEXT_OPERATORS:
             continue
@@ -152,6 +154,8 @@ def _marked_text(page: Any, instructions: list[Any],
             props = operands[1] if len(operands) > 1 else None
             mcid = props.get("/MCID") if isinstance(props, pikepdf.Dictionary) else None
             open_ids.append(int(mcid) if mcid is not None else None)
+            if mcid is not None and opened is not None:
+                opened.setdefault(int(mcid), []).append(index)
         elif op == "BMC":
             open_ids.append(None)
         elif op == "EMC":
@@ -320,7 +324,9 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
 
     cmaps: dict[tuple[int, int], tuple[dict[int, str], int]] = {}
     instructions = [pikepdf.parse_content_stream(page) for page in pdf.pages]
-    texts = {i: _marked_text(page, instructions[i], cmaps) for i, page in enumerate(pdf.pages)}
+    opened: list[dict[int, list[int]]] = [{} for _ in instructions]  # MCID → its BDCs' indexes
+    texts = {i: _marked_text(page, instructions[i], cmaps, opened[i])
+             for i, page in enumerate(pdf.pages)}
 
     artifacts: dict[tuple[int, int], str] = {}  # (page, mcid) → artifact type
     for i in range(len(pdf.pages)):
@@ -334,12 +340,15 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
     # 3, 2, 6: one Link per link, leaders out, a description on each annotation
     links = [element for element in elements if element.get("/S") == "/Link"]
     inner: set[tuple[int, int]] = set()
+    gone: set[tuple[int, int]] = set()  # the elements inside links, which lose them
     for link in links:
         if link.objgen in inner:
             continue
         for element in _walk(link):
-            if element is not link and element.get("/S") == "/Link":
-                inner.add(element.objgen)
+            if element is not link:
+                gone.add(element.objgen)
+                if element.get("/S") == "/Link":
+                    inner.add(element.objgen)
         kids: list[Any] = []
         home = link.get("/Pg")
         for kind, page, value in list(_content(link, None)):
@@ -366,7 +375,10 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
         link.K = pikepdf.Array(kids)
 
     # the tree as the links left it (their inner elements are gone)
-    elements = [element for top in tops for element in _walk(top)]
+    if all(element.is_indirect for element in elements):  # objgen names each one
+        elements = [element for element in elements if element.objgen not in gone]
+    else:
+        elements = [element for top in tops for element in _walk(top)]
 
     # 4: header cells' scope, and the ID tree their IDs need
     ids: dict[str, Any] = {}
@@ -423,28 +435,28 @@ def retag(data: bytes, descriptions: dict[str, str]) -> bytes:
             kept.append(body)
         element.K = pikepdf.Array(kept)
 
-    # 1, 2, 7 in the content streams
+    # 1, 2, 7 in the content streams: the BDC opening each MCID concerned, rewritten in place
     BDC = pikepdf.Operator("BDC")
+    on_page: dict[int, dict[int, str]] = {}
+    for (p, m), kind in artifacts.items():
+        on_page.setdefault(p, {})[m] = kind
     for i, page in enumerate(pdf.pages):
         hyphenated = _whole_words(texts[i])
-        mine = {m: kind for (p, m), kind in artifacts.items() if p == i}
+        mine = on_page.get(i, {})
         if not mine and not hyphenated:
             continue
-        changed = []
-        for instruction in instructions[i]:
-            if instruction.operator == BDC and len(instruction.operands) > 1 \
-                    and isinstance(instruction.operands[1], pikepdf.Dictionary):
-                operands = instruction.operands
-                found = operands[1].get("/MCID")
-                if found is not None and int(found) in mine:
-                    kind = mine[int(found)]
-                    instruction = pikepdf.ContentStreamInstruction(
-                        [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name(kind))], BDC)
-                elif found is not None and int(found) in hyphenated:
+        changed = instructions[i]
+        for mcid in (*mine, *(m for m in hyphenated if m not in mine)):
+            for index in opened[i].get(mcid, ()):
+                if mcid in mine:
+                    changed[index] = pikepdf.ContentStreamInstruction(
+                        [pikepdf.Name.Artifact, pikepdf.Dictionary(Type=pikepdf.Name(mine[mcid]))],
+                        BDC)
+                else:
+                    operands = changed[index].operands
                     props: Any = operands[1]
-                    props.ActualText = pikepdf.String(hyphenated[int(found)])
-                    instruction = pikepdf.ContentStreamInstruction([operands[0], props], BDC)
-            changed.append(instruction)
+                    props.ActualText = pikepdf.String(hyphenated[mcid])
+                    changed[index] = pikepdf.ContentStreamInstruction([operands[0], props], BDC)
         page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(changed))
         array = parents.get(i)
         if array is not None:
