@@ -153,17 +153,10 @@ def _claim(args: list[str], stdin: bytes) -> Running | None:
     return None
 
 
-def _drop_early() -> None:
-    with _EARLY_LOCK:
-        for *_, running in _EARLY:
-            running.kill()
-        _EARLY.clear()
-
-
-_LIVE: set[subprocess.Popen[bytes]] = set()
-"""The pandoc processes started and not yet waited for: stopped when this process ends
-(``stop_all``), so that none outlives the command (an early run nobody claimed, a run whose
-caller was interrupted)."""
+_LIVE: set[Running] = set()
+"""The runs started and not yet waited for: stopped when this process ends (``stop_all``), so
+that no pandoc outlives the command (an early run nobody claimed, a run whose caller was
+interrupted) and no folder of theirs stays behind."""
 
 
 @functools.cache
@@ -174,11 +167,14 @@ def _stop_live_at_exit() -> None:
 
 
 def stop_all() -> None:
-    """Kill every pandoc this process started and has not waited for: at exit (also called by
-    the command line, which leaves with ``os._exit``, skipping the exit hooks)."""
-    for process in list(_LIVE):
+    """Kill every pandoc this process started and has not waited for, and remove its files: at
+    exit (also called by the command line, which leaves with ``os._exit``, skipping the exit
+    hooks)."""
+    with _EARLY_LOCK:
+        _EARLY.clear()
+    for running in list(_LIVE):
         with contextlib.suppress(OSError):
-            process.kill()
+            running.kill()
 
 
 def start(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
@@ -219,7 +215,7 @@ class Running:
         except OSError as exc:
             self._failed = PandocFailed("missing", f"pandoc does not start: {exc}")
         else:
-            _LIVE.add(self._process)
+            _LIVE.add(self)
 
     def wait(self) -> Ran:
         """What pandoc gave back, once it has finished; ``PandocFailed`` as ``run`` says. Stopped
@@ -243,8 +239,7 @@ class Running:
             self._stop()
             raise
         finally:
-            if self._process is not None:
-                _LIVE.discard(self._process)
+            _LIVE.discard(self)
             self._tmp.cleanup()
         code = self._process.returncode
         if code != 0:
@@ -262,11 +257,10 @@ class Running:
         self._tmp.cleanup()
 
     def _stop(self) -> None:
-        if self._process is not None:
-            if self._process.poll() is None:
-                self._process.kill()
-                self._process.wait()
-            _LIVE.discard(self._process)
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+        _LIVE.discard(self)
 
 
 def _environment() -> dict[str, str]:

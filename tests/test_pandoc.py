@@ -110,8 +110,12 @@ def test_a_run_started_early_and_never_claimed_is_stopped() -> None:
     before = _children()
     pandoc.start_early(["-f", "markdown", "-t", "json"], b"x " * 400_000)
     assert _children() - before
-    pandoc._drop_early()  # what the process does as it ends
-    assert not _children() - before and not pandoc._EARLY
+    [(_, _, early)] = pandoc._EARLY
+    folder = Path(early._tmp.name)  # its input, output and log
+    assert folder.is_dir()
+    pandoc.stop_all()  # what the process does as it ends
+    assert not _children() - before and not pandoc._EARLY and not pandoc._LIVE
+    assert not folder.exists()
 
 
 def test_a_command_that_ends_leaves_no_pandoc_behind(tmp_path) -> None:
@@ -129,7 +133,7 @@ def test_a_command_that_ends_leaves_no_pandoc_behind(tmp_path) -> None:
         "import sys, time\n"
         "from publisher import pandoc\n"
         "pandoc.start_early(['-f', 'markdown', '-t', 'json'], b'x ' * 3_000_000)\n"
-        "print(next(iter(pandoc._LIVE)).pid, flush=True)\n"
+        "print(next(iter(pandoc._LIVE))._process.pid, flush=True)\n"
         "from publisher.cli.app import _end\n"
         "_end(0)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
