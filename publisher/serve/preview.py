@@ -224,6 +224,10 @@ def leave_now(code: int) -> NoReturn:
     for pid in children:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    pandoc = sys.modules.get("publisher.pandoc")
+    if pandoc is not None:  # its runs' files (os._exit skips the exit hook that removes them)
+        with contextlib.suppress(Exception):
+            pandoc.stop_all()
     os._exit(code)
 
 
