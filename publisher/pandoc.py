@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -127,7 +126,9 @@ def start_or_claim(args: list[str], stdin: bytes) -> Running:
 
 
 _EARLY: list[tuple[list[str], bytes, Running]] = []
-_EARLY_LOCK = threading.Lock()
+"""The run ``start_early`` began, until a ``run`` takes it over (at most one; no lock: a lock
+the Ctrl-C handler of ``publish serve`` might wait on, from the thread holding it, would hang
+it)."""
 
 
 def start_early(args: list[str], stdin: bytes) -> None:
@@ -138,18 +139,16 @@ def start_early(args: list[str], stdin: bytes) -> None:
         running = start(args, stdin)
     except PandocFailed:
         return  # the run itself will say why
-    with _EARLY_LOCK:
-        for *_, old in _EARLY:
-            old.kill()
-        _EARLY[:] = [(args, stdin, running)]
+    for *_, old in _EARLY:
+        old.kill()
+    _EARLY[:] = [(args, stdin, running)]
 
 
 def _claim(args: list[str], stdin: bytes) -> Running | None:
-    with _EARLY_LOCK:
-        for n, (early_args, early_stdin, running) in enumerate(_EARLY):
-            if early_args == args and early_stdin == stdin:
-                del _EARLY[n]
-                return running
+    for entry in list(_EARLY):
+        if entry[0] == args and entry[1] == stdin:
+            _EARLY.remove(entry)
+            return entry[2]
     return None
 
 
@@ -170,8 +169,7 @@ def stop_all() -> None:
     """Kill every pandoc this process started and has not waited for, and remove its files: at
     exit (also called by the command line, which leaves with ``os._exit``, skipping the exit
     hooks)."""
-    with _EARLY_LOCK:
-        _EARLY.clear()
+    _EARLY.clear()
     for running in list(_LIVE):
         with contextlib.suppress(OSError):
             running.kill()

@@ -106,13 +106,14 @@ def _check(folder: Path, *, draft: bool = False, start: bool = False
     doc, diags = load(folder)
     if draft and not doc.meta.draft:
         doc = replace(doc, meta=replace(doc.meta, draft=True))
+    pending = None
     if start and not has_errors(diags):
         # The checks import lxml; its import swallowed a Ctrl-C that came in the middle of it
         # (observed: raised in the abc.register calls of lxml.etree's module set-up, never
         # seen again), which left the build waiting for pandoc. Imported before pandoc starts.
         import lxml.etree  # noqa: F401
 
-    pending = _start_citations(doc) if start and not has_errors(diags) else None
+        pending = _start_citations(doc)
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()

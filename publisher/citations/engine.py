@@ -8,10 +8,9 @@ entry; a note style's footnote texts; the entries in the style's order, as escap
 which the body renderer reads, and what the engine found wrong as ``Diagnostic`` values.
 
 An engine is any object with the ``CitationEngine`` shape; today's is pandoc's own citeproc
-(``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``. An engine may also offer
-``start``, which begins the same work in the background and returns a ``Pending``: the build
-starts it as soon as the document is read, and checks the document while it runs
-(``start_document``).
+(``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``. Its ``start`` begins the
+same work in the background and returns a ``Pending``: the build starts it as soon as the
+document is read, and checks the document while it runs (``start_document``).
 """
 
 from __future__ import annotations
@@ -54,6 +53,11 @@ class CitationEngine(Protocol):
         exception."""
         ...
 
+    def start(self, citations: Sequence[Citation], references: Sequence[Reference], *,
+              style: Path, options: Options = DEFAULT_OPTIONS) -> Pending:
+        """``format``, begun: the engine works while the caller goes on."""
+        ...
+
 
 class Pending(Protocol):
     """A formatting under way."""
@@ -65,19 +69,6 @@ class Pending(Protocol):
     def cancel(self) -> None:
         """Stop it: the result is not wanted."""
         ...
-
-
-class _Deferred:
-    """An engine without ``start``: formatted when the result is asked for."""
-
-    def __init__(self, engine: CitationEngine, doc: Document, style: Path) -> None:
-        self.engine, self.doc, self.style = engine, doc, style
-
-    def result(self) -> tuple[Formatted, list[Diagnostic]]:
-        return format_document(self.doc, self.style, engine=self.engine)
-
-    def cancel(self) -> None:
-        pass
 
 
 def citations(blocks: Iterable[Any]) -> Iterator[Citation]:
@@ -146,12 +137,8 @@ def format_document(doc: Document, style: Path, *, engine: CitationEngine | None
 
 def start_document(doc: Document, style: Path, *, engine: CitationEngine | None = None
                    ) -> Pending:
-    """``format_document``, begun: the engine works while the caller goes on (when it has
-    ``start``), and ``result()`` gives what ``format_document`` gives."""
+    """``format_document``, begun: the engine works while the caller goes on, and
+    ``result()`` gives what ``format_document`` gives."""
     engine = engine or default_engine()
-    start = getattr(engine, "start", None)
-    if start is None:
-        return _Deferred(engine, doc, style)
-    pending: Pending = start(tuple(citations(doc.blocks)), doc.references, style=style,
-                             options=options(doc))
-    return pending
+    return engine.start(tuple(citations(doc.blocks)), doc.references, style=style,
+                        options=options(doc))

@@ -37,7 +37,8 @@ HYPHEN = "\u2010"
 FIGURE_ALT = "Figure, described by its caption"
 """The /Alt of a figure whose image has an empty alt (its caption says what it shows)."""
 LEADER = frozenset(". \u00a0")
-"""What a leader's text is made of (``leader(". . . ")`` in print.css)."""
+"""What a leader's text is made of (``leader(". . . ")`` in a theme's CSS; the default theme
+draws its leaders as a background, ``leader.svg``, already an artifact)."""
 
 
 # --------------------------------------------------------------------------------------------
