@@ -234,6 +234,75 @@ def test_citations_are_formatted_while_the_article_is_checked_and_dropped_with_i
     assert early.body.html == late.body.html and "Cicero" in str(early.body.html)
 
 
+AHEAD = """---
+title: T
+license: CC-BY-4.0
+bibliography: library.bib
+csl: {csl}
+images:
+  pic.png: {{credit: Me, license: CC0-1.0}}
+---
+
+Text [@aksin; @knuth:ct], as @cicero [p. 33] says.[^n] See [@{{knuth:ct}}](https://e.org) and
+@{crossref}.
+
+[^n]: @aksin opens this note, then [see @cicero, chap. 2].
+
+::: {{.callout-note}}
+## A title citing [@knuth:ct]
+
+Callout body [@aksin].
+:::
+
+| A | B |
+|---|---|
+| [@cicero] | x |
+
+: A caption [@knuth:ct]
+
+![A figure [@aksin]](pic.png){{#{crossref}}}
+
+Another note.[^m] And more [-@cicero, 12].
+
+[^m]: Inside [@knuth:ct; @aksin, p. 5].
+"""
+
+
+@pytest.mark.parametrize("csl, crossref, again, taken", [
+    ("chicago-notes-bibliography-17th-edition", "fig:one", "", True),
+    ("apa", "fig:one", "", True),
+    ("apa", "fig:one", "\nAgain.[^n]\n", False),  # one footnote called twice
+    ("apa", "fig-one", "", False),  # Quarto's: a cross-reference only if the id is given
+])
+def test_citations_formatted_from_pandocs_ast_are_the_models(tmp_path, csl, crossref, again,
+                                                             taken):
+    """The citations' formatting begins from pandoc's AST before it becomes the model
+    (footnotes, a note style, a table's and a figure's captions, a callout's title, a handle in
+    a link's text, a cross-reference); the build takes that run only when the model asks the
+    same, and the body reads the same either way."""
+    from PIL import Image
+
+    from publisher.build import pipeline
+    from publisher.citations import engine
+
+    folder = tmp_path / "ahead"
+    folder.mkdir()
+    shutil.copy(ARTICLES / "pandoc-bib" / "library.bib", folder / "library.bib")
+    Image.new("RGB", (4, 4)).save(folder / "pic.png")
+    (folder / "article.md").write_text(AHEAD.format(csl=csl, crossref=crossref) + again,
+                                       encoding="utf-8")
+    doc, diags, pending = pipeline._check(folder, start=True)
+    assert pending is not None and not [d for d in diags if d.severity.value == "error"]
+    assert isinstance(pending, engine._Placed) is taken
+    assert not engine._AHEAD  # taken or stopped
+    ahead, _ = pipeline.prepare(doc, tmp_path, pending)
+    late, _ = pipeline.prepare(doc, tmp_path)
+    assert ahead is not None and late is not None
+    assert ahead.body.html == late.body.html
+    page = lxml_html.fromstring(str(ahead.body.html))
+    assert "Cicero" in text(page) and "Knuth" in text(page)
+
+
 def test_inline_references_and_pandoc_settings(tmp_path):
     folder = tmp_path / "inline"
     folder.mkdir()

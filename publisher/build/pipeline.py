@@ -81,11 +81,12 @@ def _distinct_slugs(folders: list[Path]) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
-def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
-    """Read an article folder (``readers.load``): the document, its files resolved."""
+def load(folder: Path, *, ahead: bool = False) -> tuple[Document, list[Diagnostic]]:
+    """Read an article folder (``readers.load``): the document, its files resolved; with
+    ``ahead``, its citations' formatting begun from pandoc's AST (``_check`` takes it)."""
     from publisher.readers.load import load as load_folder
 
-    return load_folder(folder)
+    return load_folder(folder, ahead=ahead)
 
 
 def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnostic]]:
@@ -97,23 +98,26 @@ def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnost
 
 def _check(folder: Path, *, draft: bool = False, start: bool = False
            ) -> tuple[Document, list[Diagnostic], Pending | None]:
-    """``check``; with ``start``, the citations' formatting is begun as soon as the article is
-    read, and goes on while the checks run (``prepare`` collects it)."""
+    """``check``; with ``start``, the citations' formatting is begun as soon as pandoc has read
+    the body (``load``'s ``ahead``), or else once the article is read, and goes on while the
+    checks run (``prepare`` collects it)."""
     from dataclasses import replace
 
     from publisher.checks import document as checks
 
-    doc, diags = load(folder)
-    if draft and not doc.meta.draft:
-        doc = replace(doc, meta=replace(doc.meta, draft=True))
-    pending = None
-    if start and not has_errors(diags):
+    if start:
         # The checks import lxml; its import swallowed a Ctrl-C that came in the middle of it
         # (observed: raised in the abc.register calls of lxml.etree's module set-up, never
         # seen again), which left the build waiting for pandoc. Imported before pandoc starts.
         import lxml.etree  # noqa: F401
-
-        pending = _start_citations(doc)
+    try:
+        doc, diags = load(folder, ahead=start)
+        if draft and not doc.meta.draft:
+            doc = replace(doc, meta=replace(doc.meta, draft=True))
+        pending = _start_citations(doc) if start and not has_errors(diags) else None
+    finally:  # the run begun ahead, unless _start_citations took it
+        if start:
+            _drop_ahead()
     # When the source could not be read whole, a missing title, licence or image credit is
     # only an echo of that error.
     echoes = {"no-title", "license-missing", "image-credit"} if has_errors(diags) else set()
@@ -124,6 +128,12 @@ def _check(folder: Path, *, draft: bool = False, start: bool = False
             pending.cancel()
         raise
     return doc, sorted(diags, key=sort_key), pending
+
+
+def _drop_ahead() -> None:
+    from publisher.citations.engine import drop_ahead
+
+    drop_ahead()
 
 
 def _start_citations(doc: Document) -> Pending | None:

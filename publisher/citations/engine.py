@@ -15,7 +15,8 @@ document is read, and checks the document while it runs (``start_document``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ from publisher.model import (
     Document,
     FootnoteDef,
     FootnoteRef,
+    Metadata,
     Paragraph,
     Reference,
     walk,
@@ -117,13 +119,20 @@ def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[t
 def options(doc: Document) -> Options:
     """The document's citation settings (its front matter) and its notes."""
     numbers, inside, opening = note_numbers(doc)
-    meta = doc.meta
+    return settings(doc.meta, doc.path, numbers, inside, opening)
+
+
+def settings(meta: Metadata, path: Path, note_numbers: Mapping[tuple[int, int], int],
+             in_footnote: frozenset[tuple[int, int]],
+             opening_footnote: frozenset[tuple[int, int]]) -> Options:
+    """``Options`` from the front matter ``meta`` of the article at ``path``, and its
+    citations' notes."""
     return Options(nocite=meta.nocite, locale=meta.lang if "lang" in meta.lines else None,
                    link_citations=meta.link_citations, link_bibliography=meta.link_bibliography,
                    suppress_bibliography=meta.suppress_bibliography,
                    title=meta.reference_section_title,
-                   note_numbers=numbers, in_footnote=inside, opening_footnote=opening,
-                   where=(doc.path, meta.lines.get("csl", 1)))
+                   note_numbers=note_numbers, in_footnote=in_footnote,
+                   opening_footnote=opening_footnote, where=(path, meta.lines.get("csl", 1)))
 
 
 def format_document(doc: Document, style: Path, *, engine: CitationEngine | None = None
@@ -138,7 +147,96 @@ def format_document(doc: Document, style: Path, *, engine: CitationEngine | None
 def start_document(doc: Document, style: Path, *, engine: CitationEngine | None = None
                    ) -> Pending:
     """``format_document``, begun: the engine works while the caller goes on, and
-    ``result()`` gives what ``format_document`` gives."""
+    ``result()`` gives what ``format_document`` gives. The run ``start_ahead`` began is taken
+    when it was asked the same (the places of the citations aside); any other is stopped."""
     engine = engine or default_engine()
-    return engine.start(tuple(citations(doc.blocks)), doc.references, style=style,
-                        options=options(doc))
+    cites, opts = tuple(citations(doc.blocks)), options(doc)
+    ahead = _take_ahead(engine, cites, doc.references, style, opts)
+    if ahead is not None:
+        return ahead
+    return engine.start(cites, doc.references, style=style, options=opts)
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting ahead of the model
+
+
+@dataclass
+class _Ahead:
+    engine: CitationEngine
+    asked: tuple[Any, ...]
+    """What the engine was asked, the places of the citations aside (``_asked``)."""
+    references: Sequence[Reference]
+    places: tuple[tuple[int, int], ...]
+    pending: Pending
+
+
+_AHEAD: list[_Ahead] = []
+"""The formatting ``start_ahead`` began, until ``start_document`` takes it or ``drop_ahead``
+stops it (at most one)."""
+
+
+def start_ahead(cites: Sequence[Citation], references: Sequence[Reference], *, style: Path,
+                options: Options, engine: CitationEngine | None = None) -> None:
+    """Begin formatting citations read before the document is whole (``readers.cites``, from
+    pandoc's AST while it becomes the model): ``start_document`` takes this run when the
+    document's citations and settings are the same, so the engine works while the body is
+    converted and checked. An earlier one is stopped."""
+    drop_ahead()
+    engine = engine or default_engine()
+    pending = engine.start(cites, references, style=style, options=options)
+    _AHEAD.append(_Ahead(engine=engine, asked=_asked(cites, style, options),
+                         references=references, places=tuple((c.line, c.column) for c in cites),
+                         pending=pending))
+
+
+def drop_ahead() -> None:
+    """Stop the formatting ``start_ahead`` began, if nobody took it."""
+    while _AHEAD:
+        _AHEAD.pop().pending.cancel()
+
+
+def _take_ahead(engine: CitationEngine, cites: Sequence[Citation],
+                references: Sequence[Reference], style: Path, opts: Options) -> Pending | None:
+    found = None
+    for ahead in _AHEAD:
+        if (type(ahead.engine) is type(engine) and ahead.engine.name == engine.name
+                and (ahead.references is references or ahead.references == references)
+                and ahead.asked == _asked(cites, style, opts)):
+            found = ahead
+    if found is not None:
+        _AHEAD.remove(found)
+    drop_ahead()
+    if found is None:
+        return None
+    return _Placed(found.pending, dict(zip(found.places, ((c.line, c.column) for c in cites),
+                                           strict=True)))
+
+
+def _asked(cites: Sequence[Citation], style: Path, opts: Options) -> tuple[Any, ...]:
+    """What an engine is asked, the places of the citations aside: each citation with its
+    note, and the other settings."""
+    def note(c: Citation) -> tuple[Any, ...]:
+        where = (c.line, c.column)
+        return (opts.note_numbers.get(where), where in opts.in_footnote,
+                where in opts.opening_footnote)
+
+    rest = replace(opts, note_numbers={}, in_footnote=frozenset(), opening_footnote=frozenset())
+    return (style, rest, tuple((c.items, c.in_text, c.source, note(c)) for c in cites))
+
+
+class _Placed:
+    """A formatting begun ahead, its citations moved to their places in the document."""
+
+    def __init__(self, pending: Pending, places: dict[tuple[int, int], tuple[int, int]]) -> None:
+        self.pending, self.places = pending, places
+
+    def result(self) -> tuple[Formatted, list[Diagnostic]]:
+        formatted, diags = self.pending.result()
+        return replace(formatted,
+                       citations={self.places.get(k, k): v for k, v in formatted.citations.items()},
+                       notes={self.places.get(k, k): v for k, v in formatted.notes.items()}
+                       ), diags
+
+    def cancel(self) -> None:
+        self.pending.cancel()

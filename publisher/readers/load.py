@@ -13,13 +13,15 @@ only the document.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from publisher import remote, resources as fetcher
 from publisher.citations import styles
 from publisher.diagnostics import Diagnostic, error, warning
-from publisher.model import Document, Image, Metadata, Resource, Style, walk
+from publisher.model import Document, Image, Metadata, Reference, Resource, Style, walk
 from publisher.readers import biblimits, bibliography, markdown as reader, outside
 from publisher.readers.biblimits import MAX_STYLE_BYTES
 from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
@@ -27,9 +29,10 @@ from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 ARTICLE = "article.md"
 
 
-def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
+def load(folder: Path, *, ahead: bool = False) -> tuple[Document, list[Diagnostic]]:
     """Read an article folder: its ``article.md`` and its bibliography, if any, and resolve
-    what they point at."""
+    what they point at. With ``ahead``, the citations' formatting begins as soon as pandoc has
+    read the body (``engine.start_ahead``; ``engine.start_document`` takes it)."""
     path = folder / ARTICLE
     data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
     if isinstance(data, str):
@@ -39,7 +42,7 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     meta, reading = reader.start(data, path)  # pandoc reads the body while ...
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, meta)  # ... this
-    doc, diags = reading()
+    doc, diags = reading(_formatter(path, meta, refs) if ahead else None)
     doc = replace(doc, references=refs, bibliography_path=bib_path)
     doc, outside_diags = outside.resolve(doc, remote.read_record(folder))
     doc = resolved(doc)
@@ -50,6 +53,28 @@ def load(folder: Path) -> tuple[Document, list[Diagnostic]]:
     if len(doc.references) > biblimits.MAX_REFERENCES:  # the checks look at no more than that
         doc = replace(doc, references=doc.references[:biblimits.MAX_REFERENCES])
     return doc, diags + bib_diags + outside_diags + found
+
+
+def _formatter(path: Path, meta: Metadata, refs: Sequence[Reference]
+               ) -> Callable[[dict[str, Any]], None] | None:
+    """What starts the citations' formatting from pandoc's AST of the body (``readers.cites``),
+    before the AST becomes the model; None when there is nothing to format."""
+    style = styles.resolve_style(meta.csl or styles.DEFAULT_STYLE, path.parent)
+    if style is None or not refs:
+        return None
+
+    def start(ast: dict[str, Any]) -> None:
+        from publisher.citations import engine
+        from publisher.readers import cites
+
+        found = cites.read(ast.get("blocks", []))
+        if found is None:
+            return
+        options = engine.settings(meta, path, found.note_numbers, found.in_footnote,
+                                  found.opening_footnote)
+        engine.start_ahead(found.citations, refs, style=style, options=options)
+
+    return start
 
 
 def style_size(doc: Document) -> int | None:

@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from publisher import pandoc
 from publisher.diagnostics import Diagnostic, error, warning
@@ -45,25 +46,30 @@ def parse_markdown(body: str, path: Path = Path("article.md")
                    ) -> tuple[tuple[Block, ...], list[Diagnostic]]:
     """Markdown text (front matter blanked, so lines are the file's) → model blocks (footnote
     definitions last, in number order) and what reading found wrong."""
-    return start_markdown(body, path)()
+    return start_markdown(body, path)(None)
+
+
+OnAst = Callable[[dict[str, Any]], None]
+"""Called with pandoc's AST of the body before it becomes the model (``load`` starts the
+citations' formatting from it: ``readers.cites``)."""
 
 
 def start_markdown(body: str, path: Path = Path("article.md")
-                   ) -> Callable[[], tuple[tuple[Block, ...], list[Diagnostic]]]:
+                   ) -> Callable[[OnAst | None], tuple[tuple[Block, ...], list[Diagnostic]]]:
     """``parse_markdown``, begun: pandoc reads while the caller goes on; calling what this
-    returns waits for pandoc and gives ``parse_markdown``'s result."""
+    returns waits for pandoc and gives ``parse_markdown``'s result (calling its argument, if
+    any, with pandoc's AST first)."""
     if not body.strip():
-        return lambda: ((), [])
+        return _read_already(((), []))
     body, guarded, headers = pandoc_input(body, path)
     try:
         running = pandoc.start_or_claim(ARGS, body.encode("utf-8"))
     except pandoc.PandocFailed as exc:
-        failed = exc
-        return lambda: ((), guarded + [error(path, 1, 1, "markdown-failed",
-                                             f"pandoc could not read the article: "
-                                             f"{failed.message}")])
+        unread = guarded + [error(path, 1, 1, "markdown-failed",
+                                  f"pandoc could not read the article: {exc.message}")]
+        return _read_already(((), unread))
 
-    def finish() -> tuple[tuple[Block, ...], list[Diagnostic]]:
+    def finish(on_ast: OnAst | None = None) -> tuple[tuple[Block, ...], list[Diagnostic]]:
         try:
             ran = running.wait()
             ast = ran.json()
@@ -74,6 +80,8 @@ def start_markdown(body: str, path: Path = Path("article.md")
             return (), [error(path, 1, 1, "nesting-limit",
                               "the article nests too deep to read; flatten its quotes and "
                               "lists")]
+        if on_ast is not None:
+            on_ast(ast)
         blocks, diags = convert(body, path, ast, headers)
         # one nesting error of each kind, at its first place (the guard's or the reader's)
         firsts: dict[str, Diagnostic] = {}
@@ -83,6 +91,14 @@ def start_markdown(body: str, path: Path = Path("article.md")
         rest = [d for d in diags if d.code != "nesting-limit"]
         return (blocks, list(firsts.values()) + rest + _pandoc_messages(ran.log, path)
                 + _math_problems(blocks, path))
+
+    return finish
+
+
+def _read_already(result: Any) -> Callable[[OnAst | None], Any]:
+    """What a reading begun returns when it has nothing to wait for: ``result``."""
+    def finish(on_ast: OnAst | None = None) -> Any:
+        return result
 
     return finish
 
@@ -133,20 +149,22 @@ def _pandoc_messages(log: list[dict], path: Path) -> list[Diagnostic]:
 def parse(data: bytes, path: Path, *, bib_data: bytes | None = None,
           bib_path: Path | None = None) -> tuple[Document, list[Diagnostic]]:
     """Article bytes (and bibliography bytes) → the document and what reading found wrong."""
-    return start(data, path, bib_data=bib_data, bib_path=bib_path)[1]()
+    return start(data, path, bib_data=bib_data, bib_path=bib_path)[1](None)
 
 
 def start(data: bytes, path: Path, *, bib_data: bytes | None = None,
           bib_path: Path | None = None
-          ) -> tuple[Metadata, Callable[[], tuple[Document, list[Diagnostic]]]]:
+          ) -> tuple[Metadata, Callable[[OnAst | None], tuple[Document, list[Diagnostic]]]]:
     """``parse``, begun: the front matter read, and pandoc reading the body while the caller
     goes on (``load`` reads the bibliography the front matter names meanwhile); calling what
-    this returns gives ``parse``'s result."""
+    this returns gives ``parse``'s result (calling its argument with pandoc's AST of the body
+    first, when there is a body and pandoc read it)."""
     slug = path.parent.name
     text, diags = decode(data, path)
     if diags:
-        return Metadata(), lambda: (Document(path=path, slug=slug, meta=Metadata(), blocks=(),
-                                             references=(), bibliography_path=bib_path), diags)
+        failed = Document(path=path, slug=slug, meta=Metadata(), blocks=(), references=(),
+                          bibliography_path=bib_path)
+        return Metadata(), _read_already((failed, diags))
     if not text.strip():
         diags.append(error(path, 1, 1, "empty", "the article is empty; start it with front "
                                                  "matter ('---', 'title: ...', '---') and a body"))
@@ -158,8 +176,8 @@ def start(data: bytes, path: Path, *, bib_data: bytes | None = None,
     diags.extend(meta_diags)
     body = start_markdown(parts.body, path)
 
-    def finish() -> tuple[Document, list[Diagnostic]]:
-        blocks, body_diags = body()
+    def finish(on_ast: OnAst | None = None) -> tuple[Document, list[Diagnostic]]:
+        blocks, body_diags = body(on_ast)
         diags.extend(body_diags)
         references: tuple = ()
         if bib_data is not None and bib_path is not None:

@@ -126,6 +126,20 @@ def stringify(inlines: Sequence[Any]) -> str:
     return "".join(out)
 
 
+def citation_items(citations: Sequence[Any]) -> tuple[CitationItem, ...]:
+    """The items of a pandoc ``Cite`` (its list of citations, JSON): key, prefix, locator and
+    suffix (``citesyntax.split_locator``), author suppressed or not."""
+    items = []
+    for ci in citations:
+        prefix = stringify(ci["citationPrefix"]).replace("\u00a0", " ")
+        suffix = stringify(ci["citationSuffix"]).replace("\u00a0", " ")
+        label, locator, rest = split_locator(suffix)
+        items.append(CitationItem(key=ci["citationId"], prefix=prefix.strip(),
+                                  suffix=rest.strip(), locator=locator, label=label,
+                                  suppress_author=ci["citationMode"]["t"] == "SuppressAuthor"))
+    return tuple(items)
+
+
 def plain_text(inlines: Sequence[Inline]) -> str:
     """The text of inline nodes, without markup (for ids, the table of contents, alt text)."""
     out: list[str] = []
@@ -641,21 +655,13 @@ class Converter:
                             capitalize=ids[0][:1].isupper(), line=line, column=column)
         if self.in_link and mode == "AuthorInText":
             return Text(text=source, line=line)  # `[@handle](url)`: the link's text is text
-        items = []
-        for ci in citations:
-            if ci is not citations[0]:
-                self.loc.first("@" + ci["citationId"], "@{" + ci["citationId"])
-            prefix = stringify(ci["citationPrefix"]).replace("\u00a0", " ")
-            suffix = stringify(ci["citationSuffix"]).replace("\u00a0", " ")
-            label, locator, rest = split_locator(suffix)
-            items.append(CitationItem(key=ci["citationId"], prefix=prefix.strip(),
-                                      suffix=rest.strip(), locator=locator, label=label,
-                                      suppress_author=ci["citationMode"]["t"] == "SuppressAuthor"))
+        for ci in citations[1:]:
+            self.loc.first("@" + ci["citationId"], "@{" + ci["citationId"])
         end = self.loc.find("]", window=400, move=False) if mode != "AuthorInText" else None
         if end is not None and "\n\n" not in self.loc.text[self.loc.cursor:end]:
             self.loc.cursor = end + 1
-        return Citation(items=tuple(items), in_text=mode == "AuthorInText", source=source,
-                        line=line, column=column)
+        return Citation(items=citation_items(citations), in_text=mode == "AuthorInText",
+                        source=source, line=line, column=column)
 
     def chunk_header(self, line: int, first: int | None) -> str:
         """The header of the knitr chunk whose fence is at or after ``line`` and before its
