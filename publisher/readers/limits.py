@@ -102,25 +102,28 @@ def _outside_code(text: str) -> list[tuple[str, bool]]:
     return out
 
 
+_TOKEN = re.compile(r"\\.|`+|[\[\]]", re.S)
+"""What ``_bracket_depth`` looks at: a backslash escape, a run of backticks, a bracket."""
+
+
 def _bracket_depth(lines: Iterable[str]) -> int:
-    """How deep unescaped square brackets nest in these lines (code spans not counted)."""
+    """How deep unescaped square brackets nest in these lines (code spans not counted: a run
+    of backticks opens one when the same run follows it; ``_outside_code``'s rule)."""
     depth = deepest = 0
     for text in lines:
-        for piece, code in _outside_code(text):
-            if code:
-                continue
-            i = 0
-            while i < len(piece):
-                ch = piece[i]
-                if ch == "\\":
-                    i += 2
-                    continue
-                if ch == "[":
-                    depth += 1
-                    deepest = max(deepest, depth)
-                elif ch == "]" and depth:
-                    depth -= 1
-                i += 1
+        pos = 0
+        while (m := _TOKEN.search(text, pos)) is not None:
+            token, pos = m.group(), m.end()
+            first = token[0]
+            if first == "`":
+                close = text.find(token, pos)
+                if close >= 0:
+                    pos = close + len(token)
+            elif first == "[":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif first == "]" and depth:
+                depth -= 1
     return deepest
 
 

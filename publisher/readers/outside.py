@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from publisher.diagnostics import Diagnostic, warning
-from publisher.model import Document, Image, ImageCredit, Link
+from publisher.model import Document, Image, ImageCredit, Link, walk
 from publisher.resources import safe_url
 
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -93,7 +93,14 @@ def resolve(doc: Document, fetched: dict[str, str]) -> tuple[Document, list[Diag
             return replace(node, src=renamed[node.src])
         return node
 
-    blocks = map_nodes(doc.blocks, rewrite)
+    # most documents have nothing to rewrite: looked for first (``walk`` is shared with the
+    # checks), so that the tree is rebuilt only when something changes
+    if any(isinstance(n, Link) and outside_target(n.url)
+           or isinstance(n, Image) and (n.src.strip() in fetched or _SVGZ.search(n.src))
+           for n in walk(doc.blocks)):
+        blocks = map_nodes(doc.blocks, rewrite)
+    else:
+        blocks = doc.blocks
     meta = doc.meta
     if fetched or renamed:  # a credit follows its image to its local copy, or its new name
         credits = tuple(replace(c, src=fetched[c.src.strip()], url=c.url or c.src.strip())
