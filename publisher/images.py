@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import io
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -186,6 +187,16 @@ def output(path: Path, cache: Path | None = None) -> tuple[bytes, bool]:
 def for_output(path: Path, cache: Path | None = None) -> bytes:
     """``output``'s bytes."""
     return output(path, cache)[0]
+
+
+def warm(files: Iterable[Path], cache: Path | None) -> None:
+    """Make the copies of these files the web page will carry (``output``, ``variants``)
+    ahead of writing it, into ``cache``: the build does it while the citations are
+    formatted."""
+    for path in files:
+        if path.suffix.lower() in RASTER:
+            with contextlib.suppress(OSError):  # gone since it was loaded: the writer says so
+                variants(path, cache)
 
 
 def variant_name(rel: str, width: int) -> str:

@@ -26,7 +26,6 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
@@ -73,6 +72,8 @@ class Ran:
 def binary() -> Path:
     """The bundled pandoc binary; ``PandocFailed("missing")`` when the wheel is absent or its
     version is not the pinned one (the version is read from its metadata, without importing)."""
+    from importlib import metadata
+
     name, pinned = PANDOC_WHEEL
     try:
         found = metadata.version(name)
@@ -82,13 +83,19 @@ def binary() -> Path:
     if found != pinned:
         raise PandocFailed("version", f"{name} {found} is installed; publisher needs exactly "
                                       f"{pinned} (pandoc {PANDOC_VERSION})")
+    return _located(f"{name} {found}")
+
+
+def _located(dist: str = PANDOC_WHEEL[0]) -> Path:
+    """Where the wheel's pandoc binary is (found without importing anything, its version not
+    looked at)."""
     spec = find_spec("pypandoc")
     folders = spec.submodule_search_locations if spec else None
     for folder in folders or ():
         path = Path(folder) / "files" / "pandoc"
         if path.is_file() and os.access(path, os.X_OK):
             return path
-    raise PandocFailed("missing", f"{name} {found} holds no pandoc binary")
+    raise PandocFailed("missing", f"{dist} holds no pandoc binary")
 
 
 @functools.cache
@@ -134,9 +141,12 @@ it)."""
 def start_early(args: list[str], stdin: bytes) -> None:
     """Start a run that a ``run`` with the same ``args`` and ``stdin`` (and the default fence)
     will take over, with the head start this gives it; stopped when the process ends unclaimed
-    (the command turned out not to need it). One at a time: an earlier one is stopped."""
+    (the command turned out not to need it). One at a time: an earlier one is stopped. The
+    binary's version is checked when the run is claimed (``version``: it takes two imports and
+    a run of pandoc), while pandoc reads."""
     try:
-        running = start(args, stdin)
+        running = Running(args, stdin, cwd=None, timeout=PANDOC_TIMEOUT,
+                          memory_mb=PANDOC_MEMORY_MB, program=_located())
     except PandocFailed:
         return  # the run itself will say why
     for *_, old in _EARLY:
@@ -148,6 +158,11 @@ def _claim(args: list[str], stdin: bytes) -> Running | None:
     for entry in list(_EARLY):
         if entry[0] == args and entry[1] == stdin:
             _EARLY.remove(entry)
+            try:
+                version()  # as ``start`` would have: the pinned pandoc, or PandocFailed
+            except PandocFailed:
+                entry[2].kill()
+                raise
             return entry[2]
     return None
 
@@ -193,13 +208,13 @@ class Running:
     pipes would take the signal, and the caller, joining it, would not see it)."""
 
     def __init__(self, args: list[str], stdin: bytes, *, cwd: Path | None, timeout: float,
-                 memory_mb: int) -> None:
+                 memory_mb: int, program: Path | None = None) -> None:
         self.timeout, self.memory_mb = timeout, memory_mb
         self._deadline = time.monotonic() + timeout
         self._tmp = tempfile.TemporaryDirectory(prefix="publisher-pandoc-")
         folder = Path(self._tmp.name)
         self._log = folder / "log.json"
-        argv = [str(binary()), "+RTS", f"-M{memory_mb}m", "-RTS", "--sandbox", "--quiet",
+        argv = [str(program or binary()), "+RTS", f"-M{memory_mb}m", "-RTS", "--sandbox", "--quiet",
                 f"--log={self._log}", *args]
         self._failed: PandocFailed | None = None
         self._process: subprocess.Popen[bytes] | None = None

@@ -70,6 +70,12 @@ class Format(NamedTuple):
     start: Callable[[Task], object] | None = None
     """Called once the article is prepared, before any format is written; ``write`` gets its
     result as ``Task.job``."""
+    warm: Callable[[Path], None] | None = None
+    """Imports its writer and compiles its templates (given the theme): the build calls it
+    while pandoc reads the article."""
+    ahead: Callable[[Document, Path], None] | None = None
+    """Does the part of its writing that needs the article but not its citations (given the
+    output folder): the build calls it while they are formatted."""
 
 
 def _write_html(t: Task) -> list[Path]:
@@ -78,6 +84,38 @@ def _write_html(t: Task) -> list[Path]:
     p = t.prepared
     return html.write(p.page, t.theme, t.out_dir, p.assets,
                       self_contained=t.options.self_contained)
+
+
+def _warm_html(theme: Path) -> None:
+    from publisher.build import verify
+    from publisher.render.templating import warm
+    from publisher.writers import html
+
+    warm(theme, html.TEMPLATE)
+    verify.preload(".html")
+
+
+def _ahead_html(doc: Document, out_dir: Path) -> None:
+    from publisher import images
+
+    images.warm(sorted({r.file for r in doc.resources.values() if r.file is not None}),
+                images.cache_for(out_dir))
+
+
+def _warm_epub(theme: Path) -> None:
+    from publisher.build import verify
+    from publisher.render.templating import warm
+    from publisher.writers import epub
+
+    warm(theme, *epub.TEMPLATES)
+    verify.preload(".epub")
+
+
+def _warm_pdf(theme: Path) -> None:
+    from publisher.render.templating import warm
+    from publisher.writers import pdf
+
+    warm(theme, pdf.TEMPLATE)
 
 
 def _pdf_worker() -> Worker:
@@ -124,12 +162,13 @@ licences (the SPDX list names the licence in the attribution) and fill in the te
 
 REGISTRY: dict[str, Format] = {f.name: f for f in (
     Format(name="html", key_options=("self_contained", "draft"), dependencies=(),
-           write=_write_html, verified=".html"),
+           write=_write_html, verified=".html", warm=_warm_html, ahead=_ahead_html),
     Format(name="pdf", key_options=("paper", "variant", "draft"),
            dependencies=("weasyprint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "fonttools",
                          "pyphen", "pillow", "brotli", "zopfli", "cffi", "webencodings", "pikepdf"),
-           write=_write_pdf, verified=".pdf", worker=_pdf_worker, start=_start_pdf),
+           write=_write_pdf, verified=".pdf", worker=_pdf_worker, start=_start_pdf,
+           warm=_warm_pdf),
     Format(name="epub", key_options=("draft",), dependencies=("ebooklib", "pillow", "six"),
-           write=_write_epub, verified=".epub"),
+           write=_write_epub, verified=".epub", warm=_warm_epub),
 )}
 """Every format, in build order."""

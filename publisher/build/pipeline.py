@@ -11,7 +11,7 @@ that fails ``verify`` (it lacks the attribution, the licence link or the disclai
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,12 +81,14 @@ def _distinct_slugs(folders: list[Path]) -> list[Path]:
     return list(dict.fromkeys(folders))
 
 
-def load(folder: Path, *, ahead: bool = False) -> tuple[Document, list[Diagnostic]]:
+def load(folder: Path, *, ahead: bool = False, meanwhile: Callable[[], None] | None = None
+         ) -> tuple[Document, list[Diagnostic]]:
     """Read an article folder (``readers.load``): the document, its files resolved; with
-    ``ahead``, its citations' formatting begun from pandoc's AST (``_check`` takes it)."""
+    ``ahead``, its citations' formatting begun from pandoc's AST (``_check`` takes it);
+    ``meanwhile`` called while pandoc reads the body."""
     from publisher.readers.load import load as load_folder
 
-    return load_folder(folder, ahead=ahead)
+    return load_folder(folder, ahead=ahead, meanwhile=meanwhile)
 
 
 def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnostic]]:
@@ -96,11 +98,12 @@ def check(folder: Path, *, draft: bool = False) -> tuple[Document, list[Diagnost
     return doc, diags
 
 
-def _check(folder: Path, *, draft: bool = False, start: bool = False
+def _check(folder: Path, *, draft: bool = False, start: bool = False,
+           meanwhile: Callable[[], None] | None = None
            ) -> tuple[Document, list[Diagnostic], Pending | None]:
     """``check``; with ``start``, the citations' formatting is begun as soon as pandoc has read
     the body (``load``'s ``ahead``), or else once the article is read, and goes on while the
-    checks run (``prepare`` collects it)."""
+    checks run (``prepare`` collects it); ``meanwhile`` is called while pandoc reads."""
     from dataclasses import replace
 
     from publisher.checks import document as checks
@@ -111,7 +114,7 @@ def _check(folder: Path, *, draft: bool = False, start: bool = False
         # seen again), which left the build waiting for pandoc. Imported before pandoc starts.
         import lxml.etree  # noqa: F401
     try:
-        doc, diags = load(folder, ahead=start)
+        doc, diags = load(folder, ahead=start, meanwhile=meanwhile)
         if draft and not doc.meta.draft:
             doc = replace(doc, meta=replace(doc.meta, draft=True))
         pending = _start_citations(doc) if start and not has_errors(diags) else None
@@ -262,10 +265,21 @@ def build(folder: Path, options: BuildOptions = DEFAULTS) -> Result:
 def _build_stale(folder: Path, options: BuildOptions, theme: Path, epoch: int, out_dir: Path,
                  stale: tuple[str, ...], keys: dict[str, str], result: Result) -> None:
     """Check the article, then write its ``stale`` formats into ``result``."""
-    doc, result.diagnostics, citations = _check(folder, draft=options.draft, start=True)
+    formats = [REGISTRY[name] for name in stale]
+
+    def warm() -> None:  # while pandoc reads the article
+        for f in formats:
+            if f.warm is not None:
+                f.warm(theme)
+
+    doc, result.diagnostics, citations = _check(folder, draft=options.draft, start=True,
+                                                meanwhile=warm)
     try:
         if has_errors(result.diagnostics, strict=options.strict):
             return
+        for f in formats:  # while pandoc formats the citations
+            if f.ahead is not None:
+                f.ahead(doc, out_dir)
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="publisher-") as scratch:  # the cleaned SVGs

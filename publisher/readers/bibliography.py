@@ -133,9 +133,9 @@ def _yaml_positions(text: str) -> Positions:
     node tree (composed again by the same guarded loader; nothing is constructed)."""
     import yaml
 
-    from publisher.readers.frontmatter import _Loader
+    from publisher.readers.frontmatter import _loader
 
-    loader = _Loader(text)
+    loader = _loader()(text)
     try:
         node = loader.get_single_node()
     except yaml.YAMLError:

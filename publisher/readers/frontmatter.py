@@ -9,39 +9,19 @@ bounded size and nesting depth.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from publisher.diagnostics import Diagnostic, error
 
+if TYPE_CHECKING:
+    import yaml
+
 MAX_FRONT_MATTER_BYTES = 256 * 1024
 MAX_DEPTH = 32
-
-
-class _Loader(yaml.SafeLoader):
-    """The safe loader, refusing aliases and deep nesting while it composes the node tree."""
-
-    depth = 0
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed here; repeat the value instead",
-                event.start_mark)
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"YAML nested deeper than {MAX_DEPTH} levels",
-                    self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
 
 
 _NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
@@ -59,14 +39,41 @@ def _clean(value: Any) -> Any:
     return value
 
 
-# Dates stay text: the checks judge them (an impossible 2019-02-29 is one finding at its line,
-# not a failure of the whole file), and every consumer reads them as strings.
-def _timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    assert isinstance(node, yaml.ScalarNode)  # a timestamp is a scalar
-    return loader.construct_scalar(node)
+@functools.cache
+def _loader() -> type[yaml.SafeLoader]:
+    """The safe loader, refusing aliases and deep nesting while it composes the node tree, and
+    keeping dates as text (the checks judge them: an impossible 2019-02-29 is one finding at
+    its line, not a failure of the whole file, and every consumer reads them as strings).
+    Made on first use: splitting the front matter off (``split``, before pandoc starts) needs
+    no YAML."""
+    import yaml
 
+    class _Loader(yaml.SafeLoader):
+        depth = 0
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(
+                    None, None,
+                    "YAML aliases (*name) are not allowed here; repeat the value instead",
+                    event.start_mark)
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH:
+                    raise yaml.composer.ComposerError(
+                        None, None, f"YAML nested deeper than {MAX_DEPTH} levels",
+                        self.peek_event().start_mark)
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    def timestamp_as_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+        assert isinstance(node, yaml.ScalarNode)  # a timestamp is a scalar
+        return loader.construct_scalar(node)
+
+    _Loader.add_constructor("tag:yaml.org,2002:timestamp", timestamp_as_text)
+    return _Loader
 
 
 @dataclass
@@ -85,9 +92,11 @@ def load_yaml(text: str, path: Path, *, first_line: int = 1, code: str = "yaml",
 
     ``list_key`` names a top-level key holding a list whose item lines are wanted.
     """
+    import yaml
+
     result = YAMLResult()
     try:
-        loader = _Loader(text)  # checks the characters first: may raise a ReaderError
+        loader = _loader()(text)  # checks the characters first: may raise a ReaderError
     except yaml.reader.ReaderError as exc:
         before = text[:max(exc.position, 0)]
         line, column = first_line + before.count("\n"), len(before) - (before.rfind("\n") + 1) + 1

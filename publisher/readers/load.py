@@ -29,10 +29,12 @@ from publisher.readers.bibliography import BIBLIOGRAPHY_NAMES
 ARTICLE = "article.md"
 
 
-def load(folder: Path, *, ahead: bool = False) -> tuple[Document, list[Diagnostic]]:
+def load(folder: Path, *, ahead: bool = False, meanwhile: Callable[[], None] | None = None
+         ) -> tuple[Document, list[Diagnostic]]:
     """Read an article folder: its ``article.md`` and its bibliography, if any, and resolve
     what they point at. With ``ahead``, the citations' formatting begins as soon as pandoc has
-    read the body (``engine.start_ahead``; ``engine.start_document`` takes it)."""
+    read the body (``engine.start_ahead``; ``engine.start_document`` takes it); ``meanwhile``
+    is called while pandoc reads it, after the bibliography."""
     path = folder / ARTICLE
     data = fetcher.read_source(path, folder, fetcher.MAX_ARTICLE_BYTES)  # no symlink out, bounded
     if isinstance(data, str):
@@ -42,6 +44,8 @@ def load(folder: Path, *, ahead: bool = False) -> tuple[Document, list[Diagnosti
     meta, reading = reader.start(data, path)  # pandoc reads the body while ...
     text = data.decode("utf-8-sig", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
     refs, bib_path, reads, bib_diags = bibliography.read_all(folder, path, text, meta)  # ... this
+    if meanwhile is not None:
+        meanwhile()
     doc, diags = reading(_formatter(path, meta, refs) if ahead else None)
     doc = replace(doc, references=refs, bibliography_path=bib_path)
     doc, outside_diags = outside.resolve(doc, remote.read_record(folder))

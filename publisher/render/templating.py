@@ -100,6 +100,29 @@ def render_template(theme: Path, name: str, **values: object) -> str:
     return environment(theme).get_template(name).render(**values)
 
 
+def warm(theme: Path, *names: str) -> None:
+    """Compile ``names`` and the templates they include, extend or import, ahead of the first
+    page (the build does it while pandoc reads the article); a template that is missing or
+    broken is left for rendering to report."""
+    import jinja2
+    from jinja2 import meta
+
+    env = environment(theme)
+    todo, seen = list(names), set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            env.get_template(name)
+            assert env.loader is not None
+            source = env.loader.get_source(env, name)[0]
+            todo.extend(n for n in meta.find_referenced_templates(env.parse(source)) if n)
+        except jinja2.TemplateError:
+            continue
+
+
 SHARED_CSS = ("code.css", "math.css")
 """The theme's stylesheets every target adds to its own: highlighted code, formulas."""
 

@@ -52,6 +52,9 @@ MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
                ".gif": "image/gif", ".svg": "image/svg+xml", ".webp": "image/webp"}
 EPUB_NS = "http://www.idpf.org/2007/ops"
 CSS = "style/epub.css"
+TEMPLATES = ("epub/cover.xhtml.j2", "epub/titlepage.xhtml.j2", "epub/chapter.xhtml.j2",
+             "epub/colophon.xhtml.j2")
+"""The theme's templates of the book's pages."""
 
 
 def identifier(page: Page) -> str:

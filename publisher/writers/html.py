@@ -26,6 +26,7 @@ from publisher.render.text import xml_chars
 from publisher.writers.output import write_atomic
 
 DESCRIPTION_LENGTH = 160
+TEMPLATE = "page.html.j2"
 ICON = "icon.svg"
 """The theme's page icon, written beside ``index.html`` (inlined when self-contained)."""
 
@@ -48,7 +49,7 @@ def write(page: Page, theme: Path, out_dir: Path, assets: dict[str, Path], *,
     values = dict(page=page, meta=page.meta, body=Markup(body.html),
                   description=description(page, body), inline_css=inline_css,
                   icon_href=icon_href, **(extra or {}))
-    document = render_template(theme, "page.html.j2", **values)
+    document = render_template(theme, TEMPLATE, **values)
     if self_contained:
         return [write_atomic(out_dir / f"{page.slug}.html", document)]
     written = [write_atomic(out_dir / "index.html", document),

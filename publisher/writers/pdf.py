@@ -36,6 +36,8 @@ from publisher.writers.reproducible import source_date_epoch
 if TYPE_CHECKING:
     from publisher.model import Metadata
 
+TEMPLATE = "print.html.j2"
+
 
 @dataclass(frozen=True, kw_only=True)
 class PdfOptions:
@@ -71,7 +73,7 @@ def print_html(page: Page, theme: Path, article_dir: Path, options: PdfOptions) 
                                   f"PDF variant '{options.variant}' is not supported; use one of "
                                   f"{', '.join(VARIANTS)}")])
     size = paper_size(page, options, article)
-    html = render_template(theme, "print.html.j2", page=page, meta=page.meta)
+    html = render_template(theme, TEMPLATE, page=page, meta=page.meta)
     return keep_names_together(html), size
 
 
