@@ -52,12 +52,15 @@ _RTL_RUN = re.compile(f"[\\W\\d_]*[{_RTL}](?:[\\W\\d_]*[{_RTL}])*[\\W\\d_]*")
 between and beside them: a PDF's text layer holds such a run in display order (its words
 reversed, its numbers moved to the other end), so ``key`` leaves it out and matches the words
 around it."""
+_RTL_LETTER = re.compile(f"[{_RTL}]")
 
 
 def key(text: str) -> str:
     """Letters and digits only, case-folded, right-to-left runs left out: what survives any
     layout."""
-    text = _RTL_RUN.sub(" ", unicodedata.normalize("NFKC", text))
+    text = unicodedata.normalize("NFKC", text)
+    if _RTL_LETTER.search(text):  # most texts have none: the run's pattern is slow to try
+        text = _RTL_RUN.sub(" ", text)
     return re.sub(r"[\W_]+", "", text).casefold()
 
 
