@@ -205,7 +205,10 @@ def _take_ahead(engine: CitationEngine, cites: Sequence[Citation],
                 and ahead.asked == _asked(cites, style, opts)):
             found = ahead
     if found is not None:
-        _AHEAD.remove(found)
+        try:
+            _AHEAD.remove(found)
+        except ValueError:  # stopped meanwhile (another build's drop_ahead)
+            found = None
     drop_ahead()
     if found is None:
         return None

@@ -71,12 +71,15 @@ def _formatter(path: Path, meta: Metadata, refs: Sequence[Reference]
         from publisher.citations import engine
         from publisher.readers import cites
 
-        found = cites.read(ast.get("blocks", []))
-        if found is None:
-            return
-        options = engine.settings(meta, path, found.note_numbers, found.in_footnote,
-                                  found.opening_footnote)
-        engine.start_ahead(found.citations, refs, style=style, options=options)
+        try:
+            found = cites.read(ast.get("blocks", []))
+            if found is None:
+                return
+            options = engine.settings(meta, path, found.note_numbers, found.in_footnote,
+                                      found.opening_footnote)
+            engine.start_ahead(found.citations, refs, style=style, options=options)
+        except Exception:  # noqa: BLE001 - only a head start: the build formats them again,
+            return  # and reports what is wrong (a broken .csl file)
 
     return start
 
