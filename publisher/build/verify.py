@@ -58,7 +58,8 @@ _RTL_LETTER = re.compile(f"[{_RTL}]")
 def key(text: str) -> str:
     """Letters and digits only, case-folded, right-to-left runs left out: what survives any
     layout."""
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     if _RTL_LETTER.search(text):  # most texts have none: the run's pattern is slow to try
         text = _RTL_RUN.sub(" ", text)
     return re.sub(r"[\W_]+", "", text).casefold()
