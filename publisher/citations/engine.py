@@ -60,6 +60,11 @@ class CitationEngine(Protocol):
         """``format``, begun: the engine works while the caller goes on."""
         ...
 
+    def prepare(self, references: Sequence[Reference]) -> None:
+        """Do now what ``start`` will need of ``references`` alone (their citations are not
+        known yet: the build calls this while pandoc reads the body)."""
+        ...
+
 
 class Pending(Protocol):
     """A formatting under way."""
@@ -174,6 +179,12 @@ class _Ahead:
 _AHEAD: list[_Ahead] = []
 """The formatting ``start_ahead`` began, until ``start_document`` takes it or ``drop_ahead``
 stops it (at most one)."""
+
+
+def prepare(references: Sequence[Reference], engine: CitationEngine | None = None) -> None:
+    """Let the engine prepare what it needs of ``references`` before their citations are
+    known (``CitationEngine.prepare``)."""
+    (engine or default_engine()).prepare(references)
 
 
 def start_ahead(cites: Sequence[Citation], references: Sequence[Reference], *, style: Path,

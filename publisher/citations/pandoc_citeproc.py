@@ -66,6 +66,10 @@ class PandocCiteproc:
                ) -> tuple[Formatted, list[Diagnostic]]:
         return self.start(citations, references, style=style, options=options).result()
 
+    def prepare(self, references: Sequence[Reference]) -> None:
+        """Make the bibliography files of ``references`` now (``start`` will write them)."""
+        _files(references)
+
     def start(self, citations: Sequence[Citation], references: Sequence[Reference], *,
               style: Path, options: Options = DEFAULT_OPTIONS) -> Started:
         """``format``, begun: pandoc formats while the caller goes on."""
@@ -86,7 +90,8 @@ class PandocCiteproc:
         doc = _document(nodes, by_key, options, style)
         tmp = tempfile.TemporaryDirectory(prefix="publisher-cite-")
         args = ["-f", "json", "-t", "json", "--citeproc", f"--csl={style}"]
-        for file in _bibliographies(list(by_key.values()), Path(tmp.name)):
+        for file, text in _files(references):
+            (Path(tmp.name) / file).write_text(text, encoding="utf-8")
             args.append(f"--bibliography={file}")
         started = Started(nodes=nodes, by_key=by_key, options=options, style=style, tmp=tmp)
         try:
@@ -270,10 +275,28 @@ def _document(nodes: Sequence[Citation], by_key: dict[str, Reference],
     return {"pandoc-api-version": API_VERSION, "meta": meta, "blocks": blocks}
 
 
-def _bibliographies(refs: list[Reference], folder: Path) -> list[str]:
-    """The references written into ``folder`` as the bibliography files pandoc reads: a
-    BibLaTeX/BibTeX file as it was written, entries from YAML as CSL-YAML (their text is
-    Markdown to pandoc), the others as CSL-JSON."""
+_FILES: list[tuple[Sequence[Reference], tuple[tuple[str, str], ...]]] = []
+"""The bibliography files of the last references asked for (``_files``), by identity."""
+
+
+def _files(references: Sequence[Reference]) -> tuple[tuple[str, str], ...]:
+    """The bibliography files pandoc reads for ``references`` (the first entry of each key):
+    (name, text). Kept for the last ``references`` asked for (``prepare``)."""
+    for seen, files in _FILES:
+        if seen is references:
+            return files
+    by_key: dict[str, Reference] = {}
+    for ref in references:
+        by_key.setdefault(ref.key, ref)
+    files = _bibliographies(list(by_key.values()))
+    _FILES[:] = [(references, files)]
+    return files
+
+
+def _bibliographies(refs: list[Reference]) -> tuple[tuple[str, str], ...]:
+    """The references as the bibliography files pandoc reads, (name, text): a BibLaTeX/BibTeX
+    file as it was written, entries from YAML as CSL-YAML (their text is Markdown to pandoc),
+    the others as CSL-JSON."""
     import yaml
 
     files = []
@@ -283,22 +306,18 @@ def _bibliographies(refs: list[Reference], folder: Path) -> list[str]:
             suffix = ".bibtex" if ref.path.suffix.lower() == ".bibtex" else ".bib"
             bib_texts.setdefault((ref.bibtex, suffix), None)
     for n, (text, suffix) in enumerate(bib_texts):
-        (folder / f"refs{n}{suffix}").write_text(text, encoding="utf-8")
-        files.append(f"refs{n}{suffix}")
+        files.append((f"refs{n}{suffix}", text))
     refs = [r for r in refs if not r.bibtex]
     from_yaml = [r for r in refs if r.path.suffix.lower() in _YAML_SUFFIXES]
     others = [r for r in refs if r.path.suffix.lower() not in _YAML_SUFFIXES]
     if others:
-        (folder / "refs.json").write_text(
-            json.dumps([_json_item(r) for r in others], ensure_ascii=False), encoding="utf-8")
-        files.append("refs.json")
+        files.append(("refs.json", json.dumps([_json_item(r) for r in others],
+                                              ensure_ascii=False)))
     if from_yaml:
         items = [{**r.csl, "id": r.key} for r in from_yaml]
-        (folder / "refs.yaml").write_text(
-            yaml.safe_dump({"references": items}, allow_unicode=True, sort_keys=False),
-            encoding="utf-8")
-        files.append("refs.yaml")
-    return files
+        files.append(("refs.yaml", yaml.safe_dump({"references": items}, allow_unicode=True,
+                                                  sort_keys=False)))
+    return tuple(files)
 
 
 def _json_item(ref: Reference) -> dict[str, Any]:

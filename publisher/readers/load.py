@@ -63,12 +63,17 @@ def _formatter(path: Path, meta: Metadata, refs: Sequence[Reference]
                ) -> Callable[[dict[str, Any]], None] | None:
     """What starts the citations' formatting from pandoc's AST of the body (``readers.cites``),
     before the AST becomes the model; None when there is nothing to format."""
+    from publisher.citations import engine
+
     style = styles.resolve_style(meta.csl or styles.DEFAULT_STYLE, path.parent)
     if style is None or not refs:
         return None
+    try:
+        engine.prepare(refs)  # while pandoc reads
+    except Exception:  # noqa: BLE001 - only a head start: formatting them says what is wrong
+        return None
 
     def start(ast: dict[str, Any]) -> None:
-        from publisher.citations import engine
         from publisher.readers import cites
 
         try:
