@@ -668,6 +668,28 @@ def _walk(nodes: Any) -> Iterator[Any]:
                                    if isinstance(c, tuple) or _child_fields(type(c)) is not None]))
 
 
+def in_reading_order(nodes: Any) -> Iterator[Any]:
+    """Every node under ``nodes``, as ``walk`` gives them but in the order pandoc reads them
+    (its AST's order, in which its citeproc numbers the citations): a table's caption and its
+    header rows before its body rows, a callout's title before its body."""
+    stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple):
+            stack.extend(reversed(node))
+        elif (names := _READING.get(type(node)) or _child_fields(type(node))) is not None:
+            yield node
+            children = [getattr(node, name) for name in names]
+            stack.extend(reversed([c for c in children
+                                   if isinstance(c, tuple) or _child_fields(type(c)) is not None]))
+
+
+_READING: dict[type, tuple[str, ...]] = {
+    Table: ("caption", "header", "more_header", "rows", "foot"),
+    Div: ("title", "children"),
+}
+"""The nodes whose fields ``in_reading_order`` takes in another order than ``walk``."""
+
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 

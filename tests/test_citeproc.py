@@ -303,6 +303,52 @@ def test_citations_formatted_from_pandocs_ast_are_the_models(tmp_path, csl, cros
     assert "Cicero" in text(page) and "Knuth" in text(page)
 
 
+ORDER = """---
+title: T
+license: CC-BY-4.0
+csl: vancouver
+references:
+{refs}
+---
+
+| A | B |
+|---|---|
+| Row cites [@b] | x |
+
+: Caption cites [@a]
+
+::: {{.callout-note}}
+## Title cites [@c]
+
+Body cites [@d] and again [@b].
+:::
+
+Text cites [@e].
+"""
+
+
+def test_citations_are_numbered_in_pandocs_reading_order(tmp_path):
+    """A numeric style numbers citations in the order pandoc's citeproc meets them: a table's
+    caption (written below it) before its cells, a callout's heading before its body; the
+    same numbers as pandoc's own run on the same article."""
+    refs = "".join(f"  - {{id: {k}, type: book, title: {k.upper()}, publisher: P, "
+                   f"author: [{{family: F{k}, given: G}}], issued: {{date-parts: [[200{n}]]}}}}\n"
+                   for n, k in enumerate("abcde"))
+    folder = tmp_path / "order"
+    folder.mkdir()
+    (folder / "article.md").write_text(ORDER.format(refs=refs.rstrip("\n")), encoding="utf-8")
+    page = lxml_html.parse(str(built(folder, tmp_path) / "index.html")).getroot()
+    ours = dict(re.findall(r"(\w+) cites \((\d+)\)", text(page.find("body"))))
+
+    from publisher.citations import styles
+
+    style = styles.resolve_style("vancouver", folder)
+    ran = pandoc.run(["-f", "markdown", "-t", "plain", "--wrap=none", "--citeproc",
+                      f"--csl={style}", "article.md"], cwd=folder, timeout=60)
+    theirs = dict(re.findall(r"(\w+) cites \((\d+)\)", ran.stdout.decode()))
+    assert ours == theirs == {"Caption": "1", "Row": "2", "Title": "3", "Body": "4", "Text": "5"}
+
+
 def test_inline_references_and_pandoc_settings(tmp_path):
     folder = tmp_path / "inline"
     folder.mkdir()

@@ -31,7 +31,7 @@ from publisher.model import (
     Metadata,
     Paragraph,
     Reference,
-    walk,
+    in_reading_order,
 )
 
 
@@ -79,8 +79,9 @@ class Pending(Protocol):
 
 
 def citations(blocks: Iterable[Any]) -> Iterator[Citation]:
-    """Every citation node in document order, at any depth."""
-    return (node for node in walk(blocks) if isinstance(node, Citation))
+    """Every citation node in the order pandoc reads them (``model.in_reading_order``: a
+    table's caption before its cells, as pandoc's citeproc numbers them), at any depth."""
+    return (node for node in in_reading_order(blocks) if isinstance(node, Citation))
 
 
 def default_engine() -> CitationEngine:
@@ -100,7 +101,7 @@ def note_numbers(doc: Document) -> tuple[dict[tuple[int, int], int], frozenset[t
     shown: dict[int, int] = {}
     numbers: dict[tuple[int, int], int] = {}
     count = 0
-    for node in walk(tuple(body)):
+    for node in in_reading_order(tuple(body)):
         if isinstance(node, FootnoteRef) and node.number not in shown:
             count += 1
             shown[node.number] = count

@@ -1,18 +1,18 @@
 """The citations of pandoc's AST, read before the AST becomes the model.
 
 In: the blocks of pandoc's JSON AST of an article's body. Out: ``Found``: the ``Citation``
-nodes the model will hold (``pandocast`` makes them by the same rules), in the model's order
-(``engine.citations``: the body's, then each footnote's), each with the note number
-``engine.note_numbers`` will give it, whether it stands in a footnote and whether it opens
-one; each at a place of its own ``(0, n)``, for its (line, column) is not known yet. Or None,
+nodes the model will hold (``pandocast`` makes them by the same rules), in the order
+``engine.citations`` gives them (pandoc's: the body's, then each footnote's), each with the
+note number ``engine.note_numbers`` will give it, whether it stands in a footnote and whether
+it opens one; each at a place of its own ``(0, n)``, for its (line, column) is not known. Or None,
 when the AST holds a citation this reading cannot decide without the model (a Quarto-style
 ``@fig-x``, a cross-reference only when the article gives that id).
 
 ``load`` starts the citation engine on them while the AST is converted
 (``engine.start_ahead``); the build takes that run when the model's citations turn out the
-same (``engine.start_document``), and starts another when they do not. So this reading
-follows the converter's order (a table's rows before its caption, a callout's body before its
-title) but need not be exact: a difference costs the head start, never a wrong citation.
+same (``engine.start_document``), and starts another when they do not. So this reading follows
+the converter's rules (what becomes a citation, a caption's paragraphs only) but need not be
+exact: a difference costs the head start, never a wrong citation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from publisher.model import Citation, crossref_kind
-from publisher.readers.pandocast import CALLOUTS, citation_items, stringify
+from publisher.readers.pandocast import citation_items, stringify
 
 _LEAVES = frozenset(("Str", "Space", "SoftBreak", "LineBreak", "Code", "Math", "RawInline",
                      "RawBlock", "CodeBlock", "HorizontalRule", "Image"))
@@ -95,13 +95,11 @@ def read(blocks: Sequence[Any]) -> Found | None:
                 stack.append((c, link, len(notes) - 1))
             elif t == "Link":
                 stack.append((c[1], True, note))
-            elif t == "Table":
-                stack.extend((x, link, note) for x in reversed(_table_order(c)))
-            elif t == "Figure":
-                stack.append((c[2], link, note))
-                stack.append((_captions(c[1][1]), link, note))
-            elif t == "Div":
-                stack.extend((x, link, note) for x in reversed(_div_order(c)))
+            elif t == "Table":  # its caption, header rows, bodies and foot
+                stack.append(([_captions(c[1][1]), c[3][1], [[b[2], b[3]] for b in c[4]],
+                               c[5][1]], link, note))
+            elif t == "Figure":  # its caption and content
+                stack.append(([_captions(c[1][1]), c[2]], link, note))
             elif t == "Header":
                 stack.append((c[2], link, note))
             elif t in ("Span", "Quoted"):
@@ -135,23 +133,3 @@ def _citation(c: Any, link: bool) -> Citation | None:
 def _captions(blocks: Sequence[Any]) -> list[Any]:
     """A caption's blocks as the model keeps them: paragraphs only."""
     return [b["c"] for b in blocks if b.get("t") in ("Plain", "Para")]
-
-
-def _table_order(c: Any) -> list[Any]:
-    """A table's parts in the model's order: the first header row, the bodies, the other
-    header rows, the foot, the caption."""
-    _attr, (_short, caption), _colspecs, head, bodies, foot = c
-    rows = head[1]
-    return [rows[:1], [[b[2], b[3]] for b in bodies], rows[1:], foot[1], _captions(caption)]
-
-
-def _div_order(c: Any) -> list[Any]:
-    """A div's parts in the model's order: a callout's title (a heading opening it, when its
-    attributes give none) after its body."""
-    (_id, classes, pairs), content = c
-    callout = any(k.startswith("callout-") and k.removeprefix("callout-") in CALLOUTS
-                  for k in classes)
-    if callout and not any(k == "title" and v for k, v in pairs) and content \
-            and content[0].get("t") == "Header":
-        return [content[1:], content[0]["c"][2]]
-    return [content]
