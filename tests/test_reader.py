@@ -212,3 +212,25 @@ def test_the_body_read_early_is_the_body_the_reader_reads(tmp_path):
     doc, diags = markdown.parse(data, path)
     assert not pandoc._EARLY  # taken over
     assert doc == plain and diags == plain_diags
+
+
+def test_footnotes_are_numbered_as_pandoc_numbers_them():
+    """A table's caption written below it holds the first note when it comes first in pandoc's
+    reading (its HTML writer numbers notes so): caption, then cells, then the text after."""
+    import re
+
+    from publisher import pandoc
+    from publisher.readers.markdown import plain_text
+
+    body = ("| A | B |\n|---|---|\n| Row[^r] | x |\n\n: Caption[^c]\n\nText^[Inline.].\n\n"
+            "[^r]: Row's note.\n[^c]: Caption's note.\n")
+    doc, _ = read(body)
+    refs = [(n.label, n.number) for n in m.walk(doc.blocks) if isinstance(n, m.FootnoteRef)]
+    defs = [(d.number, plain_text(d.children[0].children))
+            for d in doc.blocks if isinstance(d, m.FootnoteDef)]
+    ran = pandoc.run(["-f", "markdown", "-t", "plain", "--wrap=none"], body.encode())
+    theirs = re.findall(r"^\[(\d+)\] (.+)$", ran.stdout.decode(), re.M)
+    assert [(n, text.replace("’", "'")) for n, text in defs] \
+        == [(int(n), text.replace("’", "'")) for n, text in theirs] \
+        == [(1, "Caption's note."), (2, "Row's note."), (3, "Inline.")]
+    assert sorted(refs, key=lambda r: r[1]) == [("c", 1), ("r", 2), ("3", 3)]

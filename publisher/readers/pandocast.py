@@ -1071,11 +1071,42 @@ def convert(body: str, path: Path, ast: dict[str, Any], chunk_headers: dict[int,
     conv = Converter(body, path, ast)
     conv.chunk_headers = dict(chunk_headers or {})
     blocks = headings_beyond_six(conv.blocks(ast.get("blocks", [])))
-    blocks += tuple(conv.notes)
+    blocks = _notes_in_reading_order(blocks, tuple(conv.notes))
     blocks, twice = _unique_ids(blocks, path)
     return blocks, (conv.diagnostics + twice
                     + list(_unknown_crossrefs(blocks, path, conv.chunk_labels))
                     + _yaml_in_body(body, path, ast))
+
+
+def _notes_in_reading_order(body: tuple[Block, ...], notes: tuple[FootnoteDef, ...]
+                            ) -> tuple[Block, ...]:
+    """``body`` and then ``notes``, numbered in the order pandoc meets their calls
+    (``in_reading_order``), as its writers number them: the converter reads a table's caption
+    written below it after its cells (where the text stands), pandoc before them."""
+    from publisher.model import in_reading_order
+    from publisher.readers.outside import map_nodes
+
+    order: list[int] = []
+    for node in in_reading_order(body):
+        if isinstance(node, FootnoteRef) and node.number not in order:
+            order.append(node.number)
+    for note in notes:  # called only inside other notes, or never: after the others
+        if note.number not in order:
+            order.append(note.number)
+    if order == [note.number for note in notes]:
+        return body + notes
+    new = {old: n for n, old in enumerate(order, 1)}
+
+    def renumber(node: Any) -> Any:
+        if isinstance(node, (FootnoteRef, FootnoteDef)):
+            number = new.get(node.number, node.number)
+            label = str(number) if node.label == str(node.number) else node.label
+            return dataclasses.replace(node, number=number, label=label)
+        return node
+
+    blocks = map_nodes(body + notes, renumber)
+    return tuple(b for b in blocks if not isinstance(b, FootnoteDef)) + tuple(
+        sorted((b for b in blocks if isinstance(b, FootnoteDef)), key=lambda d: d.number))
 
 
 def _node_id(node: Any) -> str:
