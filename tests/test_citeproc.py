@@ -272,7 +272,7 @@ Another note.[^m] And more [-@cicero, 12].
     ("chicago-notes-bibliography-17th-edition", "fig:one", "", True),
     ("apa", "fig:one", "", True),
     ("apa", "fig:one", "\nAgain.[^n]\n", False),  # one footnote called twice
-    ("apa", "fig-one", "", False),  # Quarto's: a cross-reference only if the id is given
+    ("apa", "fig-one", "", True),  # Quarto's: a cross-reference, as the article gives the id
 ])
 def test_citations_formatted_from_pandocs_ast_are_the_models(tmp_path, csl, crossref, again,
                                                              taken):

@@ -78,8 +78,6 @@ def _formatter(path: Path, meta: Metadata, refs: Sequence[Reference]
 
         try:
             found = cites.read(ast.get("blocks", []))
-            if found is None:
-                return
             options = engine.settings(meta, path, found.note_numbers, found.in_footnote,
                                       found.opening_footnote)
             engine.start_ahead(found.citations, refs, style=style, options=options)

@@ -1029,6 +1029,15 @@ def _reserved_renames(ast: dict[str, Any], used: set[str],
     return renames
 
 
+def given_ids(blocks: list[Any]) -> set[str]:
+    """Every id pandoc's AST ``blocks`` gives (attributes, ``{#eq-x}`` labels) and its code
+    chunks' labels: what a Quarto-style ``@fig-x`` may refer to (``Converter.crossref``)."""
+    used: set[str] = set()
+    labels: set[str] = set()
+    _reserved_renames({"blocks": blocks}, used, labels)
+    return used | labels
+
+
 def shift_headings(ast: dict[str, Any]) -> bool:
     """When the body uses level-1 headings (``#``) for its sections, shift every heading one
     level down, as ``pandoc --shift-heading-level-by=1`` does (the title is the front
