@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 # --------------------------------------------------------------------------------------------
 # Attributes
@@ -633,9 +633,9 @@ class Document:
     document was not loaded from a folder (those checks are then skipped)."""
 
 
-WALKED = 4
-"""How many long tuples of nodes ``walk`` remembers the nodes of."""
-_WALKED: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+WALKED = 6
+"""How many long tuples of nodes ``walk`` and ``in_reading_order`` remember the nodes of."""
+_WALKED: list[tuple[tuple[Any, ...], Any, tuple[Any, ...]]] = []
 
 
 def walk(nodes: Any) -> Iterator[Any]:
@@ -644,15 +644,19 @@ def walk(nodes: Any) -> Iterator[Any]:
     A document's blocks are walked by a dozen checks and renderers: for a long tuple (a
     document's blocks, not a paragraph's words) the nodes found are remembered, by identity,
     for the last ``WALKED`` tuples; nodes are immutable, so what a tuple holds never changes."""
+    return _remembered(nodes, _walk)
+
+
+def _remembered(nodes: Any, order: Any) -> Iterator[Any]:
     if isinstance(nodes, tuple) and len(nodes) >= 16:
-        for seen, found in _WALKED:
-            if seen is nodes:
+        for seen, how, found in _WALKED:
+            if seen is nodes and how is order:
                 return iter(found)
-        found = tuple(_walk(nodes))
-        _WALKED.insert(0, (nodes, found))
+        found = tuple(order(nodes))
+        _WALKED.insert(0, (nodes, order, found))
         del _WALKED[WALKED:]
         return iter(found)
-    return _walk(nodes)
+    return cast(Iterator[Any], order(nodes))
 
 
 def _walk(nodes: Any) -> Iterator[Any]:
@@ -669,9 +673,14 @@ def _walk(nodes: Any) -> Iterator[Any]:
 
 
 def in_reading_order(nodes: Any) -> Iterator[Any]:
-    """Every node under ``nodes``, as ``walk`` gives them but in the order pandoc reads them
-    (its AST's order, in which its citeproc numbers the citations): a table's caption and its
-    header rows before its body rows, a callout's title before its body."""
+    """Every node under ``nodes``, as ``walk`` gives them (and remembers them) but in the order
+    pandoc reads them (its AST's order, in which its citeproc numbers the citations): a
+    table's caption and its header rows before its body rows, a callout's title before its
+    body."""
+    return _remembered(nodes, _in_reading_order)
+
+
+def _in_reading_order(nodes: Any) -> Iterator[Any]:
     stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
     while stack:
         node = stack.pop()

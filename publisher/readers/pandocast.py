@@ -1095,6 +1095,8 @@ def _notes_in_reading_order(body: tuple[Block, ...], notes: tuple[FootnoteDef, .
     from publisher.model import in_reading_order
     from publisher.readers.outside import map_nodes
 
+    if not notes:
+        return body
     order: list[int] = []
     for node in in_reading_order(body):
         if isinstance(node, FootnoteRef) and node.number not in order:
