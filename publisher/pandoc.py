@@ -190,6 +190,14 @@ def stop_all() -> None:
             running.kill()
 
 
+def remove_files() -> None:
+    """Remove the files of every run not waited for, leaving pandoc running (it keeps the
+    ones it has open): for a process about to kill its children and end at once."""
+    for running in list(_LIVE):
+        with contextlib.suppress(OSError):
+            running._tmp.cleanup()
+
+
 def start(args: list[str], stdin: bytes = b"", *, cwd: Path | None = None,
           timeout: float | None = None, memory_mb: int | None = None) -> Running:
     """``run``, started: pandoc works while the caller goes on; ``Running.wait`` gives what

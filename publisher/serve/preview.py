@@ -215,19 +215,25 @@ def leave_now(code: int) -> NoReturn:
     """End the process now, though a build may still run in another thread (a thread cannot be
     stopped). Its writes are atomic, so the earlier outputs stay whole; a temporary file it
     leaves beside them is swept by the next build of that article. The processes it started
-    (pandoc, the PDF renderer) are killed, last, so that the build has no time to take their
-    death for a failure of the article and record it."""
+    (pandoc, the PDF renderer) are killed last, just before the end, so that the build has no
+    time to take their death for a failure of the article and report or record it (a thread
+    waiting for one wakes the moment it dies, and would need the interpreter, which this one
+    holds until it ends); the output is closed first, in case it does."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):
             stream.flush()
+    with contextlib.suppress(OSError):
+        quiet = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(quiet, 1)
+        os.dup2(quiet, 2)
+    pandoc = sys.modules.get("publisher.pandoc")
+    if pandoc is not None:  # its runs' files (os._exit skips the exit hook that removes them)
+        with contextlib.suppress(Exception):
+            pandoc.remove_files()
     children = _children()
     for pid in children:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-    pandoc = sys.modules.get("publisher.pandoc")
-    if pandoc is not None:  # its runs' files (os._exit skips the exit hook that removes them)
-        with contextlib.suppress(Exception):
-            pandoc.stop_all()
     os._exit(code)
 
 
