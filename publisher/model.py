@@ -659,13 +659,15 @@ def _remembered(nodes: Any, order: Any) -> Iterator[Any]:
     return cast(Iterator[Any], order(nodes))
 
 
-def _walk(nodes: Any) -> Iterator[Any]:
+def _walk(nodes: Any, reorder: dict[type, tuple[str, ...]] | None = None) -> Iterator[Any]:
+    """The nodes in the order of their fields, or of ``reorder``'s for its classes."""
     stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
     while stack:
         node = stack.pop()
         if isinstance(node, tuple):
             stack.extend(reversed(node))
-        elif (names := _child_fields(type(node))) is not None:
+        elif (names := reorder and reorder.get(type(node))
+              or _child_fields(type(node))) is not None:
             yield node
             children = [getattr(node, name) for name in names]
             stack.extend(reversed([c for c in children
@@ -681,16 +683,7 @@ def in_reading_order(nodes: Any) -> Iterator[Any]:
 
 
 def _in_reading_order(nodes: Any) -> Iterator[Any]:
-    stack = list(reversed(nodes if isinstance(nodes, (list, tuple)) else [nodes]))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, tuple):
-            stack.extend(reversed(node))
-        elif (names := _READING.get(type(node)) or _child_fields(type(node))) is not None:
-            yield node
-            children = [getattr(node, name) for name in names]
-            stack.extend(reversed([c for c in children
-                                   if isinstance(c, tuple) or _child_fields(type(c)) is not None]))
+    return _walk(nodes, _READING)
 
 
 _READING: dict[type, tuple[str, ...]] = {

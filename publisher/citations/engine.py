@@ -9,8 +9,11 @@ which the body renderer reads, and what the engine found wrong as ``Diagnostic``
 
 An engine is any object with the ``CitationEngine`` shape; today's is pandoc's own citeproc
 (``pandoc_citeproc.PandocCiteproc``), chosen by ``default_engine``. Its ``start`` begins the
-same work in the background and returns a ``Pending``: the build starts it as soon as the
-document is read, and checks the document while it runs (``start_document``).
+same work in the background and returns a ``Pending``. The build begins it before the document
+is whole: ``start_ahead`` with the citations read off pandoc's AST (``readers.cites``), while
+the AST becomes the model; ``start_document`` takes that run when the document asks the same
+(else starts another), and the document is checked while it runs. The citations go to the
+engine in the order pandoc reads them (``model.in_reading_order``).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ exact: a difference costs the head start, never a wrong citation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from publisher.model import Citation, crossref_kind
@@ -73,8 +73,7 @@ def read(blocks: Sequence[Any]) -> Found:
                 continue
             places += 1
             place = (0, places)
-            cite = Citation(items=cite.items, in_text=cite.in_text, source=cite.source,
-                            line=0, column=places)
+            cite = replace(cite, column=places)
             if note < 0:
                 count += 1
                 numbers[place] = count
