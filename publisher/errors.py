@@ -33,3 +33,21 @@ class ToolMissing(Exception):
 
 class Unreachable(Exception):
     """An online service did not answer (no network, a timeout, a server error)."""
+
+
+CTRL_C = [False]
+"""Whether Ctrl-C was pressed and not yet handled (``on_ctrl_c``): a ``KeyboardInterrupt``
+raised while an import releases its module lock is dropped by the interpreter ("Exception
+ignored in ... _get_module_lock"), so what waits long (``publish serve``) looks here too."""
+
+
+def on_ctrl_c(signum: int, frame: object) -> None:
+    """The SIGINT handler ``publish`` installs: Python's own, which also notes the Ctrl-C."""
+    CTRL_C[0] = True
+    raise KeyboardInterrupt
+
+
+def ctrl_c_swallowed() -> bool:
+    """Whether a Ctrl-C was pressed since the last call (the flag is cleared)."""
+    pressed, CTRL_C[0] = CTRL_C[0], False
+    return pressed

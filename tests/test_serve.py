@@ -454,20 +454,21 @@ def test_a_kill_stops_it_and_an_ignored_ctrl_c_is_said(tmp_path):
 def test_a_ctrl_c_the_interpreter_swallowed_still_stops_the_wait():
     """A KeyboardInterrupt raised while an import releases its lock is dropped by the
     interpreter ("Exception ignored in ... _get_module_lock"); the Ctrl-C is remembered
-    (``entry.CTRL_C``, set by the handler ``run`` installs), and the preview's wait raises it."""
+    (``errors.CTRL_C``, set by the handler ``entry.run`` installs), and the preview's wait
+    raises it."""
     import signal
     import threading
 
-    from publisher.cli import entry
+    from publisher import errors
     from publisher.serve import preview
 
     event = threading.Event()
-    entry.CTRL_C[0] = True
+    errors.CTRL_C[0] = True
     with pytest.raises(KeyboardInterrupt):
         preview._wait(event, 5)
-    assert entry.CTRL_C == [False]
+    assert errors.CTRL_C == [False]
     assert preview._wait(event, 0.05) is False  # forgotten once raised
     with pytest.raises(KeyboardInterrupt):
-        entry._on_ctrl_c(signal.SIGINT, None)
-    assert entry.CTRL_C == [True]
-    entry.CTRL_C[0] = False
+        errors.on_ctrl_c(signal.SIGINT, None)
+    assert errors.CTRL_C == [True]
+    errors.CTRL_C[0] = False

@@ -129,26 +129,17 @@ def pdf_certainly_due(args: list[str]) -> bool:
     return "pdf" in due_early(args)
 
 
-CTRL_C = [False]
-"""Whether Ctrl-C was pressed (``_on_ctrl_c``): a ``KeyboardInterrupt`` raised while an
-import's module lock is released is swallowed by the interpreter ("Exception ignored in ...
-_get_module_lock"), so what waits long (``publish serve``) looks here too."""
-
-
-def _on_ctrl_c(signum: int, frame: object) -> None:
-    CTRL_C[0] = True
-    raise KeyboardInterrupt
-
-
 def run() -> None:
     """``publish``: the renderer and pandoc started early where they are certainly needed, then
     ``cli.run``; a Ctrl-C anywhere in them, their imports included, ends it with status 130
     (``interrupted``)."""
     try:
-        import signal  # Python's own handler, which also remembers the Ctrl-C (``CTRL_C``)
+        import signal
+
+        from publisher.errors import on_ctrl_c  # Python's handler, noting it (errors.CTRL_C)
 
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            signal.signal(signal.SIGINT, _on_ctrl_c)
+            signal.signal(signal.SIGINT, on_ctrl_c)
         _start_early(sys.argv[1:])
         from publisher.cli.app import run as run_command
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from publisher.build.options import BuildOptions
+from publisher.errors import ctrl_c_swallowed
 from publisher.serve.events import Hub
 from publisher.serve.server import PreviewServer
 from publisher.serve.site import Echo, Site
@@ -167,7 +168,7 @@ def run(folders: list[Path], options: BuildOptions, *, host: str, port: int,
             webbrowser.open(preview.url + (f"{folders[0].name}/" if len(folders) == 1 else ""))
         preview.wait()
     except KeyboardInterrupt:
-        _ctrl_c_swallowed()  # this one was not: forgotten, so that the stopping is not cut short
+        ctrl_c_swallowed()  # this one was not: forgotten, so that the stopping is not cut short
         _second_signal_leaves_now()
         echo("stopping")
     if preview.stop(abandon=True):
@@ -182,21 +183,11 @@ def _wait(event: threading.Event, timeout: float | None) -> bool:
     while not event.is_set():
         if deadline is not None and time.monotonic() >= deadline:
             return False
-        if _ctrl_c_swallowed():
+        if ctrl_c_swallowed():  # the interpreter dropped its KeyboardInterrupt (errors.CTRL_C)
             raise KeyboardInterrupt
         time.sleep(POLL)
     return True
 
-
-def _ctrl_c_swallowed() -> bool:
-    """Whether Ctrl-C was pressed though no ``KeyboardInterrupt`` reached the waiting (the
-    interpreter drops one raised while an import releases its lock: ``entry.CTRL_C``)."""
-    entry = sys.modules.get("publisher.cli.entry")
-    pressed = getattr(entry, "CTRL_C", None)
-    if not pressed or not pressed[0]:
-        return False
-    pressed[0] = False
-    return True
 
 
 def _interrupt_on_sigterm() -> bool:
